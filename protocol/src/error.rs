@@ -1,0 +1,131 @@
+//! Error codes carried on the wire, and the validation errors behind them.
+
+use serde::{Deserialize, Serialize};
+
+/// Machine-readable reason a request failed. Sent as a `snake_case` string,
+/// always together with a human-readable message.
+///
+/// Clients must treat an unknown code like [`ErrorCode::Internal`]: newer
+/// servers may add codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The `hello` named a protocol version this server does not speak.
+    UnsupportedVersion,
+    /// A request came before `hello`.
+    NotIdentified,
+    /// A second `hello` on the same connection.
+    AlreadyIdentified,
+    /// The frame was not a JSON object with a string `type`.
+    Malformed,
+    /// The `type` is not one this server knows.
+    UnknownType,
+    /// The frame was binary; the protocol is text frames only.
+    BinaryNotSupported,
+    /// The display name is empty, too long or has forbidden characters.
+    InvalidName,
+    /// The room name is empty, too long or has characters other than
+    /// lower-case letters, digits, `-` and `_`.
+    InvalidRoom,
+    /// The message text is empty (or only white space).
+    EmptyText,
+    /// The message text is longer than [`crate::limits::MAX_TEXT_CHARS`].
+    TextTooLong,
+    /// Latitude or longitude is out of range or not a finite number.
+    InvalidLocation,
+    /// The request id is empty, too long or has control characters.
+    InvalidId,
+    /// Somebody in that room already uses this name (case-insensitive).
+    NameTaken,
+    /// The request names a room this connection has not joined.
+    NotInRoom,
+    /// The connection is already in that room.
+    AlreadyInRoom,
+    /// The connection is in as many rooms as the server allows.
+    TooManyRooms,
+    /// Too many requests; wait and try again.
+    RateLimited,
+    /// The server is shutting down.
+    ShuttingDown,
+    /// The client did not read fast enough and is being disconnected.
+    SlowConsumer,
+    /// Something went wrong inside the server; the request had no effect.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire spelling, e.g. `"name_taken"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::NotIdentified => "not_identified",
+            ErrorCode::AlreadyIdentified => "already_identified",
+            ErrorCode::Malformed => "malformed",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::BinaryNotSupported => "binary_not_supported",
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::InvalidRoom => "invalid_room",
+            ErrorCode::EmptyText => "empty_text",
+            ErrorCode::TextTooLong => "text_too_long",
+            ErrorCode::InvalidLocation => "invalid_location",
+            ErrorCode::InvalidId => "invalid_id",
+            ErrorCode::NameTaken => "name_taken",
+            ErrorCode::NotInRoom => "not_in_room",
+            ErrorCode::AlreadyInRoom => "already_in_room",
+            ErrorCode::TooManyRooms => "too_many_rooms",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::SlowConsumer => "slow_consumer",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a piece of user input was refused. Its `Display` text is the message
+/// sent to the client; [`ValidationError::code`] is the wire code.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValidationError {
+    #[error("name must not be empty")]
+    NameEmpty,
+    #[error("name must be at most {max} characters (got {got})")]
+    NameTooLong { max: usize, got: usize },
+    #[error("name must not contain control or invisible characters (found U+{0:04X})")]
+    NameForbiddenChar(u32),
+    #[error("room name must not be empty")]
+    RoomEmpty,
+    #[error("room name must be at most {max} characters (got {got})")]
+    RoomTooLong { max: usize, got: usize },
+    #[error("room name may only contain lower-case letters a-z, digits, '-' and '_' (found {0:?})")]
+    RoomForbiddenChar(char),
+    #[error("message text must not be empty")]
+    TextEmpty,
+    #[error("message text must be at most {max} characters (got {got})")]
+    TextTooLong { max: usize, got: usize },
+    #[error("latitude must be a number from -90 to 90 (got {0})")]
+    LatitudeOutOfRange(f64),
+    #[error("longitude must be a number from -180 to 180 (got {0})")]
+    LongitudeOutOfRange(f64),
+    #[error("request id must be 1 to {max} printable characters")]
+    BadRequestId { max: usize },
+}
+
+impl ValidationError {
+    /// The wire code for this error.
+    pub fn code(&self) -> ErrorCode {
+        use ValidationError::*;
+        match self {
+            NameEmpty | NameTooLong { .. } | NameForbiddenChar(_) => ErrorCode::InvalidName,
+            RoomEmpty | RoomTooLong { .. } | RoomForbiddenChar(_) => ErrorCode::InvalidRoom,
+            TextEmpty => ErrorCode::EmptyText,
+            TextTooLong { .. } => ErrorCode::TextTooLong,
+            LatitudeOutOfRange(_) | LongitudeOutOfRange(_) => ErrorCode::InvalidLocation,
+            BadRequestId { .. } => ErrorCode::InvalidId,
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Size limits shared by the server and clients.
+//!
+//! Lengths are counted in Unicode scalar values (`char`s), which is what a
+//! user perceives as "characters" closely enough for limits, and what every
+//! client language can count cheaply.
+
+/// Longest display name, in characters, after trimming.
+pub const MAX_NAME_CHARS: usize = 32;
+/// Longest room name, in characters.
+pub const MAX_ROOM_CHARS: usize = 32;
+/// Longest message text, in characters.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+/// Longest client-chosen request id, in characters.
+pub const MAX_REQUEST_ID_CHARS: usize = 64;
+/// Longest frame the server accepts, in bytes. A 4,000-character message of
+/// 4-byte characters with JSON overhead fits; anything larger is refused by
+/// the WebSocket layer before it is parsed.
+pub const MAX_FRAME_BYTES: usize = 32 * 1024;

@@ -1,0 +1,160 @@
+//! Events the server sends to clients.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ErrorCode, Seq, TimestampMs};
+
+/// One frame from the server, tagged by `type` like [`crate::ClientEvent`].
+///
+/// Room events that are kept (`message`, `location`) carry a per-room
+/// sequence number `seq`, strictly increasing, and a server timestamp `ts`
+/// (UTC milliseconds). Presence events (`user_joined`, `user_left`) carry a
+/// timestamp but no sequence number: they are not part of the room's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// Answer to `hello`: the connection is identified under `name` (as
+    /// trimmed by the server) and may now join rooms.
+    Welcome {
+        protocol: u32,
+        /// Server software and version, e.g. `"chat-server/0.1.0"`.
+        server: String,
+        name: String,
+        limits: ServerLimits,
+    },
+    /// Sent to a connection that has just joined `room`: the members now in
+    /// it (the joiner included), in the order they joined.
+    RoomState { room: String, users: Vec<String> },
+    /// Someone else joined a room this connection is in.
+    UserJoined {
+        room: String,
+        name: String,
+        ts: TimestampMs,
+    },
+    /// Someone left a room this connection is in (by `leave`, by closing the
+    /// connection, or by being disconnected).
+    UserLeft {
+        room: String,
+        name: String,
+        ts: TimestampMs,
+    },
+    /// A chat message in a room.
+    Message {
+        room: String,
+        seq: Seq,
+        ts: TimestampMs,
+        from: String,
+        /// The sender's request id, so the sender can match its own message.
+        id: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        action: bool,
+    },
+    /// A shared position in a room.
+    Location {
+        room: String,
+        seq: Seq,
+        ts: TimestampMs,
+        from: String,
+        id: String,
+        latitude: f64,
+        longitude: f64,
+    },
+    /// The answer to one request, referencing its `id`: `ok: true` (with the
+    /// sequence number the server gave a `send` or `location`), or
+    /// `ok: false` with an `error`.
+    Ack {
+        id: String,
+        ok: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<ErrorBody>,
+    },
+    /// A problem not tied to a request id: a malformed frame, a refused
+    /// `hello`, or the reason the server is about to close the connection.
+    Error { code: ErrorCode, message: String },
+}
+
+impl ServerEvent {
+    /// A successful acknowledgement.
+    pub fn ack_ok(id: impl Into<String>, seq: Option<Seq>) -> Self {
+        ServerEvent::Ack {
+            id: id.into(),
+            ok: true,
+            seq,
+            error: None,
+        }
+    }
+
+    /// A failed acknowledgement.
+    pub fn ack_err(id: impl Into<String>, code: ErrorCode, message: impl Into<String>) -> Self {
+        ServerEvent::Ack {
+            id: id.into(),
+            ok: false,
+            seq: None,
+            error: Some(ErrorBody {
+                code,
+                message: message.into(),
+            }),
+        }
+    }
+
+    /// An error not tied to a request.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        ServerEvent::Error {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Code and human-readable message of a failed request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// The outcome carried by an `ack`, as a Rust type for clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckResult {
+    Ok { seq: Option<Seq> },
+    Err(ErrorBody),
+}
+
+impl ServerEvent {
+    /// For an `ack`, its id and outcome.
+    pub fn as_ack(&self) -> Option<(&str, AckResult)> {
+        match self {
+            ServerEvent::Ack { id, ok, seq, error } => {
+                let result = match (ok, error) {
+                    (true, _) => AckResult::Ok { seq: *seq },
+                    (false, Some(e)) => AckResult::Err(e.clone()),
+                    (false, None) => AckResult::Err(ErrorBody {
+                        code: ErrorCode::Internal,
+                        message: "request failed".into(),
+                    }),
+                };
+                Some((id, result))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Limits the server enforces, announced in `welcome` so clients can check
+/// input before sending it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerLimits {
+    pub max_name_chars: usize,
+    pub max_room_chars: usize,
+    pub max_text_chars: usize,
+    pub max_frame_bytes: usize,
+    /// Rooms one connection may be in at once.
+    pub max_rooms: usize,
+    /// Sustained requests per second per connection; 0 means unlimited.
+    pub rate_per_sec: f64,
+    /// Requests that may be sent in a burst above the sustained rate.
+    pub rate_burst: u32,
+}
