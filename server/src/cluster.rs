@@ -100,6 +100,13 @@ end
 return 0
 "#;
 
+/// Raises a room's counter to at least ARGV[1]; returns what it was.
+const RAISE: &str = r#"
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return cur
+"#;
+
 /// One entry of a Redis stream as XRANGE returns it: id and field pairs.
 type StreamEntry = (String, Vec<(String, String)>);
 
@@ -119,6 +126,7 @@ struct Inner {
     append: redis::Script,
     claim: redis::Script,
     release: redis::Script,
+    raise: redis::Script,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -176,6 +184,7 @@ impl Cluster {
                 append: redis::Script::new(APPEND),
                 claim: redis::Script::new(CLAIM),
                 release: redis::Script::new(RELEASE),
+                raise: redis::Script::new(RAISE),
             }),
         };
         cluster.heartbeat().await?;
@@ -300,6 +309,33 @@ impl Cluster {
             .await;
         let (is_new, seq) = self.track(r)?;
         Ok((is_new == 1, seq.max(0) as Seq))
+    }
+
+    /// After a reconnect: if Redis lost its data (restarted without
+    /// persistence), put our epoch back so the cluster keeps one.
+    pub async fn restore_epoch(&self) -> Result<(), ClusterError> {
+        let key = format!("{}epoch", self.inner.config.prefix);
+        let r: Result<bool, _> = self.conn().set_nx(key, &self.inner.epoch).await;
+        if self.track(r)? {
+            tracing::error!(
+                "redis had lost its data (no persistence?): history before now is gone, numbering continues"
+            );
+        }
+        Ok(())
+    }
+
+    /// Makes sure a room's counter is at least `seq`, so numbers never go
+    /// backwards even if Redis lost its data. Returns the counter as it was.
+    pub async fn raise_seq(&self, room: &str, seq: Seq) -> Result<Seq, ClusterError> {
+        let mut conn = self.conn();
+        let r: Result<i64, _> = self
+            .inner
+            .raise
+            .key(self.key("seq", room))
+            .arg(seq)
+            .invoke_async(&mut conn)
+            .await;
+        Ok(self.track(r)?.max(0) as Seq)
     }
 
     /// The room's current sequence number.

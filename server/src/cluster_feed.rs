@@ -128,6 +128,9 @@ async fn run(
         backoff = MIN_BACKOFF;
         cluster.set_healthy(true);
         if reconnecting {
+            if let Err(e) = cluster.restore_epoch().await {
+                tracing::warn!(error = %e, "cannot check the cluster epoch");
+            }
             for tx in routes.values() {
                 let _ = tx.send(FeedEvent::Resync);
             }

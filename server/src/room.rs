@@ -764,8 +764,11 @@ impl Room {
     async fn resync(&mut self) {
         let Mode::Cluster(c) = &self.mode else { return };
         let cluster = c.cluster.clone();
-        if let Ok(last) = cluster.last_seq(&self.name).await {
-            self.fill_gap(last).await;
+        // Numbers never go backwards, even if Redis lost its data.
+        if let Ok(was) = cluster.raise_seq(&self.name, self.delivered).await
+            && was > self.delivered
+        {
+            self.fill_gap(was).await;
         }
         if let Mode::Cluster(c) = &self.mode {
             for (key, entry) in c.entries.values() {
