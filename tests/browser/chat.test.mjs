@@ -311,7 +311,9 @@ await browserSuite('chatting in the browser', ({ pw, WebSocket }) => {
     const res = await fetch(`${server.url}/`);
     assert.equal(res.status, 200);
     const csp = res.headers.get('content-security-policy') || '';
-    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /style-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     const html = await res.text();
     let total = Buffer.byteLength(html);
     for (const asset of ['/app.js', '/style.css', '/favicon.svg']) {
