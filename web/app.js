@@ -654,14 +654,18 @@ function onRoomMessage(ev) {
     const { frag, found } = textWithMentions(text, !own);
     mentioned = found;
     if (ev.action) {
+      // "* ann waves", on one line with its time
       li.classList.add('action');
-      body.append(h('span', 'actor', `* ${ev.from} `), frag);
+      const actor = h('span', 'actor', '* ');
+      actor.append(h('span', 'from', ev.from), ' ');
+      body.append(actor, frag, ' ', timeEl(ts));
+      li.append(body);
       spoken = `${ev.from} ${text}`;
     } else {
       body.append(frag);
+      li.append(meta, body);
       spoken = `${ev.from}: ${text}`;
     }
-    li.append(meta, body);
   }
   if (mentioned) li.classList.add('mentioned');
   addEntry(room, li, { unread: !own, own });

@@ -236,6 +236,45 @@ await browserSuite('chatting in the browser', ({ pw, WebSocket }) => {
     assert.equal(await lea.page.getByTestId('send-error').textContent(), '');
   });
 
+  test('send is pending until the server acknowledges it', async () => {
+    // The page's WebSocket goes through a relay that can hold back acks.
+    let holding = false;
+    const held = [];
+    let toPage;
+    const setup = (context) =>
+      context.routeWebSocket(/\/ws$/, (ws) => {
+        const upstream = ws.connectToServer();
+        toPage = (m) => ws.send(m);
+        ws.onMessage((m) => upstream.send(m));
+        upstream.onMessage((m) => {
+          if (holding && JSON.parse(m).type === 'ack') held.push(m);
+          else ws.send(m);
+        });
+      });
+    const rex = await user('rex', 'pending', { setup });
+    const input = rex.page.getByTestId('message-input');
+    const send = rex.page.getByTestId('send');
+
+    holding = true;
+    await input.fill('wait for it');
+    await input.press('Enter');
+    await eventually(async () => held.length === 1, { message: 'the ack to be held' });
+    assert.equal(await send.isDisabled(), true, 'the button is pending');
+    assert.match(await send.textContent(), /sending/i);
+    assert.equal(await input.getAttribute('aria-busy'), 'true', 'the field is pending');
+    assert.equal(await input.inputValue(), 'wait for it');
+    // typing or pressing Enter again sends nothing more
+    await input.press('Enter');
+    await send.click({ force: true }).catch(() => {});
+
+    holding = false;
+    toPage(held.pop());
+    await eventually(async () => (await input.inputValue()) === '', { message: 'the field to clear on ack' });
+    assert.equal(await send.isEnabled(), true);
+    assert.equal(await input.getAttribute('aria-busy'), 'false');
+    assert.equal(await entry(rex.page, 'wait for it').count(), 1, 'sent exactly once');
+  });
+
   test('joining and leaving other rooms, with unread counts', async () => {
     const max = await user('max', 'one');
     const ned = await protocolClient('ned');

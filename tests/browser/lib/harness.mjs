@@ -159,8 +159,11 @@ export async function launchBrowser(pw) {
 // Opens the page in a fresh browser context (its own cookies and
 // permissions). `problems` collects page errors, console errors and dialogs:
 // the page must never alert().
-export async function openPage(browser, url, contextOptions = {}) {
+// `setup(context)`, if given, runs before the page opens (e.g. to route its
+// WebSocket).
+export async function openPage(browser, url, { setup, ...contextOptions } = {}) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, ...contextOptions });
+  if (setup) await setup(context);
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   page.setDefaultNavigationTimeout(WAIT_MS);
