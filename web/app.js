@@ -108,7 +108,9 @@ function describe(error, ctx = {}) {
   const msg = error && typeof error.message === 'string' ? error.message : '';
   switch (code) {
     case 'name_taken':
-      return `The name “${ctx.name || state.me || state.name}” is already taken in #${ctx.room || ''}. Pick another name.`;
+      return `The name “${ctx.name || state.me || state.name}” is already taken in #${ctx.room || ''}. ${
+        state.phase === 'chat' ? 'One name is used in every room you are in.' : 'Pick another name.'
+      }`;
     case 'invalid_name':
       return `That name cannot be used: ${msg || 'invalid name'}.`;
     case 'invalid_room':

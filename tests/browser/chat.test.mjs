@@ -348,6 +348,42 @@ await browserSuite('chatting in the browser', ({ pw, WebSocket }) => {
     await button.waitFor({ state: 'hidden' });
   });
 
+  test('keyboard alone, labelled fields, and a phone-width screen', async () => {
+    const q = new URLSearchParams({ username: 'uma', room: 'keys' });
+    const uma = await openPage(browser, `${server.url}/?${q}`, { viewport: { width: 390, height: 760 } });
+    open.push(uma);
+    const { page } = uma;
+    // every field has a label
+    for (const label of ['Display name', 'Room']) await page.getByLabel(label, { exact: true }).waitFor();
+    // the filled-in form is ready to submit with Enter
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'join-submit');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('message-input').waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'message-input', 'focus goes to the field');
+    for (const label of ['Message', 'Join another room']) assert.equal(await page.getByLabel(label, { exact: true }).count(), 1, label);
+    await page.keyboard.type('typed with keys');
+    await page.keyboard.press('Shift+Enter');
+    await page.keyboard.type('second line');
+    await page.keyboard.press('Enter');
+    const sent = entry(page, 'typed with keys');
+    await sent.waitFor();
+    assert.equal(await sent.locator('.text').textContent(), 'typed with keys\nsecond line');
+    assert.equal(await page.locator('[aria-live]').count() >= 1, true, 'a live region exists');
+
+    // nothing is wider than the phone, and the sidebar folds behind a button
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'no sideways scrolling');
+    assert.equal(await page.getByTestId('users').isVisible(), false);
+    const toggle = page.getByRole('button', { name: /Rooms & people/ });
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('users').waitFor({ state: 'visible' });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    await waitForUsers(page, ['uma']);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('message-input').waitFor({ state: 'visible' });
+    assert.deepEqual(uma.problems, []);
+  });
+
   test('the page is small, local and served with a strict CSP', async () => {
     const res = await fetch(`${server.url}/`);
     assert.equal(res.status, 200);
