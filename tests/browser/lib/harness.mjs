@@ -25,6 +25,7 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--no-first-run',
   '--disable-sync',
+  '--disable-quic',
 ];
 
 // Every wait in these tests is bounded by one of these.
