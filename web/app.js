@@ -1,18 +1,16 @@
-// Browser client of the chat server. A plain ES module, no build step.
-//
-// Speaks protocol version 1 (see protocol/README.md) over one WebSocket at
-// /ws. Every piece of text that comes from a user or the server is put into
-// the page with textContent / text nodes, never parsed as HTML.
+// Browser client of the chat server: a plain ES module, no build step. Speaks
+// protocol 1 (protocol/README.md) over /ws. All user and server text goes in
+// with textContent / text nodes, never as HTML.
 const PROTOCOL = 1;
 const CLIENT = 'chat-web/0.1.0';
 const ACK_TIMEOUT_MS = 15000;
 const CONNECT_TIMEOUT_MS = 10000;
 const GEO_TIMEOUT_MS = 15000;
-// Delays before reconnect attempts; the last one repeats. Each delay is
-// jittered to between half and all of it so clients do not stampede.
+// Reconnect delays (the last repeats), each jittered to 50-100%.
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const REJOIN_RETRY_MS = 5000;
 const REJOIN_RETRIES = 12;
+const HISTORY_PAGE = 50;
 const MAX_ENTRIES = 2000;
 const BOTTOM_SLACK_PX = 48;
 
@@ -38,6 +36,8 @@ const state = {
   rooms: new Map(), // room name -> room
   current: null,
   nextId: 0,
+  epoch: null, // identifies the server's message store; seqs compare within one
+  unconfirmed: null, // a send whose ack never came: resent under the same id
   pending: new Map(), // request id -> { resolve, timer }
   retries: 0,
   retryTimer: null,
@@ -48,7 +48,7 @@ const state = {
   newCount: 0,
 };
 
-// ---------------------------------------------------------------- helpers
+// --- helpers
 
 function h(tag, className, text) {
   const node = document.createElement(tag);
@@ -69,7 +69,6 @@ function formatTime(ts) {
 function timeEl(ts) {
   const t = h('time', 'time', formatTime(ts));
   t.dateTime = new Date(ts).toISOString();
-  t.title = new Date(ts).toLocaleString();
   return t;
 }
 
@@ -101,41 +100,23 @@ function capitalize(s) {
   return s ? s[0].toUpperCase() + s.slice(1) : s;
 }
 
-// A sentence for a failed request, from its error code (unknown codes fall
-// back to the server's own message).
+const MESSAGES = {
+  rate_limited: 'You are sending too fast. Wait a moment, then try again.',
+  too_many_rooms: 'You are in as many rooms as the server allows. Leave one first.',
+  shutting_down: 'The server is restarting. Try again in a moment.',
+  disconnected: 'Not connected to the server. Reconnecting; try again in a moment.',
+  timeout: 'The server did not answer in time. Try again.',
+};
+
+// A sentence for a failed request; otherwise the server's own message.
 function describe(error, ctx = {}) {
   const code = error && error.code;
-  const msg = error && typeof error.message === 'string' ? error.message : '';
-  switch (code) {
-    case 'name_taken':
-      return `The name “${ctx.name || state.me || state.name}” is already taken in #${ctx.room || ''}. ${
-        state.phase === 'chat' ? 'One name is used in every room you are in.' : 'Pick another name.'
-      }`;
-    case 'invalid_name':
-      return `That name cannot be used: ${msg || 'invalid name'}.`;
-    case 'invalid_room':
-      return `That room name cannot be used: ${msg || 'invalid room name'}.`;
-    case 'rate_limited':
-      return 'You are sending too fast. Wait a moment, then try again.';
-    case 'text_too_long':
-      return `Your message is too long (at most ${state.limits.max_text_chars} characters). ${capitalize(msg)}.`;
-    case 'empty_text':
-      return 'Type a message first.';
-    case 'too_many_rooms':
-      return `You can be in at most ${state.limits.max_rooms} rooms at once. Leave one first.`;
-    case 'not_in_room':
-      return 'You are not in this room any more.';
-    case 'invalid_location':
-      return `Those coordinates cannot be shared: ${msg}.`;
-    case 'shutting_down':
-      return 'The server is restarting. Try again in a moment.';
-    case 'disconnected':
-      return 'Not connected to the server. Reconnecting; try again in a moment.';
-    case 'timeout':
-      return 'The server did not answer in time. Try again.';
-    default:
-      return capitalize(msg) || 'Something went wrong. Try again.';
+  const msg = capitalize(String((error && error.message) || ''));
+  if (code === 'name_taken') {
+    const hint = state.phase === 'chat' ? 'One name is used in every room you are in.' : 'Pick another name.';
+    return `The name “${ctx.name || state.me || state.name}” is already taken in #${ctx.room || ''}. ${hint}`;
   }
+  return MESSAGES[code] || (msg ? `${msg}.` : 'Something went wrong. Try again.');
 }
 
 function setStatus(kind, text) {
@@ -154,27 +135,13 @@ function showError(node, text) {
   node.textContent = text || '';
 }
 
-// ------------------------------------------------------------ connection
-
-function wsUrl() {
-  const url = new URL('/ws', location.href);
-  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.hash = '';
-  url.search = '';
-  return url.href;
-}
+// --- connection
 
 function connect() {
   clearTimeout(state.retryTimer);
   state.retryTimer = null;
   state.identified = false;
-  let ws;
-  try {
-    ws = new WebSocket(wsUrl());
-  } catch (err) {
-    onClosed({ code: 0, reason: String(err) });
-    return;
-  }
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
   state.ws = ws;
   const timer = setTimeout(() => {
     if (state.ws === ws && !state.identified) ws.close();
@@ -219,15 +186,18 @@ function failPending() {
   state.pending.clear();
 }
 
-// Sends a request and resolves with its ack (never rejects).
-function request(event) {
+// Ids must be unique per name across connections (the server spots resends
+// by name and id): a random prefix and a counter.
+const ID_PREFIX = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+// Sends a request (under `id` when resending); resolves with its ack.
+function request(event, id = `${ID_PREFIX}-${++state.nextId}`) {
   return new Promise((resolve) => {
     const ws = state.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN || !state.identified) {
       resolve({ ok: false, error: { code: 'disconnected', message: 'not connected' } });
       return;
     }
-    const id = String(++state.nextId);
     const timer = setTimeout(() => {
       state.pending.delete(id);
       resolve({ id, ok: false, error: { code: 'timeout', message: 'no answer' } });
@@ -266,40 +236,32 @@ function scheduleReconnect() {
   }, delay);
 }
 
-// Try at once when the network comes back or the tab is looked at again.
-function reconnectNow() {
+// Try at once when the network comes back.
+window.addEventListener('online', () => {
   if (state.phase === 'chat' && state.retryTimer) connect();
-}
-window.addEventListener('online', reconnectNow);
-document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible') reconnectNow();
 });
 
+const HANDLERS = {
+  welcome: (ev) => onWelcome(ev),
+  room_state: (ev) => onRoomState(ev),
+  user_joined: (ev) => onPresence(ev, true),
+  user_left: (ev) => onPresence(ev, false),
+  message: (ev) => onRoomMessage(ev),
+  location: (ev) => onRoomMessage(ev),
+  history: (ev) => onHistory(ev),
+  error: (ev) => onServerError(ev),
+  ack(ev) {
+    const p = state.pending.get(ev.id);
+    if (!p) return;
+    state.pending.delete(ev.id);
+    clearTimeout(p.timer);
+    p.resolve(ev);
+  },
+};
+
+// Newer servers may send types this page does not know: they are ignored.
 function handle(ev) {
-  switch (ev.type) {
-    case 'welcome':
-      return onWelcome(ev);
-    case 'room_state':
-      return onRoomState(ev);
-    case 'user_joined':
-      return onPresence(ev, true);
-    case 'user_left':
-      return onPresence(ev, false);
-    case 'message':
-    case 'location':
-      return onRoomMessage(ev);
-    case 'ack': {
-      const p = state.pending.get(ev.id);
-      if (!p) return;
-      state.pending.delete(ev.id);
-      clearTimeout(p.timer);
-      return p.resolve(ev);
-    }
-    case 'error':
-      return onServerError(ev);
-    default:
-      return; // newer servers may send more
-  }
+  if (Object.hasOwn(HANDLERS, ev.type)) HANDLERS[ev.type](ev);
 }
 
 function onServerError(ev) {
@@ -326,6 +288,17 @@ async function onWelcome(ev) {
   state.identified = true;
   if (ev.limits && typeof ev.limits === 'object') state.limits = { ...state.limits, ...ev.limits };
   state.me = typeof ev.name === 'string' ? ev.name : state.name;
+  const epoch = typeof ev.epoch === 'string' ? ev.epoch : null;
+  if (state.epoch && epoch !== state.epoch) {
+    // A new message store: our sequence numbers mean nothing there.
+    for (const room of state.rooms.values()) {
+      room.lastSeq = 0;
+      room.firstSeq = 0;
+      setMore(room, false);
+      addNotice(room, 'The server started a new history; messages above are from before.', Date.now(), 'info');
+    }
+  }
+  state.epoch = epoch;
   if (state.phase === 'joining') {
     const room = state.joiningRoom;
     const ack = await joinRequest(room);
@@ -356,15 +329,17 @@ async function rejoinAll() {
 
 async function rejoin(room, attempt) {
   const ws = state.ws;
-  const ack = await request({ type: 'join', room: room.name });
+  // Resume: the server replays what came after the last message we have.
+  const join = { type: 'join', room: room.name };
+  if (room.lastSeq && state.epoch) Object.assign(join, { since: room.lastSeq, epoch: state.epoch });
+  if (attempt === 0) addNotice(room, 'Reconnected.', Date.now(), 'info');
+  const ack = await request(join);
   if (state.ws !== ws || !state.rooms.has(room.name)) return;
   if (ack.ok || (ack.error && ack.error.code === 'already_in_room')) {
     room.joined = true;
-    addNotice(room, 'Reconnected. Messages sent while you were away are not shown.', Date.now(), 'info');
   } else {
     addNotice(room, `Could not rejoin #${room.name}: ${describe(ack.error, { room: room.name })}`, Date.now(), 'error');
-    // The old connection may still hold the name until the server notices
-    // it is gone; try again for a while.
+    // Our old connection may hold the name until the server notices it.
     if (ack.error && ack.error.code === 'name_taken' && attempt < REJOIN_RETRIES) {
       setTimeout(() => {
         if (state.ws === ws && state.identified && state.rooms.has(room.name) && !room.joined) rejoin(room, attempt + 1);
@@ -378,7 +353,7 @@ function setConnected() {
   setStatus('connected', `Connected as ${state.me}`);
 }
 
-// ------------------------------------------------------------------ rooms
+// --- rooms
 
 function makeRoom(name) {
   const list = h('ol', 'entries');
@@ -393,12 +368,15 @@ function makeRoom(name) {
   leave.type = 'button';
   leave.setAttribute('aria-label', `Leave #${name}`);
   item.append(open, leave);
-  const room = { name, list, item, open, badge, leave, users: [], unread: 0, joined: false, lastSeq: 0, atBottom: true, scrollTop: 0 };
-  open.addEventListener('click', () => {
-    switchRoom(room);
-    closeSidebar();
-    ui.messageInput.focus();
-  });
+  const more = h('li', 'more');
+  const moreButton = h('button', 'more-button', 'Load older messages');
+  moreButton.type = 'button';
+  moreButton.dataset.testid = 'load-older';
+  more.append(moreButton);
+  const room = { name, list, item, open, badge, leave, more, moreButton, users: [], unread: 0, joined: false };
+  Object.assign(room, { firstSeq: 0, lastSeq: 0, loadingOlder: false, atBottom: true, scrollTop: 0 });
+  moreButton.addEventListener('click', () => loadOlder(room));
+  open.addEventListener('click', () => openRoom(room));
   leave.addEventListener('click', () => leaveRoom(room));
   return room;
 }
@@ -449,6 +427,7 @@ function switchRoom(room) {
   }
   state.current = room;
   room.unread = 0;
+  room.item.classList.remove('has-mention');
   ui.messages.replaceChildren(room.list);
   ui.messages.setAttribute('aria-label', `Messages in #${room.name}`);
   ui.roomTitle.textContent = `#${room.name}`;
@@ -539,7 +518,7 @@ function backToJoin(message, roomName) {
   ui.joinRoom.focus();
 }
 
-// --------------------------------------------------------------- messages
+// --- messages
 
 function isAtBottom() {
   const m = ui.messages;
@@ -555,13 +534,12 @@ function hideNewMessages() {
   ui.newMessages.hidden = true;
 }
 
-// Appends an entry to a room's list, keeping the view pinned to the bottom
-// only if the reader was already there.
+// Appends to a room's list; follows only if the reader was at the bottom.
 function addEntry(room, li, { unread = false, own = false } = {}) {
   const current = room === state.current;
   const wasAtBottom = current && isAtBottom();
   room.list.append(li);
-  while (room.list.childElementCount > MAX_ENTRIES) room.list.firstElementChild.remove();
+  if (room.list.childElementCount > MAX_ENTRIES) trim(room);
   if (current) {
     if (wasAtBottom || own) {
       scrollToBottom();
@@ -574,6 +552,34 @@ function addEntry(room, li, { unread = false, own = false } = {}) {
     room.unread += 1;
     updateRoomItem(room);
   }
+}
+
+// Drops the oldest entries beyond MAX_ENTRIES; they can be loaded again.
+function trim(room) {
+  while (room.list.childElementCount > MAX_ENTRIES) {
+    (room.more.isConnected ? room.more.nextElementSibling : room.list.firstElementChild).remove();
+  }
+  const first = room.list.querySelector('[data-seq]');
+  if (first) {
+    room.firstSeq = Number(first.dataset.seq);
+    setMore(room, true);
+  }
+}
+
+function setMore(room, more) {
+  if (more) room.list.prepend(room.more);
+  else room.more.remove();
+}
+
+async function loadOlder(room) {
+  if (room.loadingOlder || !room.firstSeq) return;
+  room.loadingOlder = true;
+  room.moreButton.disabled = true;
+  room.moreButton.textContent = 'Loading…';
+  const ack = await request({ type: 'history', room: room.name, before: room.firstSeq, limit: HISTORY_PAGE });
+  room.loadingOlder = false;
+  room.moreButton.disabled = false;
+  room.moreButton.textContent = ack.ok ? 'Load older messages' : `Could not load older messages (${describe(ack.error)}) Try again`;
 }
 
 function addNotice(room, text, ts, kind) {
@@ -616,15 +622,9 @@ function fixed6(v) {
   return Number(v).toFixed(6);
 }
 
-function onRoomMessage(ev) {
-  const room = state.rooms.get(ev.room);
-  if (!room || typeof ev.from !== 'string') return;
-  if (typeof ev.seq === 'number') {
-    if (room.lastSeq && ev.seq > room.lastSeq + 1) {
-      addNotice(room, 'Some messages were missed here.', validTs(ev.ts), 'info');
-    }
-    room.lastSeq = ev.seq;
-  }
+// The list entry for a message or location event, or null if unusable.
+function renderMessage(ev) {
+  if (!ev || typeof ev.from !== 'string') return null;
   const own = ev.from === state.me;
   const ts = validTs(ev.ts);
   const li = h('li', 'msg');
@@ -638,7 +638,7 @@ function onRoomMessage(ev) {
   if (ev.type === 'location') {
     const lat = Number(ev.latitude);
     const lon = Number(ev.longitude);
-    if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
+    if (!Number.isFinite(lat) || !Number.isFinite(lon)) return null;
     li.classList.add('location');
     const google = h('a', 'map-link', 'Google Maps');
     google.href = `https://www.google.com/maps?q=${fixed6(lat)},${fixed6(lon)}`;
@@ -670,11 +670,64 @@ function onRoomMessage(ev) {
     }
   }
   if (mentioned) li.classList.add('mentioned');
+  if (typeof ev.seq === 'number') li.dataset.seq = String(ev.seq);
+  return { li, own, mentioned, spoken };
+}
+
+// Records a message's seq; false if it was already shown.
+function track(room, seq) {
+  if (typeof seq !== 'number') return true;
+  if (seq <= room.lastSeq) return false;
+  room.lastSeq = seq;
+  if (!room.firstSeq) room.firstSeq = seq;
+  return true;
+}
+
+function onRoomMessage(ev) {
+  const room = state.rooms.get(ev.room);
+  if (!room) return;
+  const gap = typeof ev.seq === 'number' && room.lastSeq && ev.seq > room.lastSeq + 1;
+  const r = renderMessage(ev);
+  if (!r || !track(room, ev.seq)) return;
+  if (gap) addNotice(room, 'Some messages were missed here.', validTs(ev.ts), 'info');
+  const { li, own, mentioned, spoken } = r;
   addEntry(room, li, { unread: !own, own });
   if (own) return;
   if (room === state.current) announce(spoken);
   else if (mentioned) announce(`${ev.from} mentioned you in #${room.name}.`);
   if (mentioned && room !== state.current) room.item.classList.add('has-mention');
+}
+
+// Stored messages: the latest page on join or what a resume missed (appended),
+// or older ones from "Load older" (prepended).
+function onHistory(ev) {
+  const room = state.rooms.get(ev.room);
+  if (!room || !Array.isArray(ev.events)) return;
+  const events = ev.events.filter((e) => e && typeof e.seq === 'number');
+  if (room.loadingOlder) {
+    const current = room === state.current;
+    const height = ui.messages.scrollHeight;
+    const frag = document.createDocumentFragment();
+    for (const e of events) {
+      if (room.firstSeq && e.seq >= room.firstSeq) continue;
+      const r = renderMessage(e);
+      if (r) frag.append(r.li);
+    }
+    room.list.insertBefore(frag, room.more.nextSibling);
+    if (events.length) room.firstSeq = Math.min(room.firstSeq || Infinity, events[0].seq);
+    setMore(room, Boolean(ev.more));
+    // keep what the reader was looking at in place
+    if (current) ui.messages.scrollTop += ui.messages.scrollHeight - height;
+    return;
+  }
+  const resumed = room.lastSeq > 0;
+  const missed = Number(ev.missed) || 0;
+  if (missed > 0) addNotice(room, `${missed} ${missed === 1 ? 'message' : 'messages'} not shown.`, Date.now(), 'info');
+  for (const e of events) {
+    const r = renderMessage(e);
+    if (r && track(room, e.seq)) addEntry(room, r.li, { unread: resumed && !r.own, own: r.own });
+  }
+  if (!resumed) setMore(room, Boolean(ev.more));
 }
 
 function onRoomState(ev) {
@@ -696,7 +749,7 @@ function onPresence(ev, joined) {
   if (room === state.current) announce(`${text}.`);
 }
 
-// ---------------------------------------------------------------- join UI
+// --- join UI
 
 function joinFailed(message, field) {
   state.phase = 'idle';
@@ -744,7 +797,13 @@ function prefill() {
   else ui.joinSubmit.focus();
 }
 
-// ---------------------------------------------------------------- sidebar
+// --- sidebar
+
+function openRoom(room) {
+  switchRoom(room);
+  closeSidebar();
+  ui.messageInput.focus();
+}
 
 function closeSidebar() {
   ui.sidebar.classList.remove('open');
@@ -768,9 +827,7 @@ ui.roomForm.addEventListener('submit', async (e) => {
   const existing = state.rooms.get(room);
   if (existing) {
     ui.roomInput.value = '';
-    switchRoom(existing);
-    closeSidebar();
-    ui.messageInput.focus();
+    openRoom(existing);
     return;
   }
   ui.roomInput.readOnly = true;
@@ -782,11 +839,7 @@ ui.roomForm.addEventListener('submit', async (e) => {
     return;
   }
   ui.roomInput.value = '';
-  if (state.rooms.has(room)) {
-    switchRoom(state.rooms.get(room));
-    closeSidebar();
-    ui.messageInput.focus();
-  }
+  if (state.rooms.has(room)) openRoom(state.rooms.get(room));
 });
 
 ui.messages.addEventListener('scroll', () => {
@@ -799,7 +852,7 @@ ui.newMessages.addEventListener('click', () => {
   ui.messageInput.focus();
 });
 
-// --------------------------------------------------------------- composer
+// --- composer
 
 function setSending(on) {
   state.sending = on;
@@ -832,8 +885,14 @@ async function sendMessage() {
   setSending(true);
   const event = { type: 'send', room: room.name, text };
   if (action) event.action = true;
-  const ack = await request(event);
+  // A resend of what may have arrived keeps its id: the server stores it once.
+  const u = state.unconfirmed;
+  const again = u && u.room === room.name && u.text === text && u.action === action;
+  const ack = await request(event, again ? u.id : undefined);
   setSending(false);
+  const lost = ack.error && (ack.error.code === 'disconnected' || ack.error.code === 'timeout');
+  if (lost && ack.id) state.unconfirmed = { id: ack.id, room: room.name, text, action };
+  else if (!lost) state.unconfirmed = null;
   if (ack.ok) {
     ui.messageInput.value = '';
     fitInput();
@@ -863,7 +922,7 @@ ui.messageInput.addEventListener('input', () => {
   if (ui.sendError.textContent === 'Type a message first.') showError(ui.sendError, '');
 });
 
-// --------------------------------------------------------------- location
+// --- location
 
 function setLocating(label) {
   state.locating = Boolean(label);
@@ -938,12 +997,6 @@ function parseCoord(raw, min, max) {
 
 ui.coordsForm.addEventListener('submit', async (e) => {
   e.preventDefault();
-  // "51.5, -0.12" pasted into the first field fills both.
-  const both = /^\s*([^,\s]+)\s*[,\s]\s*([^,\s]+)\s*$/.exec(ui.coordsLat.value);
-  if (both && !ui.coordsLon.value.trim()) {
-    ui.coordsLat.value = both[1];
-    ui.coordsLon.value = both[2];
-  }
   const lat = parseCoord(ui.coordsLat.value, -90, 90);
   const lon = parseCoord(ui.coordsLon.value, -180, 180);
   if (lat === null) {

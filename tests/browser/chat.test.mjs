@@ -224,7 +224,7 @@ await browserSuite('chatting in the browser', ({ pw, WebSocket }) => {
     const long = 'x'.repeat(4001);
     await lea.page.getByTestId('message-input').fill(long);
     await lea.page.getByTestId('send').click();
-    await eventually(async () => /too long/.test(await lea.page.getByTestId('send-error').textContent()), {
+    await eventually(async () => /at most 4000 characters/.test(await lea.page.getByTestId('send-error').textContent()), {
       message: 'too long error',
     });
     assert.equal(await lea.page.getByTestId('message-input').inputValue(), long, 'the text is kept');

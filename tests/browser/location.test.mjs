@@ -111,8 +111,8 @@ await browserSuite('sharing a location', ({ pw, WebSocket }) => {
     await dee.page.getByTestId('share-location').click();
     await dee.page.getByTestId('coords-form').waitFor({ state: 'visible' });
     assert.match(await dee.page.getByTestId('location-error').textContent(), /cannot share its location/);
-    // both numbers pasted into the first field
-    await dee.page.getByTestId('coords-lat').fill('40.6892, -74.0445');
+    await dee.page.getByTestId('coords-lat').fill('40.6892');
+    await dee.page.getByTestId('coords-lon').fill('-74.0445');
     await dee.page.getByTestId('coords-submit').click();
     const ev = await watch.waitFor((e) => e.type === 'location' && e.from === 'dee');
     assert.deepEqual([ev.latitude, ev.longitude], [40.6892, -74.0445]);

@@ -53,14 +53,13 @@ await browserSuite('reconnecting', ({ pw, WebSocket }) => {
     await sendFromPage(ann.page, 'before the restart');
     assert.equal((await status(ann.page)).state, 'connected');
 
-    const port = server.port;
     await server.stop();
     await eventually(async () => (await status(ann.page)).state === 'reconnecting', { message: 'reconnecting state' });
     assert.match((await status(ann.page)).text, /reconnecting/i);
     // what was already said stays on screen
     await entry(ann.page, 'before the restart').waitFor();
 
-    server = await restartServer(port);
+    server = await restartServer(server);
     await eventually(async () => (await status(ann.page)).state === 'connected', {
       timeout: RECONNECT_MS,
       message: 'connected again',
@@ -88,7 +87,6 @@ await browserSuite('reconnecting', ({ pw, WebSocket }) => {
   test('sending while disconnected keeps the text and says why', async () => {
     const cy = await joinAs(browser, server.url, 'cy', 'quiet');
     open.push(cy);
-    const port = server.port;
     await server.stop();
     await eventually(async () => (await status(cy.page)).state === 'reconnecting', { message: 'reconnecting state' });
     await cy.page.getByTestId('message-input').fill('are you there?');
@@ -97,7 +95,7 @@ await browserSuite('reconnecting', ({ pw, WebSocket }) => {
       message: 'not connected error',
     });
     assert.equal(await cy.page.getByTestId('message-input').inputValue(), 'are you there?');
-    server = await restartServer(port);
+    server = await restartServer(server);
     await eventually(async () => (await status(cy.page)).state === 'connected', { timeout: RECONNECT_MS, message: 'connected again' });
     await cy.page.getByTestId('send').click();
     await entry(cy.page, 'are you there?').waitFor();
@@ -106,7 +104,6 @@ await browserSuite('reconnecting', ({ pw, WebSocket }) => {
   test('an unreachable server is reported on the join page', async () => {
     const page = await openPage(browser, `${server.url}/?username=dee&room=lobby`);
     open.push(page);
-    const port = server.port;
     await server.stop();
     await page.page.getByTestId('join-submit').click();
     await eventually(async () => /cannot reach/i.test(await page.page.getByTestId('join-error').textContent()), {
@@ -116,7 +113,7 @@ await browserSuite('reconnecting', ({ pw, WebSocket }) => {
     assert.ok(page.problems.every((p) => !p.startsWith('dialog')), 'no alert');
 
     // once the server is back, the same button works
-    server = await restartServer(port);
+    server = await restartServer(server);
     await page.page.getByTestId('join-submit').click();
     await page.page.getByTestId('message-input').waitFor({ state: 'visible' });
   });

@@ -8,7 +8,8 @@
 //   CI               when set, missing prerequisites fail the tests instead of skipping them
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
@@ -81,14 +82,22 @@ export async function browserSuite(name, body) {
 // ------------------------------------------------------------------ server
 
 const children = new Set();
+const dataDirs = new Set();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 // Starts chat-server on 127.0.0.1:port (0 = any free port) and resolves once
-// it printed "listening on http://127.0.0.1:PORT".
-export async function startServer({ port = 0 } = {}) {
-  const child = spawn(SERVER_BIN, ['--listen', `127.0.0.1:${port}`], {
+// it printed "listening on http://127.0.0.1:PORT". Its history lives in
+// `dataDir` (a new temporary directory unless given, removed when the tests
+// end); start it again with the same port and dataDir to restart it.
+export async function startServer({ port = 0, dataDir, args = [] } = {}) {
+  if (!dataDir) {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'chat-browser-test-'));
+    dataDirs.add(dataDir);
+  }
+  const child = spawn(SERVER_BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });
@@ -122,6 +131,8 @@ export async function startServer({ port = 0 } = {}) {
   return {
     url,
     port: Number(new URL(url).port),
+    dataDir,
+    args,
     stderr: () => stderr,
     // SIGTERM, then SIGKILL if it does not stop in time.
     async stop() {
@@ -136,13 +147,13 @@ export async function startServer({ port = 0 } = {}) {
   };
 }
 
-// Starts the server again on a port that was just released, retrying a few
-// times in case the port is not free yet.
-export async function restartServer(port) {
+// Starts a stopped server again on the port it had, with the same history,
+// retrying a few times in case the port is not free yet.
+export async function restartServer(server) {
   let lastError;
   for (let attempt = 0; attempt < 10; attempt++) {
     try {
-      return await startServer({ port });
+      return await startServer({ port: server.port, dataDir: server.dataDir, args: server.args });
     } catch (err) {
       lastError = err;
       await new Promise((resolve) => setTimeout(resolve, 300));
