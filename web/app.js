@@ -63,7 +63,10 @@ function formatTime(ts) {
   const d = new Date(ts);
   const hours = d.getHours();
   const minutes = String(d.getMinutes()).padStart(2, '0');
-  return `${hours % 12 || 12}:${minutes} ${hours < 12 ? 'AM' : 'PM'}`;
+  const time = `${hours % 12 || 12}:${minutes} ${hours < 12 ? 'AM' : 'PM'}`;
+  // history can be older than today: then the date comes first
+  if (d.toDateString() === new Date().toDateString()) return time;
+  return `${d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })}, ${time}`;
 }
 
 function timeEl(ts) {
