@@ -419,6 +419,9 @@ async fn drive(
     let me = u32::try_from(index).unwrap_or(u32::MAX);
     let room = room_name(plan.room_of(index));
     let period = Duration::from_secs_f64(1.0 / plan.rate);
+    // Rate-mode senders are spread evenly over one period instead of all
+    // sending at the same instant.
+    let first = schedule.start + period.mul_f64(index as f64 / plan.senders.max(1) as f64);
     let mut in_flight = 0usize;
     let mut scheduled = 0u64; // rate mode: messages due so far
     let mut next_id = 0u64;
@@ -432,9 +435,7 @@ async fn drive(
         let send_at = if ack_mode || !can_send {
             Either::Left(std::future::ready(()))
         } else {
-            Either::Right(sleep_until(
-                schedule.start + period.mul_f64(scheduled as f64),
-            ))
+            Either::Right(sleep_until(first + period.mul_f64(scheduled as f64)))
         };
         let sleep_start = if sender && now < schedule.start {
             Either::Left(sleep_until(schedule.start))
@@ -482,23 +483,32 @@ async fn drive(
                     }
                     r
                 } else {
-                    let elapsed = Instant::now().saturating_duration_since(schedule.start);
+                    let elapsed = Instant::now().saturating_duration_since(first);
                     let due_now = (elapsed.as_secs_f64() * plan.rate) as u64 + 1;
                     let until = due_now.min(scheduled + MAX_CATCH_UP);
                     let mut r = Ok(());
+                    // Stamped with the real send time: the timer's
+                    // millisecond granularity is the generator's, not the
+                    // server's, latency.
+                    let send_ns = shared.ns(Instant::now());
+                    let measured = schedule.measured(send_ns);
                     while scheduled < until && r.is_ok() {
-                        let at = schedule.start + period.mul_f64(scheduled as f64);
+                        let at = first + period.mul_f64(scheduled as f64);
                         scheduled += 1;
-                        if at >= schedule.measure_end { break; }
-                        let send_ns = shared.ns(at);
-                        let measured = schedule.measured(send_ns);
+                        if at >= schedule.measure_end {
+                            break;
+                        }
                         if in_flight >= plan.window {
-                            if measured { stats.skipped += 1; }
+                            if measured {
+                                stats.skipped += 1;
+                            }
                             continue;
                         }
                         r = feed(ws, &room, &mut next_id, Stamp { send_ns, sender: me }, plan.size).await;
                         in_flight += 1;
-                        if measured { stats.sent += 1; }
+                        if measured {
+                            stats.sent += 1;
+                        }
                     }
                     r
                 };

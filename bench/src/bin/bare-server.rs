@@ -17,6 +17,7 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use clap::Parser;
 use futures::SinkExt;
 use protocol::{PROTOCOL_VERSION, ServerEvent};
@@ -35,6 +36,9 @@ struct Options {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:3001")]
     listen: SocketAddr,
+    /// Set TCP_NODELAY on accepted connections (off by default, as in axum).
+    #[arg(long)]
+    nodelay: bool,
 }
 
 #[derive(Debug, Default)]
@@ -74,6 +78,12 @@ fn main() -> anyhow::Result<()> {
         let app = Router::new()
             .route("/ws", get(upgrade))
             .with_state(Arc::new(Rooms::default()));
+        let nodelay = options.nodelay;
+        let listener = listener.tap_io(move |tcp| {
+            if nodelay {
+                let _ = tcp.set_nodelay(true);
+            }
+        });
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
