@@ -242,21 +242,22 @@ async fn client(shared: Arc<Shared>, index: usize, ready: mpsc::Sender<Ready>) -
     let plan = &shared.plan;
     let slow = index >= plan.clients;
     let mut stats = ClientStats::default();
-    let started = Instant::now();
     let setup = async {
         let _permit = shared
             .setup
             .acquire()
             .await
             .map_err(|_| "setup closed".to_string())?;
+        let started = Instant::now();
         let deadline = Instant::now() + plan.connect_timeout;
-        timeout_at(deadline, connect_and_join(plan, index, slow))
+        let (ws, connected) = timeout_at(deadline, connect_and_join(plan, index, slow))
             .await
-            .map_err(|_| "connect and join timed out".to_string())?
+            .map_err(|_| "connect and join timed out".to_string())??;
+        Ok::<_, String>((ws, connected.duration_since(started)))
     };
     let mut ws = match setup.await {
         Ok((ws, connected)) => {
-            let us = connected.duration_since(started).as_micros();
+            let us = connected.as_micros();
             let _ = ready
                 .send(Ready {
                     connect_us: Some(u64::try_from(us).unwrap_or(u64::MAX)),

@@ -49,7 +49,7 @@ pub struct Report {
     pub joined: usize,
     /// Seconds from the first connect to the last join.
     pub setup_secs: f64,
-    /// Connect-to-welcome times.
+    /// Connect-to-welcome times (from the start of the TCP connect).
     pub connect: Percentiles,
     pub measured_secs: f64,
     /// Messages sent inside the measured window.
