@@ -26,7 +26,9 @@ pub struct Config {
     /// How long shutdown waits for connections to close.
     pub shutdown_grace: Duration,
     /// Per-connection WebSocket read buffer. Small on purpose: thousands of
-    /// idle connections must stay cheap, and chat frames are small.
+    /// idle connections must stay cheap, chat frames are small, and the
+    /// WebSocket library zero-fills this much before every read (measured:
+    /// 4 KiB -> 1 KiB saves 3 KB of RSS per idle connection).
     pub read_buffer_bytes: usize,
     /// Where history is kept, and for how long.
     pub store: crate::store::StoreConfig,
@@ -50,7 +52,7 @@ impl Default for Config {
             heartbeat_interval: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
-            read_buffer_bytes: 4 * 1024,
+            read_buffer_bytes: 1024,
             store: crate::store::StoreConfig::default(),
             history_on_join: protocol::limits::HISTORY_PAGE,
             resume_limit: 1000,

@@ -155,7 +155,8 @@ async fn run(
     let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
-    let mut batch = Vec::with_capacity(32);
+    // Grows to the largest burst this client has seen, not before.
+    let mut batch = Vec::new();
 
     loop {
         tokio::select! {

@@ -118,6 +118,13 @@ pub async fn run(
         tracing::info!("shutting down: no new connections, closing the open ones");
         token.cancel();
     };
+    // Chat frames are small and latency matters: send each write at once
+    // instead of waiting for the peer's delayed ACK (Nagle).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(graceful)
         .await?;

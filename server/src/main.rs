@@ -53,6 +53,10 @@ struct Options {
     #[arg(long, env = "CHAT_HEARTBEAT_SECS", default_value_t = 30)]
     heartbeat_secs: u64,
 
+    /// Bytes of WebSocket read buffer per connection (memory vs. syscalls).
+    #[arg(long, env = "CHAT_READ_BUFFER", default_value_t = server::Config::default().read_buffer_bytes, hide = true)]
+    read_buffer: usize,
+
     /// Directory for the history store (chat.sqlite3). Defaults to the
     /// platform's data directory, e.g. ~/.local/share/chat.
     #[arg(long, env = "CHAT_DATA_DIR", conflicts_with = "memory")]
@@ -158,6 +162,7 @@ impl Options {
             max_rooms_per_connection: self.max_rooms,
             outbound_queue: self.outbound_queue,
             heartbeat_interval: Duration::from_secs(self.heartbeat_secs),
+            read_buffer_bytes: self.read_buffer.max(256),
             store: server::store::StoreConfig {
                 path,
                 retain_messages: self.retain_messages,
