@@ -284,11 +284,9 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ConnState::Connected => ("connected".to_string(), false),
         ConnState::Connecting { attempt } if *attempt <= 1 => ("connecting...".to_string(), true),
         ConnState::Connecting { attempt } => (format!("reconnecting (attempt {attempt})..."), true),
-        ConnState::Disconnected { reason, retry_in } => (
-            format!(
-                "disconnected: {reason}; retrying in {:.1} s",
-                retry_in.as_secs_f64()
-            ),
+        // The reason is in the message pane; the status line stays short.
+        ConnState::Disconnected { retry_in, .. } => (
+            format!("disconnected, retrying in {:.1} s", retry_in.as_secs_f64()),
             true,
         ),
     };
