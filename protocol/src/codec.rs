@@ -132,7 +132,10 @@ mod tests {
         assert_eq!((e.code, e.id.as_deref()), (ErrorCode::Malformed, Some("7")));
 
         let e = decode_client(r#"{"type":"dance","id":"8"}"#).unwrap_err();
-        assert_eq!((e.code, e.id.as_deref()), (ErrorCode::UnknownType, Some("8")));
+        assert_eq!(
+            (e.code, e.id.as_deref()),
+            (ErrorCode::UnknownType, Some("8"))
+        );
         assert!(e.message.contains("dance"));
 
         let e = decode_client(r#"{"type":"send","id":"9","room":"dev"}"#).unwrap_err();

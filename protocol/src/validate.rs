@@ -173,7 +173,14 @@ mod tests {
 
     #[test]
     fn names_refuse_invisible_and_bidi_characters() {
-        for bad in ["a\u{0007}b", "a\u{202E}b", "a\u{200B}b", "\u{FEFF}ann", "a\u{2066}b", "a\nb"] {
+        for bad in [
+            "a\u{0007}b",
+            "a\u{202E}b",
+            "a\u{200B}b",
+            "\u{FEFF}ann",
+            "a\u{2066}b",
+            "a\nb",
+        ] {
             let err = display_name(bad).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidName, "{bad:?}");
         }
@@ -184,8 +191,14 @@ mod tests {
     fn rooms_are_lowercase_ascii() {
         assert_eq!(room_name("dev-ops_2"), Ok("dev-ops_2"));
         assert_eq!(room_name(""), Err(ValidationError::RoomEmpty));
-        assert_eq!(room_name("Dev"), Err(ValidationError::RoomForbiddenChar('D')));
-        assert_eq!(room_name("a b"), Err(ValidationError::RoomForbiddenChar(' ')));
+        assert_eq!(
+            room_name("Dev"),
+            Err(ValidationError::RoomForbiddenChar('D'))
+        );
+        assert_eq!(
+            room_name("a b"),
+            Err(ValidationError::RoomForbiddenChar(' '))
+        );
         assert!(matches!(
             room_name(&"r".repeat(33)),
             Err(ValidationError::RoomTooLong { max: 32, got: 33 })
@@ -200,7 +213,10 @@ mod tests {
         assert!(message_text(&"日".repeat(4000)).is_ok());
         assert_eq!(
             message_text(&"x".repeat(4001)),
-            Err(ValidationError::TextTooLong { max: 4000, got: 4001 })
+            Err(ValidationError::TextTooLong {
+                max: 4000,
+                got: 4001
+            })
         );
     }
 
@@ -208,8 +224,14 @@ mod tests {
     fn locations_are_in_range() {
         assert!(location(51.5, -0.12).is_ok());
         assert!(location(90.0, 180.0).is_ok());
-        assert_eq!(location(90.5, 0.0).unwrap_err().code(), ErrorCode::InvalidLocation);
-        assert_eq!(location(0.0, -180.5).unwrap_err().code(), ErrorCode::InvalidLocation);
+        assert_eq!(
+            location(90.5, 0.0).unwrap_err().code(),
+            ErrorCode::InvalidLocation
+        );
+        assert_eq!(
+            location(0.0, -180.5).unwrap_err().code(),
+            ErrorCode::InvalidLocation
+        );
         assert!(location(f64::NAN, 0.0).is_err());
     }
 

@@ -25,7 +25,10 @@ where
         .unwrap_or_else(|e| panic!("missing golden file {}: {e}", path.display()));
     assert_eq!(encoded, golden.trim_end(), "wire format of {name} changed");
     let decoded: T = serde_json::from_str(&golden).expect("golden file decodes");
-    assert_eq!(&decoded, event, "golden file {name} decodes to a different event");
+    assert_eq!(
+        &decoded, event,
+        "golden file {name} decodes to a different event"
+    );
 }
 
 #[test]
@@ -163,11 +166,18 @@ fn server_events() {
     check("server_ack_join", &ServerEvent::ack_ok("1", None));
     check(
         "server_ack_error",
-        &ServerEvent::ack_err("6", ErrorCode::NameTaken, "the name \"ann\" is already used in room dev"),
+        &ServerEvent::ack_err(
+            "6",
+            ErrorCode::NameTaken,
+            "the name \"ann\" is already used in room dev",
+        ),
     );
     check(
         "server_error",
-        &ServerEvent::error(ErrorCode::UnsupportedVersion, "this server speaks protocol 1; please upgrade your client"),
+        &ServerEvent::error(
+            ErrorCode::UnsupportedVersion,
+            "this server speaks protocol 1; please upgrade your client",
+        ),
     );
 }
 

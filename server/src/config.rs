@@ -1,0 +1,67 @@
+//! Server settings. The binary fills them from the command line and the
+//! environment; tests build them directly.
+
+use std::time::Duration;
+
+/// Everything that can be tuned. `Default` gives the production defaults.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Browser origins allowed to open the WebSocket besides the page's own
+    /// (same-origin is always allowed). `"*"` allows any origin.
+    pub allowed_origins: Vec<String>,
+    /// Sustained requests per second per connection; 0 turns the limit off.
+    pub rate_per_sec: f64,
+    /// Requests allowed in a burst above the sustained rate.
+    pub rate_burst: u32,
+    /// Rooms one connection may be in at once.
+    pub max_rooms_per_connection: usize,
+    /// Frames that may wait in one connection's outbound queue. A client
+    /// that lets it fill up is disconnected as a slow consumer.
+    pub outbound_queue: usize,
+    /// How often the server pings an idle client. A client silent for two
+    /// intervals is disconnected.
+    pub heartbeat_interval: Duration,
+    /// How long a new connection has to send `hello`.
+    pub handshake_timeout: Duration,
+    /// How long shutdown waits for connections to close.
+    pub shutdown_grace: Duration,
+    /// Per-connection WebSocket read buffer. Small on purpose: thousands of
+    /// idle connections must stay cheap, and chat frames are small.
+    pub read_buffer_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            allowed_origins: Vec::new(),
+            rate_per_sec: 10.0,
+            rate_burst: 30,
+            max_rooms_per_connection: 32,
+            outbound_queue: 1024,
+            heartbeat_interval: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(5),
+            read_buffer_bytes: 4 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// The limits announced to clients in `welcome`.
+    pub fn limits(&self) -> protocol::ServerLimits {
+        use protocol::limits::*;
+        protocol::ServerLimits {
+            max_name_chars: MAX_NAME_CHARS,
+            max_room_chars: MAX_ROOM_CHARS,
+            max_text_chars: MAX_TEXT_CHARS,
+            max_frame_bytes: MAX_FRAME_BYTES,
+            max_rooms: self.max_rooms_per_connection,
+            rate_per_sec: self.rate_per_sec,
+            rate_burst: if self.rate_per_sec > 0.0 {
+                self.rate_burst
+            } else {
+                0
+            },
+        }
+    }
+}

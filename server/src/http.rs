@@ -1,0 +1,91 @@
+//! The HTTP side: the embedded web page, a health endpoint, and the
+//! WebSocket upgrade at `/ws` with its `Origin` check and buffer sizes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::{Shared, assets, connection, origin};
+
+/// The page may load scripts, styles, images and connections only from its
+/// own origin, and nothing inline: user text can never become code.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/ws", get(upgrade))
+        .route("/healthz", get(health))
+        .fallback(get(asset))
+        .with_state(shared)
+}
+
+async fn upgrade(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let header_str = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let origin = header_str(header::ORIGIN);
+    if !origin::is_allowed(
+        origin,
+        header_str(header::HOST),
+        &shared.config.allowed_origins,
+    ) {
+        tracing::info!(origin, "refused WebSocket from another origin");
+        return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
+    }
+    if shared.shutdown.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    let max = protocol::limits::MAX_FRAME_BYTES;
+    let tracker = shared.connections.clone();
+    ws.read_buffer_size(shared.config.read_buffer_bytes)
+        // Queued frames are fed into this buffer and written together when
+        // the connection loop flushes; it only grows as far as a burst needs.
+        .write_buffer_size(64 * 1024)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, shared)))
+}
+
+async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let status = if shared.shutdown.is_cancelled() {
+        "shutting down"
+    } else {
+        "ok"
+    };
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        format!(
+            "{{\"status\":\"{status}\",\"rooms\":{}}}\n",
+            shared.registry.running_rooms()
+        ),
+    )
+}
+
+async fn asset(uri: Uri) -> Response {
+    let Some(asset) = assets::find(uri.path()) else {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    };
+    (
+        [
+            (header::CONTENT_TYPE, asset.content_type),
+            (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        asset.body,
+    )
+        .into_response()
+}

@@ -1,0 +1,106 @@
+//! `chat-server` as a library: [`run`] serves the web page and the chat
+//! WebSocket on a listener until a shutdown future completes.
+//!
+//! How an event flows (see ARCHITECTURE.md for the picture):
+//!
+//! 1. [`connection`] reads a frame from one client's socket, decodes and
+//!    validates it with the `protocol` crate, and forwards a
+//!    [`room::RoomCommand`] to the room's actor, found via the
+//!    [`registry::Registry`].
+//! 2. The [`room`] actor owns the member list and the sequence counter. It
+//!    stamps the message, serializes it **once** into a [`outbound::Frame`]
+//!    and hands a cheap clone of the same bytes to every member's bounded
+//!    [`outbound::Outbound`] queue.
+//! 3. Each connection's writer drains its queue, coalescing whatever is
+//!    queued into one flush. A member whose queue is full is disconnected as
+//!    a slow consumer instead of slowing the room down.
+
+pub mod assets;
+pub mod clock;
+pub mod config;
+pub mod connection;
+pub mod http;
+pub mod origin;
+pub mod outbound;
+pub mod rate_limit;
+pub mod registry;
+pub mod room;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use config::Config;
+
+/// Everything a connection needs, shared by all of them.
+#[derive(Debug)]
+pub struct Shared {
+    pub config: Config,
+    pub registry: Arc<registry::Registry>,
+    /// Cancelled when the server starts shutting down.
+    pub shutdown: CancellationToken,
+    /// Tracks live WebSocket connections so shutdown can wait for them to
+    /// say goodbye.
+    pub connections: TaskTracker,
+    next_connection_id: AtomicU64,
+}
+
+impl Shared {
+    fn new(config: Config) -> Self {
+        Shared {
+            config,
+            registry: Arc::default(),
+            shutdown: CancellationToken::new(),
+            connections: TaskTracker::new(),
+            next_connection_id: AtomicU64::new(1),
+        }
+    }
+
+    /// A process-unique id for a new connection.
+    pub fn next_connection_id(&self) -> u64 {
+        self.next_connection_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Serves HTTP and WebSocket clients on `listener` until `shutdown`
+/// completes, then stops accepting, tells every connected client that the
+/// server is going away, closes their sockets cleanly and returns.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let shared = Arc::new(Shared::new(config));
+    let app = http::router(shared.clone());
+
+    let token = shared.shutdown.clone();
+    let graceful = async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new connections, closing the open ones");
+        token.cancel();
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(graceful)
+        .await?;
+
+    // Upgraded WebSocket connections are not tracked by the HTTP server; wait
+    // (bounded) for them to send their close frames.
+    shared.shutdown.cancel();
+    shared.connections.close();
+    let grace = shared.config.shutdown_grace;
+    if tokio::time::timeout(grace, shared.connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            remaining = shared.connections.len(),
+            "connections still open after {grace:?}; exiting anyway"
+        );
+    }
+    Ok(())
+}

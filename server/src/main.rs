@@ -1,0 +1,139 @@
+//! `chat-server`: parses options, sets up logging, binds the listener and
+//! runs the server until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+
+/// Chat server: rooms over WebSocket for the terminal client and the web page.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Options {
+    /// Address to listen on. Defaults to 127.0.0.1:3000, or 0.0.0.0:$PORT
+    /// when PORT is set. Use 0.0.0.0:3000 to serve your network.
+    #[arg(long, env = "CHAT_LISTEN")]
+    listen: Option<SocketAddr>,
+
+    /// Port to listen on all interfaces, as hosting platforms set it.
+    /// Ignored when --listen is given.
+    #[arg(long, env = "PORT", hide = true)]
+    port: Option<u16>,
+
+    /// Browser origins allowed to connect besides the page's own, e.g.
+    /// https://chat.example.com (repeat or separate with commas; * for any).
+    #[arg(
+        long = "allowed-origin",
+        env = "CHAT_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    allowed_origins: Vec<String>,
+
+    /// Requests per second each connection may send (sustained); 0 turns
+    /// rate limiting off.
+    #[arg(long, env = "CHAT_RATE_LIMIT", default_value_t = 10.0)]
+    rate_limit: f64,
+
+    /// Requests a connection may send in a burst above the rate.
+    #[arg(long, env = "CHAT_RATE_BURST", default_value_t = 30)]
+    rate_burst: u32,
+
+    /// Rooms one connection may be in at once.
+    #[arg(long, env = "CHAT_MAX_ROOMS", default_value_t = 32)]
+    max_rooms: usize,
+
+    /// Frames that may wait for one client before it counts as a slow
+    /// consumer and is disconnected.
+    #[arg(long, env = "CHAT_OUTBOUND_QUEUE", default_value_t = 1024)]
+    outbound_queue: usize,
+
+    /// Seconds between heartbeats; a client silent for two is disconnected.
+    #[arg(long, env = "CHAT_HEARTBEAT_SECS", default_value_t = 30)]
+    heartbeat_secs: u64,
+}
+
+impl Options {
+    fn listen_addr(&self) -> SocketAddr {
+        self.listen.unwrap_or_else(|| match self.port {
+            Some(port) => SocketAddr::from(([0, 0, 0, 0], port)),
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        })
+    }
+
+    fn config(&self) -> anyhow::Result<server::Config> {
+        anyhow::ensure!(
+            self.rate_limit.is_finite() && self.rate_limit >= 0.0,
+            "--rate-limit must be 0 or more"
+        );
+        anyhow::ensure!(
+            self.heartbeat_secs > 0,
+            "--heartbeat-secs must be at least 1"
+        );
+        anyhow::ensure!(
+            self.outbound_queue > 0,
+            "--outbound-queue must be at least 1"
+        );
+        Ok(server::Config {
+            allowed_origins: self.allowed_origins.clone(),
+            rate_per_sec: self.rate_limit,
+            rate_burst: self.rate_burst,
+            max_rooms_per_connection: self.max_rooms,
+            outbound_queue: self.outbound_queue,
+            heartbeat_interval: Duration::from_secs(self.heartbeat_secs),
+            ..server::Config::default()
+        })
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let options = Options::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = options.config()?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let addr = options.listen_addr();
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let local = listener.local_addr()?;
+        // On stdout, for people and for scripts that start us on port 0.
+        println!("listening on http://{local}");
+        tracing::info!(%local, "chat-server ready");
+        server::run(listener, config, shutdown_signal()).await
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,118 @@
+//! The room registry: finds the task of a room by name, starting one on
+//! first join, and forgets rooms that have emptied.
+//!
+//! The lock here is a plain `std` mutex held only to look up or insert a
+//! map entry, never across an `await`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use protocol::{ErrorCode, Seq};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::room::{COMMAND_QUEUE, Member, Room, RoomCommand};
+
+/// A cheap handle to a running room task.
+#[derive(Debug, Clone)]
+pub struct RoomHandle {
+    commands: mpsc::Sender<RoomCommand>,
+}
+
+impl RoomHandle {
+    /// Sends a command, waiting if the room's queue is full. Returns false
+    /// if the room has stopped (it had emptied and retired).
+    pub async fn send(&self, command: RoomCommand) -> bool {
+        self.commands.send(command).await.is_ok()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Rooms {
+    running: HashMap<Arc<str>, RoomHandle>,
+    /// Last sequence number of rooms that emptied, so a room that comes back
+    /// continues its numbering instead of repeating it.
+    retired: HashMap<Arc<str>, Seq>,
+}
+
+/// All rooms of this server.
+#[derive(Debug, Default)]
+pub struct Registry {
+    rooms: Mutex<Rooms>,
+}
+
+impl Registry {
+    fn lock(&self) -> MutexGuard<'_, Rooms> {
+        // A panic while holding this lock leaves a consistent map (every
+        // operation is a single insert or remove), so poisoning is ignored.
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The handle of `room`, starting its task if it is not running.
+    fn handle(self: &Arc<Self>, room: &str) -> RoomHandle {
+        let mut rooms = self.lock();
+        if let Some(handle) = rooms.running.get(room) {
+            return handle.clone();
+        }
+        let name: Arc<str> = Arc::from(room);
+        let last_seq = rooms.retired.remove(room).unwrap_or(0);
+        let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+        let handle = RoomHandle { commands: tx };
+        rooms.running.insert(name.clone(), handle.clone());
+        tokio::spawn(Room::new(name, last_seq).run(rx, self.clone()));
+        handle
+    }
+
+    /// Adds `member` to `room` (validated by the caller). The room sends the
+    /// joiner its answer; this returns the room's handle on success.
+    pub async fn join(
+        self: &Arc<Self>,
+        room: &str,
+        member: Member,
+        request_id: &str,
+    ) -> Result<RoomHandle, ErrorCode> {
+        // A room may retire between our lookup and our command reaching it;
+        // its task then drops the command (and our reply sender) and we start
+        // over with a fresh task. The bound only guards against a bug.
+        for _ in 0..8 {
+            let handle = self.handle(room);
+            let (reply, answer) = oneshot::channel();
+            let command = RoomCommand::Join {
+                member: member.clone(),
+                request_id: request_id.to_owned(),
+                reply,
+            };
+            if !handle.send(command).await {
+                continue;
+            }
+            match answer.await {
+                Ok(result) => return result.map(|()| handle),
+                Err(_) => continue,
+            }
+        }
+        Err(ErrorCode::Internal)
+    }
+
+    /// Called by an empty room: removes it unless a command is already
+    /// waiting for it. Returns whether the room may stop.
+    pub(crate) fn retire(
+        &self,
+        room: &Arc<str>,
+        commands: &mpsc::Receiver<RoomCommand>,
+        last_seq: Seq,
+    ) -> bool {
+        let mut rooms = self.lock();
+        if !commands.is_empty() {
+            return false;
+        }
+        rooms.running.remove(room);
+        if last_seq > 0 {
+            rooms.retired.insert(room.clone(), last_seq);
+        }
+        true
+    }
+
+    /// Number of rooms with a running task.
+    pub fn running_rooms(&self) -> usize {
+        self.lock().running.len()
+    }
+}

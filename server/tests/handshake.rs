@@ -1,0 +1,139 @@
+//! The version handshake and identification.
+
+mod common;
+
+use common::*;
+use protocol::{ClientEvent, ErrorCode, ServerEvent, close};
+
+#[tokio::test]
+async fn hello_is_answered_with_welcome_and_limits() {
+    let server = TestServer::start().await;
+    let mut c = Client::connect(&server).await;
+    let welcome = c.hello("  ann  ").await;
+    let ServerEvent::Welcome {
+        protocol,
+        name,
+        limits,
+        server,
+    } = welcome
+    else {
+        unreachable!()
+    };
+    assert_eq!(protocol, protocol::PROTOCOL_VERSION);
+    assert_eq!(name, "ann", "the name comes back trimmed");
+    assert!(server.starts_with("chat-server/"));
+    assert_eq!(limits.max_text_chars, 4000);
+    assert_eq!(
+        limits.max_rooms,
+        server::Config::default().max_rooms_per_connection
+    );
+}
+
+#[tokio::test]
+async fn other_versions_are_told_to_upgrade_and_closed() {
+    let server = TestServer::start().await;
+    let mut c = Client::connect(&server).await;
+    c.send(&ClientEvent::Hello {
+        protocol: 99,
+        name: "ann".into(),
+        client: None,
+    })
+    .await;
+    let e = c.recv().await;
+    let ServerEvent::Error { code, message } = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(code, ErrorCode::UnsupportedVersion);
+    assert!(message.contains("upgrade"), "{message}");
+    assert_eq!(
+        close_code(&c.recv_frame().await),
+        Some(close::UNSUPPORTED_VERSION)
+    );
+}
+
+#[tokio::test]
+async fn a_bad_name_can_be_corrected() {
+    let server = TestServer::start().await;
+    let mut c = Client::connect(&server).await;
+    c.send(&ClientEvent::Hello {
+        protocol: 1,
+        name: "a\u{202E}b".into(),
+        client: None,
+    })
+    .await;
+    let e = c.recv().await;
+    assert!(
+        matches!(
+            e,
+            ServerEvent::Error {
+                code: ErrorCode::InvalidName,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    c.hello("ann").await;
+}
+
+#[tokio::test]
+async fn requests_before_hello_are_refused() {
+    let server = TestServer::start().await;
+    let mut c = Client::connect(&server).await;
+    c.send(&ClientEvent::Join {
+        id: "j1".into(),
+        room: "dev".into(),
+    })
+    .await;
+    let e = c.recv().await;
+    assert_eq!(ack_code(&e), ErrorCode::NotIdentified);
+    c.hello("ann").await;
+    assert_eq!(c.join("dev").await, vec!["ann"]);
+}
+
+#[tokio::test]
+async fn a_second_hello_is_refused() {
+    let server = TestServer::start().await;
+    let mut c = Client::named(&server, "ann").await;
+    c.send(&ClientEvent::Hello {
+        protocol: 1,
+        name: "bob".into(),
+        client: None,
+    })
+    .await;
+    let e = c.recv().await;
+    assert!(
+        matches!(
+            e,
+            ServerEvent::Error {
+                code: ErrorCode::AlreadyIdentified,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn silence_after_connecting_is_closed() {
+    let server = TestServer::with_config(server::Config {
+        handshake_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    let mut c = Client::connect(&server).await;
+    let e = c.recv().await;
+    assert!(
+        matches!(
+            e,
+            ServerEvent::Error {
+                code: ErrorCode::NotIdentified,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        close_code(&c.recv_frame().await),
+        Some(close::HANDSHAKE_FAILED)
+    );
+}
