@@ -9,7 +9,7 @@ use std::future::Future;
 use std::io::{self, Write};
 
 use crossterm::event::Event as TermEvent;
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
 use ratatui::layout::Position;
@@ -22,6 +22,8 @@ use crate::ui::{self, ScreenLink};
 
 /// Most network events handled before the screen is drawn again.
 const NET_BATCH: usize = 512;
+/// Most queued terminal events handled before the screen is drawn again.
+const INPUT_BATCH: usize = 4096;
 
 /// What a backend can do beyond cells: ring the bell, paint hyperlinks.
 pub trait TerminalExtras {
@@ -136,6 +138,19 @@ where
                 Some(Ok(ev)) => {
                     if let Some(e) = translate(ev) {
                         effects.extend(app.update(e, now_ms()));
+                    }
+                    // Take what else is already there (a paste, fast
+                    // typing) before drawing once.
+                    for _ in 0..INPUT_BATCH {
+                        match input.next().now_or_never() {
+                            Some(Some(Ok(ev))) => {
+                                if let Some(e) = translate(ev) {
+                                    effects.extend(app.update(e, now_ms()));
+                                }
+                            }
+                            Some(Some(Err(e))) => return Err(e.into()),
+                            Some(None) | None => break,
+                        }
                     }
                 }
                 Some(Err(e)) => return Err(e.into()),

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use crossterm::event::EventStream;
 use tui_client::app::{App, Display};
 use tui_client::config::{self, Bell, Clock, Colors, Overrides, Settings};
 use tui_client::event_loop::{self, Exit, LoopOptions, NetLink};
@@ -194,7 +193,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
     let outcome = event_loop::run(
         &mut guard.terminal,
-        EventStream::new(),
+        tui_client::terminal::input_events(),
         net_link,
         &mut app,
         options,

@@ -71,3 +71,30 @@ fn install_panic_hook() {
         previous(info);
     }));
 }
+
+/// Terminal events as a stream, read by a thread of their own.
+///
+/// The thread blocks in the terminal read and hands each event over a
+/// bounded channel, so the async side sleeps until a key arrives and can
+/// take everything that is already queued in one go (a paste or a burst of
+/// typing is drawn once, not once per key).
+pub fn input_events() -> impl futures::Stream<Item = io::Result<crossterm::event::Event>> + Unpin {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let spawned = std::thread::Builder::new()
+        .name("terminal-input".into())
+        .spawn(move || {
+            loop {
+                let event = crossterm::event::read();
+                let failed = event.is_err();
+                // Stops when the loop is gone or the terminal failed.
+                if tx.blocking_send(event).is_err() || failed {
+                    break;
+                }
+            }
+        });
+    let mut spawn_error = spawned.err();
+    futures::stream::poll_fn(move |cx| match spawn_error.take() {
+        Some(e) => std::task::Poll::Ready(Some(Err(e))),
+        None => rx.poll_recv(cx),
+    })
+}

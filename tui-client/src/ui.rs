@@ -15,7 +15,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::{App, ConnState};
@@ -40,7 +40,7 @@ pub struct Drawn {
 }
 
 /// Narrowest message pane for which the user list is still shown.
-const MIN_PANE_WITH_USERS: u16 = 40;
+const MIN_PANE_WITH_USERS: u16 = 56;
 
 pub fn draw(frame: &mut Frame<'_>, app: &App) -> Drawn {
     let area = frame.area();
@@ -235,16 +235,21 @@ fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect) -> (Rect, Vec<Scr
         } else {
             " more below · End to jump ".to_string()
         };
-        let w = (text.width() as u16).min(area.width);
+        // A whole row of its own, so it never mixes with message text.
         let marker = Rect {
-            x: area.x + (area.width - w) / 2,
             y: area.y + area.height - 1,
-            width: w,
             height: 1,
+            ..area
         };
-        // Links under the marker are no longer whole.
+        let side = (area.width as usize).saturating_sub(text.width());
+        let line = Line::from(vec![
+            Span::styled("─".repeat(side / 2), theme.separator()),
+            Span::styled(text, theme.marker()),
+            Span::styled("─".repeat(side - side / 2), theme.separator()),
+        ]);
         links.retain(|l| l.y != marker.y);
-        frame.render_widget(Paragraph::new(Span::styled(text, theme.marker())), marker);
+        frame.render_widget(Clear, marker);
+        frame.render_widget(Paragraph::new(line), marker);
     }
     (area, links)
 }

@@ -563,3 +563,18 @@ fn a_bad_option_is_one_clear_line() {
         assert!(err.starts_with("chat-tui: "), "{err}");
     }
 }
+
+#[test]
+fn a_burst_of_typing_larger_than_one_read_is_not_stuck() {
+    // More bytes at once than the terminal library reads in one go: all of
+    // them must be handled without waiting for another key press.
+    let server = Server::start();
+    let mut ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
+    ann.wait_for("you joined #dev");
+    let burst = format!("{} tail-marker\r", "word ".repeat(600));
+    ann.send(&burst);
+    ann.wait_for("tail-marker");
+    ann.wait_until("the input line to be empty again", |t| {
+        t.rows().last().is_some_and(|r| r.trim_end() == "[dev]")
+    });
+}
