@@ -602,6 +602,8 @@ impl App {
                 limits,
             } => {
                 self.conn = ConnState::Connected;
+                // Whatever was said about the old connection is over.
+                self.notice = None;
                 self.me = sanitize::one_line(&name);
                 self.server_name = Some(sanitize::one_line(&server));
                 self.limits = Some(limits);
@@ -761,7 +763,7 @@ impl App {
             ServerEvent::Error { code, message } => {
                 let message = sanitize::one_line(&message);
                 if code == ErrorCode::ShuttingDown {
-                    self.info(format!("the server is shutting down: {message}"));
+                    self.info(format!("server: {message}"));
                 } else {
                     self.error(format!("server: {message}"));
                 }

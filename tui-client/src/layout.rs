@@ -115,6 +115,8 @@ fn seg(text: impl Into<String>, style: Style) -> Seg {
 const NAME_COLUMN_WIDE: usize = 12;
 const NAME_COLUMN_NARROW: usize = 8;
 const SEPARATOR: &str = " │ ";
+/// Panes narrower than this drop the name column.
+const COMPACT_BELOW: usize = 50;
 
 impl Format<'_> {
     fn time_width(&self) -> usize {
@@ -264,6 +266,9 @@ fn body_rows(entry: &Entry, width: usize, fmt: &Format<'_>) -> Vec<Row> {
         ),
     };
 
+    if width < COMPACT_BELOW {
+        return compact_rows(entry, &name_col, name_style, segs, width, fmt);
+    }
     let name_w = fmt.name_width(width);
     let prefix_w = fmt.prefix_width(width);
     let text_w = width.saturating_sub(prefix_w).max(1);
@@ -285,17 +290,57 @@ fn body_rows(entry: &Entry, width: usize, fmt: &Format<'_>) -> Vec<Row> {
                 vec![Span::raw(blank.clone())]
             };
             spans.push(Span::styled(SEPARATOR, theme.border()));
-            let (text_spans, mut links) = cells_to_spans(cells);
-            for l in &mut links {
-                l.column += prefix_w as u16;
-            }
-            spans.extend(text_spans);
-            Row {
-                line: Line::from(spans),
-                links,
-            }
+            finish_row(spans, cells, prefix_w)
         })
         .collect()
+}
+
+/// Narrow panes: no name column; the name starts the text (`bob: hi`).
+fn compact_rows(
+    entry: &Entry,
+    name_col: &str,
+    name_style: Style,
+    segs: Vec<Seg>,
+    width: usize,
+    fmt: &Format<'_>,
+) -> Vec<Row> {
+    let theme = fmt.theme;
+    let prefix_w = fmt.time_width() + 1;
+    let text_w = width.saturating_sub(prefix_w).max(1);
+    let name = match entry.kind {
+        EntryKind::Message { action: false, .. } | EntryKind::Location { .. } => {
+            format!("{name_col}:")
+        }
+        _ => name_col.to_string(),
+    };
+    let mut all = vec![seg(name, name_style), seg(" ", Style::default())];
+    all.extend(segs);
+    let time = format!("{:>w$} ", fmt.time(entry.ts), w = fmt.time_width());
+    let blank = " ".repeat(prefix_w);
+    wrap(&all, text_w)
+        .into_iter()
+        .enumerate()
+        .map(|(i, cells)| {
+            let lead = if i == 0 {
+                Span::styled(time.clone(), theme.timestamp())
+            } else {
+                Span::raw(blank.clone())
+            };
+            finish_row(vec![lead], cells, prefix_w)
+        })
+        .collect()
+}
+
+fn finish_row(mut spans: Vec<Span<'static>>, cells: Vec<Cell<'_>>, prefix_w: usize) -> Row {
+    let (text_spans, mut links) = cells_to_spans(cells);
+    for l in &mut links {
+        l.column += prefix_w as u16;
+    }
+    spans.extend(text_spans);
+    Row {
+        line: Line::from(spans),
+        links,
+    }
 }
 
 /// Right-aligns a name in `width` columns, cutting long names with `+`.
@@ -605,6 +650,27 @@ mod tests {
             .map(|s| s.content.as_ref())
             .collect();
         assert!(text.ends_with(url), "{text}");
+    }
+
+    #[test]
+    fn narrow_panes_put_the_name_inline() {
+        let entries = vec![Entry {
+            ts: 0,
+            kind: EntryKind::Message {
+                from: "bob".into(),
+                text: "hello there".into(),
+                action: false,
+                mention: false,
+            },
+        }];
+        let rows = entry_rows(&entries, 0, 30, &fmt());
+        let text: String = rows[1]
+            .line
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(text, "12:00 AM bob: hello there");
     }
 
     #[test]

@@ -347,3 +347,11 @@ fn hostile_text_is_drawn_inert() {
     }
     assert!(terminal.backend().to_string().contains("harmless"));
 }
+
+#[test]
+fn very_narrow_terminal_puts_names_inline() {
+    let mut app = new_app(&["dev", "ops"]);
+    busy(&mut app);
+    let terminal = screen(&mut app, 48, 14);
+    insta::assert_snapshot!(terminal.backend());
+}
