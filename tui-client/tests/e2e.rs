@@ -406,6 +406,8 @@ fn unread_counts_rise_and_clear() {
         "{:?}",
         ann.sidebar_row("dev")
     );
+    // The mention rang the bell (the default is to ring on mentions).
+    ann.wait_until("the bell", |t| t.recorder(|r| r.bells >= 1));
     ann.send("\x1b2");
     ann.wait_for("[ops]");
     ann.wait_until("the count to clear", |t| {
