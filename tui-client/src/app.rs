@@ -574,7 +574,9 @@ impl App {
             return;
         };
         let left = self.rooms.remove(index);
-        if left.joined && self.connected() {
+        // Also when the join is still on its way: the server handles both in
+        // order, and a `not_in_room` answer is ignored.
+        if self.connected() {
             let id = self.next_id();
             self.pending
                 .insert(id.clone(), Pending::Leave(left.name.clone()));
@@ -913,8 +915,12 @@ impl App {
 
 fn push_entry(entries: &mut VecDeque<Entry>, entry: Entry) {
     entries.push_back(entry);
-    while entries.len() > HISTORY_LIMIT {
-        entries.pop_front();
+    if entries.len() > HISTORY_LIMIT {
+        // Drop a tenth at once and keep the buffer in one piece, so drawing
+        // can use it as a slice without copying.
+        let excess = entries.len() - HISTORY_LIMIT + HISTORY_LIMIT / 10;
+        entries.drain(..excess);
+        entries.make_contiguous();
     }
 }
 
@@ -944,4 +950,242 @@ pub fn help_lines() -> Vec<String> {
         .map(String::from),
     );
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::theme::ColorMode;
+
+    fn limits() -> ServerLimits {
+        ServerLimits {
+            max_name_chars: 32,
+            max_room_chars: 32,
+            max_text_chars: 4000,
+            max_frame_bytes: 32768,
+            max_rooms: 32,
+            rate_per_sec: 0.0,
+            rate_burst: 0,
+        }
+    }
+
+    fn app(rooms: &[&str]) -> App {
+        let rooms: Vec<String> = rooms.iter().map(|r| r.to_string()).collect();
+        let display = Display {
+            clock: Clock::H24,
+            zone: Zone::Local,
+            theme: Theme::new(ColorMode::None),
+            bell: Bell::Mentions,
+        };
+        App::new("ann", "ws://127.0.0.1:1/ws", &rooms, display, None)
+    }
+
+    fn connected() -> Event {
+        Event::Net(NetEvent::Connected {
+            server: "s".into(),
+            name: "ann".into(),
+            limits: limits(),
+        })
+    }
+
+    fn typed(app: &mut App, line: &str) -> Vec<Effect> {
+        app.editor.set(line.to_string(), line.chars().count());
+        app.update(Event::Action(Action::Submit), 0)
+    }
+
+    fn joins(fx: &[Effect]) -> Vec<(String, String)> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::Send(ClientEvent::Join { id, room }) => Some((id.clone(), room.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn room_state(app: &mut App, room: &str) {
+        app.update(
+            Event::Net(NetEvent::Server(ServerEvent::RoomState {
+                room: room.into(),
+                users: vec!["ann".into(), "bob".into()],
+            })),
+            0,
+        );
+    }
+
+    #[test]
+    fn connecting_joins_every_room_and_reconnecting_rejoins() {
+        let mut a = app(&["dev", "ops"]);
+        let fx = a.update(connected(), 0);
+        assert_eq!(
+            joins(&fx).iter().map(|j| j.1.as_str()).collect::<Vec<_>>(),
+            ["dev", "ops"]
+        );
+        room_state(&mut a, "dev");
+        a.update(
+            Event::Net(NetEvent::Disconnected {
+                reason: "gone".into(),
+                retry_in: Duration::from_secs(1),
+            }),
+            0,
+        );
+        assert!(!a.rooms[0].joined);
+        let fx = a.update(connected(), 0);
+        assert_eq!(joins(&fx).len(), 2);
+        room_state(&mut a, "dev");
+        let last = a.rooms[0].entries.back().map(|e| e.kind.clone());
+        assert!(
+            matches!(&last, Some(EntryKind::Notice(t)) if t.starts_with("rejoined #dev")),
+            "{last:?}"
+        );
+    }
+
+    #[test]
+    fn nothing_is_sent_while_disconnected_and_the_line_is_kept() {
+        let mut a = app(&["dev"]);
+        let fx = typed(&mut a, "hello");
+        assert!(fx.is_empty());
+        assert_eq!(a.editor.text(), "hello");
+        assert!(
+            a.notice
+                .as_ref()
+                .is_some_and(|n| n.error && n.text.contains("not connected"))
+        );
+    }
+
+    #[test]
+    fn text_and_actions_go_to_the_current_room() {
+        let mut a = app(&["dev"]);
+        a.update(connected(), 0);
+        room_state(&mut a, "dev");
+        let fx = typed(&mut a, "/me waves");
+        assert!(matches!(
+            fx.as_slice(),
+            [Effect::Send(ClientEvent::Send { room, text, action: true, .. })] if room == "dev" && text == "waves"
+        ));
+        assert_eq!(a.editor.text(), "");
+        let fx = typed(&mut a, "   ");
+        assert!(fx.is_empty());
+    }
+
+    #[test]
+    fn location_without_a_default_is_a_clear_error() {
+        let mut a = app(&["dev"]);
+        a.update(connected(), 0);
+        room_state(&mut a, "dev");
+        assert!(typed(&mut a, "/location").is_empty());
+        assert!(
+            a.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("no default location"))
+        );
+        a.default_location = Some((1.0, 2.0));
+        let fx = typed(&mut a, "/location");
+        assert!(matches!(
+            fx.as_slice(),
+            [Effect::Send(ClientEvent::Location { latitude, longitude, .. })] if *latitude == 1.0 && *longitude == 2.0
+        ));
+    }
+
+    #[test]
+    fn nick_is_explained_not_sent() {
+        let mut a = app(&["dev"]);
+        a.update(connected(), 0);
+        assert!(typed(&mut a, "/nick bob").is_empty());
+        assert!(
+            a.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("not supported"))
+        );
+    }
+
+    #[test]
+    fn a_taken_name_is_fatal_only_at_startup() {
+        let mut a = app(&["dev"]);
+        let fx = a.update(connected(), 0);
+        let (id, _) = joins(&fx).remove(0);
+        let nack = |id: &str| {
+            Event::Net(NetEvent::Server(ServerEvent::ack_err(
+                id,
+                ErrorCode::NameTaken,
+                "the name \"ann\" is already used in room dev",
+            )))
+        };
+        let fx = a.update(nack(&id), 0);
+        assert!(matches!(fx.as_slice(), [Effect::Fatal(m)] if m.starts_with("cannot join #dev")));
+
+        let mut a = app(&["dev"]);
+        let fx = a.update(connected(), 0);
+        let (id, _) = joins(&fx).remove(0);
+        room_state(&mut a, "dev");
+        a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_ok(id, None))),
+            0,
+        );
+        let fx = typed(&mut a, "/join ops");
+        let (id, _) = joins(&fx).remove(0);
+        let fx = a.update(nack(&id), 0);
+        assert!(fx.is_empty(), "{fx:?}");
+        assert_eq!(a.rooms.len(), 1);
+        assert!(
+            a.notice
+                .as_ref()
+                .is_some_and(|n| n.text.starts_with("cannot join #ops"))
+        );
+    }
+
+    #[test]
+    fn leaving_while_the_join_is_on_its_way_still_tells_the_server() {
+        let mut a = app(&[]);
+        a.update(connected(), 0);
+        typed(&mut a, "/join dev");
+        let fx = typed(&mut a, "/leave");
+        assert!(
+            matches!(fx.as_slice(), [Effect::Send(ClientEvent::Leave { room, .. })] if room == "dev")
+        );
+        assert!(a.rooms.is_empty());
+    }
+
+    #[test]
+    fn a_gap_in_sequence_numbers_is_shown() {
+        let mut a = app(&["dev"]);
+        a.update(connected(), 0);
+        room_state(&mut a, "dev");
+        for seq in [1, 4] {
+            a.update(
+                Event::Net(NetEvent::Server(ServerEvent::Message {
+                    room: "dev".into(),
+                    seq,
+                    ts: 0,
+                    from: "bob".into(),
+                    id: "x".into(),
+                    text: "hi".into(),
+                    action: false,
+                })),
+                0,
+            );
+        }
+        assert!(a.rooms[0].entries.iter().any(
+            |e| matches!(&e.kind, EntryKind::Notice(t) if t == "2 messages were missed while disconnected")
+        ));
+    }
+
+    #[test]
+    fn history_is_bounded() {
+        let mut entries = VecDeque::new();
+        for i in 0..(HISTORY_LIMIT * 2) {
+            push_entry(
+                &mut entries,
+                Entry {
+                    ts: i as i64,
+                    kind: EntryKind::Notice(String::new()),
+                },
+            );
+            assert!(entries.len() <= HISTORY_LIMIT);
+        }
+        assert_eq!(
+            entries.back().map(|e| e.ts),
+            Some(HISTORY_LIMIT as i64 * 2 - 1)
+        );
+        assert!(entries.as_slices().1.is_empty());
+    }
 }

@@ -30,14 +30,19 @@ pub trait TerminalExtras {
     fn bell(&mut self) -> io::Result<()>;
     /// Re-writes the cells of each link wrapped in OSC 8, then puts the
     /// cursor back.
-    fn paint_links(&mut self, links: &[ScreenLink], cursor: Option<Position>) -> io::Result<()>;
+    fn paint_links(
+        &mut self,
+        links: &[ScreenLink],
+        color: bool,
+        cursor: Option<Position>,
+    ) -> io::Result<()>;
 }
 
 impl TerminalExtras for TestBackend {
     fn bell(&mut self) -> io::Result<()> {
         Ok(())
     }
-    fn paint_links(&mut self, _: &[ScreenLink], _: Option<Position>) -> io::Result<()> {
+    fn paint_links(&mut self, _: &[ScreenLink], _: bool, _: Option<Position>) -> io::Result<()> {
         Ok(())
     }
 }
@@ -48,7 +53,12 @@ impl<W: io::Write> TerminalExtras for CrosstermBackend<W> {
         Write::flush(self)
     }
 
-    fn paint_links(&mut self, links: &[ScreenLink], cursor: Option<Position>) -> io::Result<()> {
+    fn paint_links(
+        &mut self,
+        links: &[ScreenLink],
+        color: bool,
+        cursor: Option<Position>,
+    ) -> io::Result<()> {
         use crossterm::style::{
             Attribute, Color, Print, ResetColor, SetAttribute, SetForegroundColor,
         };
@@ -62,10 +72,11 @@ impl<W: io::Write> TerminalExtras for CrosstermBackend<W> {
             if !link.url.chars().all(|c| c.is_ascii_graphic()) {
                 continue;
             }
+            let fg = if color { Color::Blue } else { Color::Reset };
             queue!(
                 self,
                 MoveTo(link.x, link.y),
-                SetForegroundColor(Color::Blue),
+                SetForegroundColor(fg),
                 SetAttribute(Attribute::Underlined),
                 Print(format!(
                     "\x1b]8;id=loc{}{};{}\x1b\\",
@@ -105,6 +116,8 @@ pub struct NetLink {
 #[derive(Debug, Clone, Copy)]
 pub struct LoopOptions {
     pub hyperlinks: bool,
+    /// Colour the painted links (off with `NO_COLOR`).
+    pub link_color: bool,
 }
 
 /// Milliseconds since the epoch, the clock for local notices.
@@ -230,7 +243,7 @@ where
     if options.hyperlinks {
         terminal
             .backend_mut()
-            .paint_links(&drawn.links, drawn.cursor)?;
+            .paint_links(&drawn.links, options.link_color, drawn.cursor)?;
     }
     Ok(())
 }

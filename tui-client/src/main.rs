@@ -184,6 +184,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     );
     let options = LoopOptions {
         hyperlinks: settings.hyperlinks && hyperlinks_supported(),
+        link_color: display.theme.mode != ColorMode::None,
     };
     let net_link = NetLink {
         commands: handle.commands.clone(),

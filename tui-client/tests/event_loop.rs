@@ -50,7 +50,10 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
         commands: cmd_tx,
         events: net_rx,
     };
-    let options = LoopOptions { hyperlinks: false };
+    let options = LoopOptions {
+        hyperlinks: false,
+        link_color: false,
+    };
 
     let driver = async {
         net_tx
