@@ -2,6 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Seq;
+
+fn default_page() -> u32 {
+    crate::limits::HISTORY_PAGE
+}
+
 /// One frame from a client. Serialized as a JSON object whose `type` field
 /// names the variant in `snake_case`, e.g. `{"type":"join","id":"1","room":"dev"}`.
 ///
@@ -23,9 +29,32 @@ pub enum ClientEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
     },
-    /// Join a room (created on first join). Answered by `room_state` and then
-    /// an `ack`; everyone already in the room gets `user_joined`.
-    Join { id: String, room: String },
+    /// Join a room (created on first join). Answered by `room_state`, then a
+    /// `history` of the room's recent messages, then an `ack`; everyone
+    /// already in the room gets `user_joined`.
+    ///
+    /// To resume after a reconnect, a client sends the last `seq` it saw in
+    /// `since` and the `epoch` it had from `welcome`: the `history` then holds
+    /// exactly the messages after `since` (or, if more were missed than the
+    /// server replays, the latest page and how many were skipped). If the
+    /// epoch differs, the server's store was reset and `since` is ignored.
+    Join {
+        id: String,
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<Seq>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<String>,
+    },
+    /// Fetch older messages of a joined room: up to `limit` messages with
+    /// `seq` below `before`, answered by a `history` and then an `ack`.
+    History {
+        id: String,
+        room: String,
+        before: Seq,
+        #[serde(default = "default_page")]
+        limit: u32,
+    },
     /// Leave a room. Answered by an `ack`; the others get `user_left`.
     Leave { id: String, room: String },
     /// Say something in a room the connection has joined. `action: true`
@@ -56,6 +85,7 @@ impl ClientEvent {
             ClientEvent::Hello { .. } => None,
             ClientEvent::Join { id, .. }
             | ClientEvent::Leave { id, .. }
+            | ClientEvent::History { id, .. }
             | ClientEvent::Send { id, .. }
             | ClientEvent::Location { id, .. } => Some(id),
         }

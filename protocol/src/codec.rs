@@ -39,7 +39,7 @@ pub fn encode<T: serde::Serialize>(event: &T) -> String {
     serde_json::to_string(event).expect("protocol events always serialize")
 }
 
-const KNOWN_CLIENT_TYPES: &[&str] = &["hello", "join", "leave", "send", "location"];
+const KNOWN_CLIENT_TYPES: &[&str] = &["hello", "join", "leave", "send", "location", "history"];
 const KNOWN_SERVER_TYPES: &[&str] = &[
     "welcome",
     "room_state",
@@ -47,6 +47,7 @@ const KNOWN_SERVER_TYPES: &[&str] = &[
     "user_left",
     "message",
     "location",
+    "history",
     "ack",
     "error",
 ];
@@ -112,7 +113,9 @@ mod tests {
             ev,
             ClientEvent::Join {
                 id: "1".into(),
-                room: "dev".into()
+                room: "dev".into(),
+                since: None,
+                epoch: None,
             }
         );
     }

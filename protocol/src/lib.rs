@@ -29,7 +29,7 @@ pub mod validate;
 pub use client::ClientEvent;
 pub use codec::{DecodeError, decode_client, decode_server, encode};
 pub use error::{ErrorCode, ValidationError};
-pub use server::{AckResult, ErrorBody, ServerEvent, ServerLimits};
+pub use server::{AckResult, ErrorBody, ServerEvent, ServerLimits, history_frame};
 
 /// The protocol version this crate speaks. A client announces it in
 /// [`ClientEvent::Hello`]; the server refuses any other version with

@@ -16,3 +16,7 @@ pub const MAX_REQUEST_ID_CHARS: usize = 64;
 /// 4-byte characters with JSON overhead fits; anything larger is refused by
 /// the WebSocket layer before it is parsed.
 pub const MAX_FRAME_BYTES: usize = 32 * 1024;
+/// Messages in one page of history (on join, and the default for `history`).
+pub const HISTORY_PAGE: u32 = 50;
+/// Most messages one `history` request may ask for.
+pub const MAX_HISTORY_PAGE: u32 = 500;

@@ -21,6 +21,10 @@ pub enum ServerEvent {
         server: String,
         name: String,
         limits: ServerLimits,
+        /// Identifies the server's message store. Sequence numbers are only
+        /// comparable within one epoch: if it changes between connections,
+        /// the store was reset and a client must forget the numbers it kept.
+        epoch: String,
     },
     /// Sent to a connection that has just joined `room`: the members now in
     /// it (the joiner included), in the order they joined.
@@ -59,6 +63,20 @@ pub enum ServerEvent {
         id: String,
         latitude: f64,
         longitude: f64,
+    },
+    /// Stored messages (`message` and `location` events, oldest first) sent
+    /// after `room_state` on join, and in answer to a `history` request.
+    History {
+        room: String,
+        events: Vec<ServerEvent>,
+        /// Older messages exist before the first one here; fetch them with a
+        /// `history` request.
+        more: bool,
+        /// On a resume, messages after the client's `since` that are not
+        /// included because there were too many; the client should show
+        /// that they were skipped. Absent when nothing was skipped.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        missed: u64,
     },
     /// The answer to one request, referencing its `id`: `ok: true` (with the
     /// sequence number the server gave a `send` or `location`), or
@@ -107,6 +125,35 @@ impl ServerEvent {
             message: message.into(),
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The JSON text of a `history` frame built from already-serialized
+/// `message`/`location` frames, so a server can replay stored frames without
+/// decoding and re-encoding them. Decodes to [`ServerEvent::History`].
+pub fn history_frame(room: &str, events: &[&str], more: bool, missed: u64) -> String {
+    let room = crate::encode(&room);
+    let mut out = String::with_capacity(64 + events.iter().map(|e| e.len() + 1).sum::<usize>());
+    out.push_str("{\"type\":\"history\",\"room\":");
+    out.push_str(&room);
+    out.push_str(",\"events\":[");
+    for (i, e) in events.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(e);
+    }
+    out.push_str("],\"more\":");
+    out.push_str(if more { "true" } else { "false" });
+    if missed > 0 {
+        out.push_str(",\"missed\":");
+        out.push_str(&missed.to_string());
+    }
+    out.push('}');
+    out
 }
 
 /// Code and human-readable message of a failed request.

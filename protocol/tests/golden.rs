@@ -46,6 +46,26 @@ fn client_events() {
         &ClientEvent::Join {
             id: "1".into(),
             room: "dev".into(),
+            since: None,
+            epoch: None,
+        },
+    );
+    check(
+        "client_join_resume",
+        &ClientEvent::Join {
+            id: "7".into(),
+            room: "dev".into(),
+            since: Some(41),
+            epoch: Some("5f1c9a2b7d3e4f60".into()),
+        },
+    );
+    check(
+        "client_history",
+        &ClientEvent::History {
+            id: "8".into(),
+            room: "dev".into(),
+            before: 42,
+            limit: 50,
         },
     );
     check(
@@ -101,6 +121,7 @@ fn server_events() {
                 rate_per_sec: 10.0,
                 rate_burst: 30,
             },
+            epoch: "5f1c9a2b7d3e4f60".into(),
         },
     );
     check(
@@ -162,6 +183,32 @@ fn server_events() {
             longitude: -0.1246,
         },
     );
+    check(
+        "server_history",
+        &ServerEvent::History {
+            room: "dev".into(),
+            events: vec![ServerEvent::Message {
+                room: "dev".into(),
+                seq: 42,
+                ts: 1_790_000_001_234,
+                from: "ann".into(),
+                id: "3".into(),
+                text: "hello".into(),
+                action: false,
+            }],
+            more: true,
+            missed: 0,
+        },
+    );
+    check(
+        "server_history_missed",
+        &ServerEvent::History {
+            room: "dev".into(),
+            events: vec![],
+            more: true,
+            missed: 1200,
+        },
+    );
     check("server_ack_ok", &ServerEvent::ack_ok("3", Some(42)));
     check("server_ack_join", &ServerEvent::ack_ok("1", None));
     check(
@@ -189,4 +236,49 @@ fn error_codes_spell_as_documented() {
     assert_eq!(ErrorCode::TextTooLong.as_str(), "text_too_long");
     let back: ErrorCode = serde_json::from_str("\"rate_limited\"").unwrap();
     assert_eq!(back, ErrorCode::RateLimited);
+}
+
+/// The server replays stored frames with `history_frame`; it must produce
+/// exactly what the typed event encodes to.
+#[test]
+fn history_frame_matches_the_typed_event() {
+    let m = ServerEvent::Message {
+        room: "dev".into(),
+        seq: 1,
+        ts: 5,
+        from: "a\"b".into(),
+        id: "x".into(),
+        text: "<hi>".into(),
+        action: false,
+    };
+    let l = ServerEvent::Location {
+        room: "dev".into(),
+        seq: 2,
+        ts: 6,
+        from: "c".into(),
+        id: "y".into(),
+        latitude: 1.5,
+        longitude: -2.25,
+    };
+    let (ms, ls) = (protocol::encode(&m), protocol::encode(&l));
+    for (more, missed) in [(false, 0), (true, 7)] {
+        let typed = ServerEvent::History {
+            room: "dev".into(),
+            events: vec![m.clone(), l.clone()],
+            more,
+            missed,
+        };
+        let built = protocol::history_frame("dev", &[&ms, &ls], more, missed);
+        assert_eq!(built, protocol::encode(&typed));
+    }
+    let empty = protocol::history_frame("dev", &[], false, 0);
+    assert_eq!(
+        protocol::decode_server(&empty).unwrap(),
+        ServerEvent::History {
+            room: "dev".into(),
+            events: vec![],
+            more: false,
+            missed: 0
+        }
+    );
 }

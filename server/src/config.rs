@@ -28,6 +28,12 @@ pub struct Config {
     /// Per-connection WebSocket read buffer. Small on purpose: thousands of
     /// idle connections must stay cheap, and chat frames are small.
     pub read_buffer_bytes: usize,
+    /// Where history is kept, and for how long.
+    pub store: crate::store::StoreConfig,
+    /// Messages a joiner gets from the room's history.
+    pub history_on_join: u32,
+    /// Most messages replayed to a client resuming after a reconnect.
+    pub resume_limit: u64,
 }
 
 impl Default for Config {
@@ -42,6 +48,9 @@ impl Default for Config {
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
             read_buffer_bytes: 4 * 1024,
+            store: crate::store::StoreConfig::default(),
+            history_on_join: protocol::limits::HISTORY_PAGE,
+            resume_limit: 1000,
         }
     }
 }

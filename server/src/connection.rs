@@ -119,6 +119,7 @@ async fn handshake(socket: &mut WebSocket, shared: &Shared) -> Result<Arc<str>, 
                         server: concat!("chat-server/", env!("CARGO_PKG_VERSION")).into(),
                         name: name.to_owned(),
                         limits: shared.config.limits(),
+                        epoch: shared.registry.store().epoch().to_owned(),
                     };
                     reply(socket, &welcome).await?;
                     return Ok(Arc::from(name));
@@ -263,7 +264,9 @@ async fn handle_request(
 ) -> Result<(), Refusal> {
     match event {
         ClientEvent::Hello { .. } => unreachable_hello(),
-        ClientEvent::Join { room, .. } => {
+        ClientEvent::Join {
+            room, since, epoch, ..
+        } => {
             validate::room_name(&room).map_err(invalid)?;
             if client.rooms.contains_key(&room) {
                 return Err((ErrorCode::AlreadyInRoom, format!("already in room {room}")));
@@ -279,7 +282,11 @@ async fn handle_request(
                 name: client.name.clone(),
                 outbound: client.outbound.clone(),
             };
-            match shared.registry.join(&room, member, id).await {
+            match shared
+                .registry
+                .join(&room, member, id, since, epoch.as_deref())
+                .await
+            {
                 Ok(handle) => {
                     client.rooms.insert(room, handle);
                     Ok(())
@@ -304,6 +311,28 @@ async fn handle_request(
                 })
                 .await;
             Ok(())
+        }
+        ClientEvent::History {
+            room,
+            before,
+            limit,
+            ..
+        } => {
+            let handle = client.rooms.get(&room).ok_or_else(|| not_in_room(&room))?;
+            let sent = handle
+                .send(RoomCommand::History {
+                    connection_id: client.outbound.connection_id,
+                    request_id: id.to_owned(),
+                    before,
+                    limit,
+                })
+                .await;
+            if sent {
+                Ok(())
+            } else {
+                client.rooms.remove(&room);
+                Err(not_in_room(&room))
+            }
         }
         ClientEvent::Send {
             room, text, action, ..

@@ -25,6 +25,7 @@ pub mod outbound;
 pub mod rate_limit;
 pub mod registry;
 pub mod room;
+pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -50,10 +51,14 @@ pub struct Shared {
 }
 
 impl Shared {
-    fn new(config: Config) -> Self {
+    fn new(config: Config, store: store::Store) -> Self {
+        let limits = room::HistoryLimits {
+            on_join: config.history_on_join,
+            resume: config.resume_limit,
+        };
         Shared {
             config,
-            registry: Arc::default(),
+            registry: Arc::new(registry::Registry::new(store, limits)),
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             next_connection_id: AtomicU64::new(1),
@@ -75,7 +80,13 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let shared = Arc::new(Shared::new(config));
+    let store = store::Store::open(&config.store)?;
+    tracing::info!(
+        store = %config.store.path.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "memory".into()),
+        epoch = store.epoch(),
+        "history store open"
+    );
+    let shared = Arc::new(Shared::new(config, store));
     let app = http::router(shared.clone());
 
     let token = shared.shutdown.clone();

@@ -2,6 +2,7 @@
 //! runs the server until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -51,6 +52,32 @@ struct Options {
     /// Seconds between heartbeats; a client silent for two is disconnected.
     #[arg(long, env = "CHAT_HEARTBEAT_SECS", default_value_t = 30)]
     heartbeat_secs: u64,
+
+    /// Directory for the history store (chat.sqlite3). Defaults to the
+    /// platform's data directory, e.g. ~/.local/share/chat.
+    #[arg(long, env = "CHAT_DATA_DIR", conflicts_with = "memory")]
+    data_dir: Option<PathBuf>,
+
+    /// Keep history in memory only: a throwaway server.
+    #[arg(long, env = "CHAT_MEMORY")]
+    memory: bool,
+
+    /// Messages of history sent to someone joining a room.
+    #[arg(long, env = "CHAT_HISTORY", default_value_t = 50)]
+    history: u32,
+
+    /// Most missed messages replayed to a client that reconnects; beyond
+    /// this it gets the latest page and a "messages not shown" count.
+    #[arg(long, env = "CHAT_RESUME_LIMIT", default_value_t = 1000)]
+    resume_limit: u64,
+
+    /// Keep at most this many messages per room (default: all).
+    #[arg(long, env = "CHAT_RETAIN_MESSAGES")]
+    retain_messages: Option<u64>,
+
+    /// Delete messages older than this many days (default: never).
+    #[arg(long, env = "CHAT_RETAIN_DAYS")]
+    retain_days: Option<u32>,
 }
 
 impl Options {
@@ -74,6 +101,22 @@ impl Options {
             self.outbound_queue > 0,
             "--outbound-queue must be at least 1"
         );
+        anyhow::ensure!(
+            self.history <= protocol::limits::MAX_HISTORY_PAGE,
+            "--history may be at most {}",
+            protocol::limits::MAX_HISTORY_PAGE
+        );
+        let path = if self.memory {
+            None
+        } else {
+            let dir = match &self.data_dir {
+                Some(dir) => dir.clone(),
+                None => server::store::default_data_dir().context(
+                    "this platform has no data directory; pass --data-dir DIR or --memory",
+                )?,
+            };
+            Some(server::store::file_in(&dir))
+        };
         Ok(server::Config {
             allowed_origins: self.allowed_origins.clone(),
             rate_per_sec: self.rate_limit,
@@ -81,6 +124,15 @@ impl Options {
             max_rooms_per_connection: self.max_rooms,
             outbound_queue: self.outbound_queue,
             heartbeat_interval: Duration::from_secs(self.heartbeat_secs),
+            store: server::store::StoreConfig {
+                path,
+                retain_messages: self.retain_messages,
+                retain_age: self
+                    .retain_days
+                    .map(|d| Duration::from_secs(u64::from(d) * 24 * 3600)),
+            },
+            history_on_join: self.history,
+            resume_limit: self.resume_limit,
             ..server::Config::default()
         })
     }
@@ -98,6 +150,7 @@ fn main() -> anyhow::Result<()> {
     let config = options.config()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
+        let shutdown = shutdown_signal()?;
         let addr = options.listen_addr();
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -106,34 +159,29 @@ fn main() -> anyhow::Result<()> {
         // On stdout, for people and for scripts that start us on port 0.
         println!("listening on http://{local}");
         tracing::info!(%local, "chat-server ready");
-        server::run(listener, config, shutdown_signal()).await
+        server::run(listener, config, shutdown).await
     })
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
+/// Completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed
+/// when this is called, not when the future is first polled, so a signal
+/// that arrives while the server is still starting is not lost.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

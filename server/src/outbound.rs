@@ -22,6 +22,11 @@ impl Frame {
         Frame(Utf8Bytes::from(protocol::encode(event)))
     }
 
+    /// Wraps JSON text that is already one encoded server event.
+    pub fn from_text(text: String) -> Self {
+        Frame(Utf8Bytes::from(text))
+    }
+
     pub fn into_text(self) -> Utf8Bytes {
         self.0
     }

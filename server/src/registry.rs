@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use protocol::{ErrorCode, Seq};
+use protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::room::{COMMAND_QUEUE, Member, Room, RoomCommand};
+use crate::room::{COMMAND_QUEUE, HistoryLimits, Member, Resume, Room, RoomCommand};
+use crate::store::Store;
 
 /// A cheap handle to a running room task.
 #[derive(Debug, Clone)]
@@ -26,39 +27,51 @@ impl RoomHandle {
     }
 }
 
-#[derive(Debug, Default)]
-struct Rooms {
-    running: HashMap<Arc<str>, RoomHandle>,
-    /// Last sequence number of rooms that emptied, so a room that comes back
-    /// continues its numbering instead of repeating it.
-    retired: HashMap<Arc<str>, Seq>,
-}
-
 /// All rooms of this server.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Registry {
-    rooms: Mutex<Rooms>,
+    running: Mutex<HashMap<Arc<str>, RoomHandle>>,
+    store: Store,
+    limits: HistoryLimits,
 }
 
 impl Registry {
-    fn lock(&self) -> MutexGuard<'_, Rooms> {
+    pub fn new(store: Store, limits: HistoryLimits) -> Self {
+        Registry {
+            running: Mutex::new(HashMap::new()),
+            store,
+            limits,
+        }
+    }
+
+    /// The history store rooms write to.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, RoomHandle>> {
         // A panic while holding this lock leaves a consistent map (every
         // operation is a single insert or remove), so poisoning is ignored.
-        self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The handle of `room`, starting its task if it is not running.
     fn handle(self: &Arc<Self>, room: &str) -> RoomHandle {
         let mut rooms = self.lock();
-        if let Some(handle) = rooms.running.get(room) {
+        if let Some(handle) = rooms.get(room) {
             return handle.clone();
         }
         let name: Arc<str> = Arc::from(room);
-        let last_seq = rooms.retired.remove(room).unwrap_or(0);
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
         let handle = RoomHandle { commands: tx };
-        rooms.running.insert(name.clone(), handle.clone());
-        tokio::spawn(Room::new(name, last_seq).run(rx, self.clone()));
+        rooms.insert(name.clone(), handle.clone());
+        tokio::spawn(Room::run(
+            name,
+            rx,
+            self.clone(),
+            self.store.clone(),
+            self.limits,
+        ));
         handle
     }
 
@@ -69,6 +82,8 @@ impl Registry {
         room: &str,
         member: Member,
         request_id: &str,
+        since: Option<protocol::Seq>,
+        epoch: Option<&str>,
     ) -> Result<RoomHandle, ErrorCode> {
         // A room may retire between our lookup and our command reaching it;
         // its task then drops the command (and our reply sender) and we start
@@ -79,6 +94,10 @@ impl Registry {
             let command = RoomCommand::Join {
                 member: member.clone(),
                 request_id: request_id.to_owned(),
+                resume: Resume {
+                    since,
+                    epoch: epoch.map(str::to_owned),
+                },
                 reply,
             };
             if !handle.send(command).await {
@@ -93,26 +112,19 @@ impl Registry {
     }
 
     /// Called by an empty room: removes it unless a command is already
-    /// waiting for it. Returns whether the room may stop.
-    pub(crate) fn retire(
-        &self,
-        room: &Arc<str>,
-        commands: &mpsc::Receiver<RoomCommand>,
-        last_seq: Seq,
-    ) -> bool {
+    /// waiting for it. Returns whether the room may stop. Its numbering is
+    /// in the store, so a room that comes back continues it.
+    pub(crate) fn retire(&self, room: &Arc<str>, commands: &mpsc::Receiver<RoomCommand>) -> bool {
         let mut rooms = self.lock();
         if !commands.is_empty() {
             return false;
         }
-        rooms.running.remove(room);
-        if last_seq > 0 {
-            rooms.retired.insert(room.clone(), last_seq);
-        }
+        rooms.remove(room);
         true
     }
 
     /// Number of rooms with a running task.
     pub fn running_rooms(&self) -> usize {
-        self.lock().running.len()
+        self.lock().len()
     }
 }

@@ -15,6 +15,7 @@ async fn hello_is_answered_with_welcome_and_limits() {
         name,
         limits,
         server,
+        epoch,
     } = welcome
     else {
         unreachable!()
@@ -23,6 +24,7 @@ async fn hello_is_answered_with_welcome_and_limits() {
     assert_eq!(name, "ann", "the name comes back trimmed");
     assert!(server.starts_with("chat-server/"));
     assert_eq!(limits.max_text_chars, 4000);
+    assert!(!epoch.is_empty(), "welcome names the store epoch");
     assert_eq!(
         limits.max_rooms,
         server::Config::default().max_rooms_per_connection
@@ -82,6 +84,8 @@ async fn requests_before_hello_are_refused() {
     c.send(&ClientEvent::Join {
         id: "j1".into(),
         room: "dev".into(),
+        since: None,
+        epoch: None,
     })
     .await;
     let e = c.recv().await;

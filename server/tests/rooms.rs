@@ -33,6 +33,8 @@ async fn duplicate_names_are_refused_per_room_ignoring_case() {
         .request(ClientEvent::Join {
             id,
             room: "dev".into(),
+            since: None,
+            epoch: None,
         })
         .await;
     assert_eq!(ack_code(&ack), ErrorCode::NameTaken);
@@ -181,6 +183,8 @@ async fn one_connection_in_several_rooms() {
         .request(ClientEvent::Join {
             id,
             room: "dev".into(),
+            since: None,
+            epoch: None,
         })
         .await;
     assert_eq!(ack_code(&ack), ErrorCode::AlreadyInRoom);
@@ -201,6 +205,8 @@ async fn too_many_rooms_is_refused() {
         .request(ClientEvent::Join {
             id,
             room: "c".into(),
+            since: None,
+            epoch: None,
         })
         .await;
     assert_eq!(ack_code(&ack), ErrorCode::TooManyRooms);

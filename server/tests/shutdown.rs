@@ -41,8 +41,10 @@ async fn clients_are_told_and_closed_with_going_away() {
 /// The real binary exits 0 on SIGTERM.
 #[test]
 fn the_binary_exits_cleanly_on_sigterm() {
+    let data = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -63,6 +65,10 @@ fn the_binary_exits_cleanly_on_sigterm() {
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
             assert!(status.success(), "exit status {status}");
+            assert!(
+                data.path().join("chat.sqlite3").exists(),
+                "the store file was created"
+            );
             break;
         }
         assert!(

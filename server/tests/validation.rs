@@ -22,6 +22,8 @@ async fn every_validation_error_has_its_code() {
             ClientEvent::Join {
                 id: "1".into(),
                 room: "Dev".into(),
+                since: None,
+                epoch: None,
             },
             ErrorCode::InvalidRoom,
         ),
@@ -29,6 +31,8 @@ async fn every_validation_error_has_its_code() {
             ClientEvent::Join {
                 id: "2".into(),
                 room: "".into(),
+                since: None,
+                epoch: None,
             },
             ErrorCode::InvalidRoom,
         ),
@@ -36,6 +40,8 @@ async fn every_validation_error_has_its_code() {
             ClientEvent::Join {
                 id: "3".into(),
                 room: "x".repeat(33),
+                since: None,
+                epoch: None,
             },
             ErrorCode::InvalidRoom,
         ),
@@ -43,6 +49,8 @@ async fn every_validation_error_has_its_code() {
             ClientEvent::Join {
                 id: "4".into(),
                 room: "a b".into(),
+                since: None,
+                epoch: None,
             },
             ErrorCode::InvalidRoom,
         ),

@@ -68,11 +68,18 @@ pub struct Room {
     pub scroll: usize,
     /// Messages that arrived while scrolled up.
     pub new_below: usize,
+    /// Highest sequence number seen (in the current epoch).
     last_seq: Option<u64>,
+    /// Lowest sequence number held, where older history would continue.
+    first_seq: Option<u64>,
+    /// The server has older messages than the ones held.
+    pub more_before: bool,
     /// Recent speakers, newest first, for nick completion.
     speakers: Vec<String>,
     /// Joined at least once, so a `room_state` is a rejoin.
     was_joined: bool,
+    /// "you joined" / "rejoined", shown after the join's history.
+    join_notice: Option<String>,
 }
 
 impl Room {
@@ -87,8 +94,11 @@ impl Room {
             scroll: 0,
             new_below: 0,
             last_seq: None,
+            first_seq: None,
+            more_before: false,
             speakers: Vec::new(),
             was_joined: false,
+            join_notice: None,
         }
     }
 }
@@ -114,6 +124,7 @@ enum Pending {
     Join(String),
     Leave(String),
     Post(String),
+    History(String),
 }
 
 #[derive(Debug)]
@@ -136,6 +147,9 @@ pub struct App {
     pub pane: (usize, usize),
     default_location: Option<(f64, f64)>,
     completer: Completer,
+    /// The server's store epoch from the last welcome.
+    epoch: Option<String>,
+    id_prefix: String,
     next_id: u64,
     pending: HashMap<String, Pending>,
     /// Until the first connection's joins are answered, a refused name ends
@@ -168,6 +182,8 @@ impl App {
             pane: (80, 20),
             default_location,
             completer: Completer::new(),
+            epoch: None,
+            id_prefix: crate::net::request_id_prefix(),
             next_id: 0,
             pending: HashMap::new(),
             startup: true,
@@ -261,8 +277,14 @@ impl App {
                     self.switch_to(i);
                 }
             }
-            Action::PageUp => self.scroll_by(self.page() as isize),
-            Action::PageDown => self.scroll_by(-(self.page() as isize)),
+            Action::PageUp => {
+                if self.scroll_by(self.page() as isize) {
+                    self.fetch_older(fx);
+                }
+            }
+            Action::PageDown => {
+                self.scroll_by(-(self.page() as isize));
+            }
             Action::ScrollBottom => self.scroll_to_bottom(),
             Action::EndAndBottom => {
                 self.editor.apply(Edit::End);
@@ -302,27 +324,59 @@ impl App {
         self.pane.1.saturating_sub(1).max(1)
     }
 
-    fn scroll_by(&mut self, delta: isize) {
+    /// Scrolls the current room; true when the view is at the top.
+    fn scroll_by(&mut self, delta: isize) -> bool {
         let (width, height) = self.pane;
         let fmt = self.format();
         let entries = self.visible_entries();
-        let (slice_a, slice_b) = entries.as_slices();
-        // `total_rows` needs one slice; histories are small enough to copy
-        // only in the rare case the ring buffer wrapped.
-        let total = if slice_b.is_empty() {
-            layout::total_rows(slice_a, width, &fmt)
-        } else {
-            let all: Vec<Entry> = entries.iter().cloned().collect();
-            layout::total_rows(&all, width, &fmt)
+        let total = match entries.as_slices() {
+            (all, []) => layout::total_rows(all, width, &fmt),
+            _ => {
+                let all: Vec<Entry> = entries.iter().cloned().collect();
+                layout::total_rows(&all, width, &fmt)
+            }
         };
         let max = total.saturating_sub(height);
-        if let Some(room) = self.current_room_mut() {
-            let new = (room.scroll as isize + delta).clamp(0, max as isize) as usize;
-            room.scroll = new;
-            if new == 0 {
-                room.new_below = 0;
-            }
+        let Some(room) = self.current_room_mut() else {
+            return false;
+        };
+        let new = (room.scroll as isize + delta).clamp(0, max as isize) as usize;
+        room.scroll = new;
+        if new == 0 {
+            room.new_below = 0;
         }
+        new == max
+    }
+
+    /// Asks for the page of history before the oldest message held.
+    fn fetch_older(&mut self, fx: &mut Vec<Effect>) {
+        let Some(room) = self.current_room() else {
+            return;
+        };
+        let (name, first, more, joined) = (
+            room.name.clone(),
+            room.first_seq,
+            room.more_before,
+            room.joined,
+        );
+        let pending = self
+            .pending
+            .values()
+            .any(|p| *p == Pending::History(name.clone()));
+        let Some(before) = first else { return };
+        if !more || !joined || !self.connected() || pending {
+            return;
+        }
+        let id = self.next_id();
+        self.pending
+            .insert(id.clone(), Pending::History(name.clone()));
+        self.info(format!("loading older messages of #{name}..."));
+        fx.push(Effect::Send(ClientEvent::History {
+            id,
+            room: name,
+            before,
+            limit: protocol::limits::HISTORY_PAGE,
+        }));
     }
 
     fn scroll_to_bottom(&mut self) {
@@ -388,7 +442,7 @@ impl App {
 
     fn next_id(&mut self) -> String {
         self.next_id += 1;
-        self.next_id.to_string()
+        format!("{}-{}", self.id_prefix, self.next_id)
     }
 
     fn error(&mut self, text: impl Into<String>) {
@@ -554,10 +608,18 @@ impl App {
         }
     }
 
+    /// Joins, or resumes after the last message seen when there is one.
     fn send_join(&mut self, room: String, fx: &mut Vec<Effect>) {
+        let since = self.room_index(&room).and_then(|i| self.rooms[i].last_seq);
+        let epoch = since.and(self.epoch.clone());
         let id = self.next_id();
         self.pending.insert(id.clone(), Pending::Join(room.clone()));
-        fx.push(Effect::Send(ClientEvent::Join { id, room }));
+        fx.push(Effect::Send(ClientEvent::Join {
+            id,
+            room,
+            since: epoch.as_ref().and(since),
+            epoch,
+        }));
     }
 
     fn leave(&mut self, room: Option<String>, now: i64, fx: &mut Vec<Effect>) {
@@ -602,7 +664,17 @@ impl App {
                 server,
                 name,
                 limits,
+                epoch,
             } => {
+                if self.epoch.as_ref().is_some_and(|old| *old != epoch) {
+                    // The server's store was reset: old numbers mean nothing.
+                    for room in &mut self.rooms {
+                        room.last_seq = None;
+                        room.first_seq = None;
+                        room.more_before = false;
+                    }
+                }
+                self.epoch = Some(epoch);
                 self.conn = ConnState::Connected;
                 // Whatever was said about the old connection is over.
                 self.notice = None;
@@ -697,8 +769,15 @@ impl App {
                     }
                 );
                 r.was_joined = true;
-                self.push_room(i, now, EntryKind::Notice(text));
+                // Shown after the history that follows.
+                r.join_notice = Some(text);
             }
+            ServerEvent::History {
+                room,
+                events,
+                more,
+                missed,
+            } => self.on_history(&room, events, more, missed, now),
             ServerEvent::UserJoined { room, name, ts } => {
                 let Some(i) = self.room_index(&room) else {
                     return;
@@ -774,6 +853,132 @@ impl App {
         }
     }
 
+    /// A stored message or location as an entry, with its seq and sender.
+    fn stored_entry(&self, ev: ServerEvent) -> Option<(u64, String, Entry)> {
+        match ev {
+            ServerEvent::Message {
+                seq,
+                ts,
+                from,
+                text,
+                action,
+                ..
+            } => {
+                let from = sanitize::one_line(&from);
+                let text = sanitize::message_text(&text);
+                let own = from.eq_ignore_ascii_case(&self.me);
+                let mention = !own && !layout::mention_ranges(&text, &self.me).is_empty();
+                let kind = EntryKind::Message {
+                    from: from.clone(),
+                    text,
+                    action,
+                    mention,
+                };
+                Some((seq, from, Entry { ts, kind }))
+            }
+            ServerEvent::Location {
+                seq,
+                ts,
+                from,
+                latitude,
+                longitude,
+                ..
+            } if protocol::validate::location(latitude, longitude).is_ok() => {
+                let from = sanitize::one_line(&from);
+                let kind = EntryKind::Location {
+                    from: from.clone(),
+                    latitude,
+                    longitude,
+                };
+                Some((seq, from, Entry { ts, kind }))
+            }
+            _ => None,
+        }
+    }
+
+    /// History after a join (appended: recent messages, or what was missed
+    /// while away) or in answer to a request for older messages (prepended).
+    fn on_history(
+        &mut self,
+        room: &str,
+        events: Vec<ServerEvent>,
+        more: bool,
+        missed: u64,
+        now: i64,
+    ) {
+        let Some(i) = self.room_index(room) else {
+            return;
+        };
+        let requested = self
+            .pending
+            .values()
+            .any(|p| *p == Pending::History(room.to_string()));
+        let stored: Vec<(u64, String, Entry)> = events
+            .into_iter()
+            .filter_map(|ev| self.stored_entry(ev))
+            .collect();
+        let me = self.me.clone();
+        if requested {
+            let r = &mut self.rooms[i];
+            let first = r.first_seq;
+            let older: Vec<(u64, Entry)> = stored
+                .into_iter()
+                .filter(|(seq, _, _)| first.is_none_or(|f| *seq < f))
+                .map(|(seq, _, e)| (seq, e))
+                .collect();
+            if let Some((seq, _)) = older.first() {
+                r.first_seq = Some(*seq);
+            }
+            for (_, e) in older.into_iter().rev() {
+                r.entries.push_front(e);
+            }
+            r.entries.make_contiguous();
+            r.more_before = more;
+            if self
+                .notice
+                .as_ref()
+                .is_some_and(|n| n.text.starts_with("loading older"))
+            {
+                self.notice = None;
+            }
+            return;
+        }
+        let resumed = self.rooms[i].last_seq.is_some();
+        if missed > 0 {
+            let text = format!(
+                "{} not shown (too many to replay)",
+                plural(missed as usize, "message", "messages")
+            );
+            self.push_room(i, now, EntryKind::Notice(text));
+        }
+        for (seq, from, entry) in stored {
+            let r = &mut self.rooms[i];
+            if r.last_seq.is_some_and(|last| seq <= last) {
+                continue; // already shown
+            }
+            r.last_seq = Some(seq);
+            if r.first_seq.is_none() {
+                r.first_seq = Some(seq);
+                r.more_before = more;
+            }
+            let own = from.eq_ignore_ascii_case(&me);
+            let mention = matches!(entry.kind, EntryKind::Message { mention: true, .. });
+            // What was missed while away is new to you; a fresh join's
+            // backlog is not.
+            if resumed && !own && i != self.current {
+                r.unread += 1;
+                r.mentioned |= mention;
+            }
+            self.push_room(i, entry.ts, entry.kind);
+        }
+        if self.rooms[i].first_seq.is_none() {
+            self.rooms[i].more_before = more;
+        }
+        if let Some(text) = self.rooms[i].join_notice.take() {
+            self.push_room(i, now, EntryKind::Notice(text));
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn on_room_message(
         &mut self,
@@ -803,6 +1008,7 @@ impl App {
         }
         let r = &mut self.rooms[i];
         r.last_seq = Some(seq);
+        r.first_seq.get_or_insert(seq);
         if !own {
             r.speakers.retain(|s| s != &from);
             r.speakers.insert(0, from);
@@ -827,10 +1033,17 @@ impl App {
     fn on_ack(&mut self, id: &str, result: AckResult, fx: &mut Vec<Effect>) {
         let pending = self.pending.remove(id);
         let AckResult::Err(err) = result else {
-            if matches!(pending, Some(Pending::Join(_)))
-                && !self.pending.values().any(|p| matches!(p, Pending::Join(_)))
-            {
-                self.startup = false;
+            if let Some(Pending::Join(room)) = &pending {
+                // Without a history (older servers) the notice waits for this.
+                if let Some(i) = self.room_index(room)
+                    && let Some(text) = self.rooms[i].join_notice.take()
+                {
+                    let ts = self.rooms[i].entries.back().map_or(0, |e| e.ts);
+                    self.push_room(i, ts, EntryKind::Notice(text));
+                }
+                if !self.pending.values().any(|p| matches!(p, Pending::Join(_))) {
+                    self.startup = false;
+                }
             }
             return;
         };
@@ -851,6 +1064,9 @@ impl App {
                     }
                 }
                 self.error(format!("cannot join #{room}: {message}"));
+            }
+            Some(Pending::History(room)) => {
+                self.error(format!("cannot load older messages of #{room}: {message}"));
             }
             Some(Pending::Leave(room)) => {
                 if err.code != ErrorCode::NotInRoom {
@@ -985,6 +1201,7 @@ mod tests {
             server: "s".into(),
             name: "ann".into(),
             limits: limits(),
+            epoch: "e1".into(),
         })
     }
 
@@ -996,7 +1213,9 @@ mod tests {
     fn joins(fx: &[Effect]) -> Vec<(String, String)> {
         fx.iter()
             .filter_map(|e| match e {
-                Effect::Send(ClientEvent::Join { id, room }) => Some((id.clone(), room.clone())),
+                Effect::Send(ClientEvent::Join { id, room, .. }) => {
+                    Some((id.clone(), room.clone()))
+                }
                 _ => None,
             })
             .collect()
@@ -1032,6 +1251,16 @@ mod tests {
         let fx = a.update(connected(), 0);
         assert_eq!(joins(&fx).len(), 2);
         room_state(&mut a, "dev");
+        // The notice follows the join's history (here: none).
+        a.update(
+            Event::Net(NetEvent::Server(ServerEvent::History {
+                room: "dev".into(),
+                events: Vec::new(),
+                more: false,
+                missed: 0,
+            })),
+            0,
+        );
         let last = a.rooms[0].entries.back().map(|e| e.kind.clone());
         assert!(
             matches!(&last, Some(EntryKind::Notice(t)) if t.starts_with("rejoined #dev")),
@@ -1167,6 +1396,180 @@ mod tests {
         assert!(a.rooms[0].entries.iter().any(
             |e| matches!(&e.kind, EntryKind::Notice(t) if t == "2 messages were missed while disconnected")
         ));
+    }
+
+    fn msg(room: &str, seq: u64, from: &str, text: &str) -> ServerEvent {
+        ServerEvent::Message {
+            room: room.into(),
+            seq,
+            ts: seq as i64 * 1000,
+            from: from.into(),
+            id: format!("x{seq}"),
+            text: text.into(),
+            action: false,
+        }
+    }
+
+    fn history(
+        app: &mut App,
+        room: &str,
+        seqs: std::ops::RangeInclusive<u64>,
+        more: bool,
+        missed: u64,
+    ) {
+        let events = seqs
+            .map(|s| msg(room, s, "bob", &format!("m{s}")))
+            .collect();
+        app.update(
+            Event::Net(NetEvent::Server(ServerEvent::History {
+                room: room.into(),
+                events,
+                more,
+                missed,
+            })),
+            0,
+        );
+    }
+
+    fn texts(room: &Room) -> Vec<String> {
+        room.entries
+            .iter()
+            .map(|e| match &e.kind {
+                EntryKind::Message { text, .. } => text.clone(),
+                EntryKind::Notice(t) | EntryKind::Error(t) => format!("-- {t}"),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    fn disconnect(app: &mut App) {
+        app.update(
+            Event::Net(NetEvent::Disconnected {
+                reason: "gone".into(),
+                retry_in: Duration::from_secs(1),
+            }),
+            0,
+        );
+    }
+
+    #[test]
+    fn a_join_shows_recent_history_then_the_join_notice() {
+        let mut a = app(&["dev", "ops"]);
+        a.update(connected(), 0);
+        room_state(&mut a, "ops");
+        history(&mut a, "ops", 1..=3, true, 0);
+        let r = &a.rooms[1];
+        assert_eq!(
+            texts(r),
+            ["m1", "m2", "m3", "-- you joined #ops (1 other person here)"]
+        );
+        // Backlog is not news: no unread count for it.
+        assert_eq!(r.unread, 0);
+        assert!(r.more_before);
+    }
+
+    #[test]
+    fn reconnecting_resumes_after_the_last_message_seen() {
+        let mut a = app(&["dev", "ops"]);
+        a.update(connected(), 0);
+        room_state(&mut a, "ops");
+        history(&mut a, "ops", 1..=3, false, 0);
+        disconnect(&mut a);
+        let fx = a.update(connected(), 0);
+        let resume = fx.iter().find_map(|e| match e {
+            Effect::Send(ClientEvent::Join {
+                room, since, epoch, ..
+            }) if room == "ops" => Some((*since, epoch.clone())),
+            _ => None,
+        });
+        assert_eq!(resume, Some((Some(3), Some("e1".to_string()))));
+        room_state(&mut a, "ops");
+        // The server replays from 4; a duplicate of 3 is ignored.
+        history(&mut a, "ops", 3..=5, false, 0);
+        let t = texts(&a.rooms[1]);
+        assert_eq!(t.iter().filter(|x| *x == "m3").count(), 1, "{t:?}");
+        assert!(
+            t.ends_with(&[
+                "m4".into(),
+                "m5".into(),
+                "-- rejoined #ops (1 other person here)".into()
+            ]),
+            "{t:?}"
+        );
+        // Missed messages in another room count as unread.
+        assert_eq!(a.rooms[1].unread, 2);
+    }
+
+    #[test]
+    fn too_many_missed_messages_are_counted() {
+        let mut a = app(&["dev"]);
+        a.update(connected(), 0);
+        room_state(&mut a, "dev");
+        history(&mut a, "dev", 1..=1, false, 0);
+        disconnect(&mut a);
+        a.update(connected(), 0);
+        room_state(&mut a, "dev");
+        history(&mut a, "dev", 2000..=2001, true, 1998);
+        let t = texts(&a.rooms[0]);
+        assert!(
+            t.contains(&"-- 1998 messages not shown (too many to replay)".to_string()),
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn a_new_epoch_forgets_the_numbers() {
+        let mut a = app(&["dev"]);
+        a.update(connected(), 0);
+        room_state(&mut a, "dev");
+        history(&mut a, "dev", 1..=3, false, 0);
+        disconnect(&mut a);
+        let fx = a.update(
+            Event::Net(NetEvent::Connected {
+                server: "s".into(),
+                name: "ann".into(),
+                limits: limits(),
+                epoch: "e2".into(),
+            }),
+            0,
+        );
+        assert!(fx.iter().any(|e| matches!(
+            e,
+            Effect::Send(ClientEvent::Join {
+                since: None,
+                epoch: None,
+                ..
+            })
+        )));
+    }
+
+    #[test]
+    fn page_up_at_the_top_fetches_older_messages() {
+        let mut a = app(&["dev"]);
+        a.update(connected(), 0);
+        room_state(&mut a, "dev");
+        history(&mut a, "dev", 51..=53, true, 0);
+        a.set_pane(80, 20);
+        let fx = a.update(Event::Action(Action::PageUp), 0);
+        let Some(Effect::Send(ClientEvent::History {
+            id, room, before, ..
+        })) = fx.first()
+        else {
+            panic!("{fx:?}");
+        };
+        assert_eq!((room.as_str(), *before), ("dev", 51));
+        // Only one request at a time.
+        assert!(a.update(Event::Action(Action::PageUp), 0).is_empty());
+        let id = id.clone();
+        history(&mut a, "dev", 49..=50, false, 0);
+        a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_ok(id, None))),
+            0,
+        );
+        let t = texts(&a.rooms[0]);
+        assert_eq!(t[..3], ["m49", "m50", "m51"], "{t:?}");
+        assert!(!a.rooms[0].more_before);
+        assert!(a.update(Event::Action(Action::PageUp), 0).is_empty());
     }
 
     #[test]

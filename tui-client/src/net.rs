@@ -40,6 +40,9 @@ pub enum NetEvent {
         server: String,
         name: String,
         limits: ServerLimits,
+        /// The server's message-store epoch: sequence numbers from another
+        /// epoch mean nothing.
+        epoch: String,
     },
     /// A frame from the server.
     Server(ServerEvent),
@@ -71,6 +74,7 @@ pub struct Welcome {
     pub server: String,
     pub name: String,
     pub limits: ServerLimits,
+    pub epoch: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +146,7 @@ async fn handshake(url: &str, name: &str) -> Result<(Socket, Welcome), ConnectEr
                 server,
                 name,
                 limits,
+                epoch,
                 ..
             }) => {
                 return Ok((
@@ -150,6 +155,7 @@ async fn handshake(url: &str, name: &str) -> Result<(Socket, Welcome), ConnectEr
                         server,
                         name,
                         limits,
+                        epoch,
                     },
                 ));
             }
@@ -246,6 +252,7 @@ async fn actor(
             server: welcome.server,
             name: welcome.name,
             limits: welcome.limits,
+            epoch: welcome.epoch,
         };
         if events.send(connected).await.is_err() {
             return;
@@ -309,13 +316,26 @@ pub fn backoff_delay(attempt: u32, jitter: f64) -> Duration {
 
 /// A number in 0..1 that differs between calls and processes.
 fn jitter() -> f64 {
+    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// 64 bits that differ between calls and processes (not for secrets).
+fn random_u64() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos()),
     );
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// A prefix for request ids. The server recognises a resent request by
+/// the sender's name and its id, so ids must not repeat across runs and
+/// reconnects: a random prefix plus a counter.
+pub fn request_id_prefix() -> String {
+    format!("{:016x}", random_u64())
 }
 
 async fn session(

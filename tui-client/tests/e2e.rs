@@ -25,10 +25,29 @@ struct Server {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// A message store on disk that outlives restarts; in memory when `None`.
+    store: Option<std::path::PathBuf>,
 }
 
 impl Server {
     fn start() -> Server {
+        Self::start_with_store(None)
+    }
+
+    /// A server keeping its messages in a file, so a restart resumes them.
+    fn start_on_disk() -> Server {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!(
+            "chat-tui-e2e-{}-{nanos}.sqlite3",
+            std::process::id()
+        ));
+        Self::start_with_store(Some(path))
+    }
+
+    fn start_with_store(store: Option<std::path::PathBuf>) -> Server {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -39,6 +58,7 @@ impl Server {
             addr: "127.0.0.1:0".parse().unwrap(),
             stop: None,
             task: None,
+            store,
         };
         server.listen("127.0.0.1:0".parse().unwrap());
         server
@@ -53,6 +73,10 @@ impl Server {
         let (tx, rx) = oneshot::channel::<()>();
         let config = server::Config {
             shutdown_grace: Duration::from_secs(2),
+            store: server::store::StoreConfig {
+                path: self.store.clone(),
+                ..Default::default()
+            },
             ..server::Config::default()
         };
         let task = self.runtime.spawn(server::run(listener, config, async {
@@ -101,6 +125,13 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+        if let Some(path) = &self.store {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
     }
 }
 
@@ -463,11 +494,13 @@ fn an_escape_sequence_payload_arrives_inert() {
 
 #[test]
 fn the_client_recovers_after_the_server_restarts() {
-    let mut server = Server::start();
+    let mut server = Server::start_on_disk();
     let mut ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
     ann.wait_for("you joined #dev");
-    let bob = Tui::start(&server.url(), "bob", &["dev"], WIDE);
+    let mut bob = Tui::start(&server.url(), "bob", &["dev"], WIDE);
     ann.wait_for("bob joined #dev");
+    ann.line("said before the restart");
+    bob.wait_for("said before the restart");
 
     server.stop();
     ann.wait_for("disconnected");
@@ -475,8 +508,27 @@ fn the_client_recovers_after_the_server_restarts() {
     ann.wait_for("rejoined #dev");
     bob.wait_for("rejoined #dev");
     ann.wait_for(" connected ");
-    ann.line("back again");
-    bob.wait_for("back again");
+    bob.line("back again");
+    ann.wait_for("back again");
+    // Resuming replays nothing twice.
+    let screen = ann.screen();
+    assert_eq!(
+        screen.matches("said before the restart").count(),
+        1,
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_new_client_sees_recent_history() {
+    let server = Server::start();
+    let mut ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
+    ann.wait_for("you joined #dev");
+    ann.line("an earlier message");
+    ann.wait_for("an earlier message");
+    let bob = Tui::start(&server.url(), "bob", &["dev"], WIDE);
+    bob.wait_for("you joined #dev");
+    bob.wait_for("an earlier message");
 }
 
 #[test]

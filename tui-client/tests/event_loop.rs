@@ -69,12 +69,13 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
                     rate_per_sec: 0.0,
                     rate_burst: 0,
                 },
+                epoch: "e1".into(),
             })
             .await
             .unwrap();
         // Connecting joins the configured rooms without any key press.
         let join = next_command(&mut cmd_rx, Duration::from_secs(10)).await;
-        let Some(NetCommand::Send(ClientEvent::Join { id, room })) = join else {
+        let Some(NetCommand::Send(ClientEvent::Join { id, room, .. })) = join else {
             panic!("expected a join, got {join:?}");
         };
         assert_eq!(room, "dev");

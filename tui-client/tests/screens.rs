@@ -59,6 +59,7 @@ fn connect(app: &mut App, rooms: &[(&str, &[&str])]) {
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
             limits: limits(),
+            epoch: "e1".into(),
         },
     );
     for (room, users) in rooms {
@@ -67,6 +68,16 @@ fn connect(app: &mut App, rooms: &[(&str, &[&str])]) {
             ServerEvent::RoomState {
                 room: room.to_string(),
                 users: users.iter().map(|u| u.to_string()).collect(),
+            },
+        );
+        // A new room: its history is empty.
+        server(
+            app,
+            ServerEvent::History {
+                room: room.to_string(),
+                events: Vec::new(),
+                more: false,
+                missed: 0,
             },
         );
     }

@@ -83,6 +83,41 @@ impl Client {
         Client { ws, next_id: 0 }
     }
 
+    pub fn from_ws(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
+        Client { ws, next_id: 0 }
+    }
+
+    /// Sends without failing the test when the connection is gone.
+    pub async fn ws_send(&mut self, event: &ClientEvent) -> bool {
+        self.ws
+            .send(Message::text(protocol::encode(event)))
+            .await
+            .is_ok()
+    }
+
+    /// Waits for the ack of `id` and returns its seq; `None` if the
+    /// connection ends first (or the ack failed).
+    pub async fn try_recv_until_ack(&mut self, id: &str) -> Option<protocol::Seq> {
+        loop {
+            let next = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .ok()??;
+            let Ok(Message::Text(t)) = next else {
+                if next.is_err() {
+                    return None;
+                }
+                continue;
+            };
+            if let Ok(ServerEvent::Ack {
+                id: got, ok, seq, ..
+            }) = protocol::decode_server(&t)
+                && got == id
+            {
+                return if ok { seq } else { None };
+            }
+        }
+    }
+
     /// Opens a WebSocket whose TCP receive buffer is tiny, so that not
     /// reading from it backs up into the server quickly.
     pub async fn connect_small_buffer(server: &TestServer) -> Self {
@@ -117,9 +152,15 @@ impl Client {
         welcome
     }
 
+    /// A request id unique across connections, as real clients make them
+    /// (the server treats a repeated id from the same name as a resend).
     pub fn next_id(&mut self) -> String {
+        static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        if self.next_id == 0 {
+            self.next_id = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 32;
+        }
         self.next_id += 1;
-        format!("r{}", self.next_id)
+        format!("r{}-{}", std::process::id(), self.next_id)
     }
 
     pub async fn send(&mut self, event: &ClientEvent) {
@@ -194,6 +235,8 @@ impl Client {
             .request(ClientEvent::Join {
                 id,
                 room: room.into(),
+                since: None,
+                epoch: None,
             })
             .await;
         assert_ok(&ack);
