@@ -1102,11 +1102,10 @@ impl App {
         push_entry(&mut self.lobby, Entry { ts, kind });
     }
 
-    /// Appends to a room; while that room is shown scrolled up, the view is
+    /// Appends to a room; while that room is scrolled up, the view is
     /// kept still and the "new messages below" count goes up instead.
     fn push_room(&mut self, index: usize, ts: i64, kind: EntryKind) {
         let (width, _) = self.pane;
-        let shown = index == self.current;
         let fmt = Format {
             clock: self.display.clock,
             zone: self.display.zone,
@@ -1118,7 +1117,8 @@ impl App {
         };
         let counts = matches!(kind, EntryKind::Message { .. } | EntryKind::Location { .. });
         push_entry(&mut room.entries, Entry { ts, kind });
-        if shown && room.scroll > 0 {
+        // Any room left scrolled up keeps its place, shown or not.
+        if room.scroll > 0 {
             let entries = room.entries.make_contiguous();
             let added = layout::entry_height(entries, entries.len() - 1, width, &fmt);
             room.scroll += added;
