@@ -49,6 +49,9 @@ pub enum ErrorCode {
     ShuttingDown,
     /// The client did not read fast enough and is being disconnected.
     SlowConsumer,
+    /// The server cannot reach the store it shares with other instances;
+    /// the request had no effect. Retry later.
+    Unavailable,
     /// Something went wrong inside the server; the request had no effect.
     Internal,
 }
@@ -76,6 +79,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::SlowConsumer => "slow_consumer",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
     }

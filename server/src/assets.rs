@@ -26,6 +26,11 @@ pub const ASSETS: &[Asset] = &[
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../web/style.css"),
     },
+    Asset {
+        path: "/favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../web/favicon.svg"),
+    },
 ];
 
 /// The asset served at `path`, if any.

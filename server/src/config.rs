@@ -34,6 +34,9 @@ pub struct Config {
     pub history_on_join: u32,
     /// Most messages replayed to a client resuming after a reconnect.
     pub resume_limit: u64,
+    /// Cluster mode: share rooms with other instances through Redis. When
+    /// set, history lives in Redis and `store` is not used.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
 }
 
 impl Default for Config {
@@ -51,6 +54,7 @@ impl Default for Config {
             store: crate::store::StoreConfig::default(),
             history_on_join: protocol::limits::HISTORY_PAGE,
             resume_limit: 1000,
+            cluster: None,
         }
     }
 }

@@ -119,7 +119,7 @@ async fn handshake(socket: &mut WebSocket, shared: &Shared) -> Result<Arc<str>, 
                         server: concat!("chat-server/", env!("CARGO_PKG_VERSION")).into(),
                         name: name.to_owned(),
                         limits: shared.config.limits(),
-                        epoch: shared.registry.store().epoch().to_owned(),
+                        epoch: shared.registry.backend().epoch().to_owned(),
                     };
                     reply(socket, &welcome).await?;
                     return Ok(Arc::from(name));

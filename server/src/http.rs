@@ -58,16 +58,30 @@ async fn upgrade(
         .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, shared)))
 }
 
+/// `{"status":"ok"|"degraded"|"shutting down","rooms":N[,"redis":"ok"|"unreachable"]}`.
+/// Degraded (Redis unreachable in cluster mode) still answers 200: the
+/// instance keeps serving its clients as well as it can.
 async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let redis = match shared.registry.backend() {
+        crate::room::Backend::Cluster(cluster, _) => Some(cluster.is_healthy()),
+        crate::room::Backend::Local(_) => None,
+    };
     let status = if shared.shutdown.is_cancelled() {
         "shutting down"
+    } else if redis == Some(false) {
+        "degraded"
     } else {
         "ok"
+    };
+    let redis = match redis {
+        Some(true) => ",\"redis\":\"ok\"",
+        Some(false) => ",\"redis\":\"unreachable\"",
+        None => "",
     };
     (
         [(header::CACHE_CONTROL, "no-store")],
         format!(
-            "{{\"status\":\"{status}\",\"rooms\":{}}}\n",
+            "{{\"status\":\"{status}\",\"rooms\":{}{redis}}}\n",
             shared.registry.running_rooms()
         ),
     )

@@ -17,6 +17,8 @@
 
 pub mod assets;
 pub mod clock;
+pub mod cluster;
+pub mod cluster_feed;
 pub mod config;
 pub mod connection;
 pub mod http;
@@ -51,14 +53,14 @@ pub struct Shared {
 }
 
 impl Shared {
-    fn new(config: Config, store: store::Store) -> Self {
+    fn new(config: Config, backend: room::Backend) -> Self {
         let limits = room::HistoryLimits {
             on_join: config.history_on_join,
             resume: config.resume_limit,
         };
         Shared {
             config,
-            registry: Arc::new(registry::Registry::new(store, limits)),
+            registry: Arc::new(registry::Registry::new(backend, limits)),
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             next_connection_id: AtomicU64::new(1),
@@ -80,13 +82,34 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = store::Store::open(&config.store)?;
-    tracing::info!(
-        store = %config.store.path.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "memory".into()),
-        epoch = store.epoch(),
-        "history store open"
-    );
-    let shared = Arc::new(Shared::new(config, store));
+    let stopping = CancellationToken::new();
+    let backend = match &config.cluster {
+        None => {
+            let store = store::Store::open(&config.store)?;
+            tracing::info!(
+                store = %config.store.path.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "memory".into()),
+                epoch = store.epoch(),
+                "history store open"
+            );
+            room::Backend::Local(store)
+        }
+        Some(cluster_config) => {
+            let cluster = cluster::Cluster::connect(cluster_config.clone())
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot join the cluster at {}: {e}", cluster_config.url)
+                })?;
+            tracing::info!(
+                instance = cluster.instance(),
+                epoch = cluster.epoch(),
+                "cluster mode"
+            );
+            let feed = cluster_feed::Feed::start(cluster.clone(), stopping.clone());
+            tokio::spawn(keep_alive(cluster.clone(), stopping.clone()));
+            room::Backend::Cluster(cluster, feed)
+        }
+    };
+    let shared = Arc::new(Shared::new(config, backend));
     let app = http::router(shared.clone());
 
     let token = shared.shutdown.clone();
@@ -113,5 +136,25 @@ pub async fn run(
             "connections still open after {grace:?}; exiting anyway"
         );
     }
+    stopping.cancel();
+    if let room::Backend::Cluster(cluster, _) = shared.registry.backend() {
+        // Our members are gone; let the other instances reap them now.
+        cluster.deregister().await;
+    }
     Ok(())
+}
+
+/// Cluster mode: refreshes this instance's liveness key a few times per
+/// expiry period, so other instances know its members are still here.
+async fn keep_alive(cluster: cluster::Cluster, stopping: CancellationToken) {
+    let period = (cluster.config().instance_ttl / 3).max(std::time::Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(period) => {}
+            () = stopping.cancelled() => return,
+        }
+        if let Err(e) = cluster.heartbeat().await {
+            tracing::debug!(error = %e, "heartbeat to redis failed");
+        }
+    }
 }

@@ -78,6 +78,40 @@ struct Options {
     /// Delete messages older than this many days (default: never).
     #[arg(long, env = "CHAT_RETAIN_DAYS")]
     retain_days: Option<u32>,
+
+    /// Cluster mode: share rooms, presence and history with every other
+    /// instance using the same Redis (redis://HOST:PORT[/DB]). Redis should
+    /// persist (appendonly yes) so acknowledged messages survive its restart.
+    #[arg(long, env = "CHAT_REDIS")]
+    redis: Option<String>,
+
+    /// Prefix of every Redis key and channel, so clusters can share a Redis.
+    #[arg(
+        long,
+        env = "CHAT_REDIS_PREFIX",
+        default_value = "chat:",
+        requires = "redis"
+    )]
+    redis_prefix: String,
+
+    /// Milliseconds after which an instance that stopped refreshing its
+    /// liveness key is considered dead and its users leave.
+    #[arg(
+        long,
+        env = "CHAT_CLUSTER_TTL_MS",
+        default_value_t = 10_000,
+        requires = "redis"
+    )]
+    cluster_ttl_ms: u64,
+
+    /// Messages kept per room in the shared Redis log.
+    #[arg(
+        long,
+        env = "CHAT_REDIS_HISTORY",
+        default_value_t = 10_000,
+        requires = "redis"
+    )]
+    redis_history: u64,
 }
 
 impl Options {
@@ -133,6 +167,15 @@ impl Options {
             },
             history_on_join: self.history,
             resume_limit: self.resume_limit,
+            cluster: self
+                .redis
+                .as_ref()
+                .map(|url| server::cluster::ClusterConfig {
+                    url: url.clone(),
+                    prefix: self.redis_prefix.clone(),
+                    instance_ttl: Duration::from_millis(self.cluster_ttl_ms.max(100)),
+                    max_log: self.redis_history.max(1),
+                }),
             ..server::Config::default()
         })
     }

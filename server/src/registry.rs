@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::room::{COMMAND_QUEUE, HistoryLimits, Member, Resume, Room, RoomCommand};
-use crate::store::Store;
+use crate::room::{Backend, COMMAND_QUEUE, HistoryLimits, Member, Resume, Room, RoomCommand};
 
 /// A cheap handle to a running room task.
 #[derive(Debug, Clone)]
@@ -31,22 +30,22 @@ impl RoomHandle {
 #[derive(Debug)]
 pub struct Registry {
     running: Mutex<HashMap<Arc<str>, RoomHandle>>,
-    store: Store,
+    backend: Backend,
     limits: HistoryLimits,
 }
 
 impl Registry {
-    pub fn new(store: Store, limits: HistoryLimits) -> Self {
+    pub fn new(backend: Backend, limits: HistoryLimits) -> Self {
         Registry {
             running: Mutex::new(HashMap::new()),
-            store,
+            backend,
             limits,
         }
     }
 
-    /// The history store rooms write to.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// Where rooms keep their messages.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, RoomHandle>> {
@@ -69,7 +68,7 @@ impl Registry {
             name,
             rx,
             self.clone(),
-            self.store.clone(),
+            self.backend.clone(),
             self.limits,
         ));
         handle

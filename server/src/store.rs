@@ -237,7 +237,7 @@ fn prepare(conn: &Connection) -> Result<String, StoreError> {
     if let Some(epoch) = existing {
         return Ok(epoch);
     }
-    let epoch = new_epoch();
+    let epoch = new_id();
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('epoch', ?1)",
         params![epoch],
@@ -245,12 +245,14 @@ fn prepare(conn: &Connection) -> Result<String, StoreError> {
     Ok(epoch)
 }
 
-/// A fresh, practically unique epoch id: the creation time in nanoseconds
-/// mixed with the process id, in hex.
-fn new_epoch() -> String {
+/// A fresh, practically unique id (store epochs, cluster instances): the
+/// creation time in nanoseconds mixed with the process id, in hex.
+pub(crate) fn new_id() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
     let pid = u64::from(std::process::id());
-    format!("{:016x}", nanos ^ pid.rotate_left(48))
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{:016x}", nanos ^ pid.rotate_left(40) ^ n.rotate_left(20))
 }
 
 struct Worker {

@@ -2,11 +2,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use common::*;
 use protocol::{ClientEvent, Seq, ServerEvent};
+
+fn data_dir_args(dir: &std::path::Path) -> Vec<String> {
+    vec!["--data-dir".into(), dir.display().to_string()]
+}
 
 fn store_in(dir: &tempfile::TempDir) -> server::store::StoreConfig {
     server::store::StoreConfig {
@@ -315,55 +316,12 @@ async fn retention_keeps_the_newest_messages() {
     assert!(!more);
 }
 
-struct Process {
-    child: Child,
-    addr: String,
-}
-
-impl Process {
-    fn start(dir: &std::path::Path, listen: &str) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
-            .args(["--listen", listen, "--rate-limit", "0", "--data-dir"])
-            .arg(dir)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start chat-server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read stdout");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .expect("listening line")
-            .to_owned();
-        Process { child, addr }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn raw_client(addr: &str, name: &str) -> Client {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
-        .await
-        .expect("connect");
-    let mut c = Client::from_ws(ws);
-    c.hello(name).await;
-    c
-}
-
 /// SIGKILL while clients are sending: every acknowledged message is there
 /// after the restart, in order, exactly once.
 #[tokio::test]
 async fn acknowledged_messages_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Process::start(dir.path(), "127.0.0.1:0");
+    let mut server = Process::start(&data_dir_args(dir.path()));
     let addr = server.addr.clone();
 
     let mut senders = Vec::new();
@@ -409,7 +367,7 @@ async fn acknowledged_messages_survive_sigkill() {
     );
     acked.sort();
 
-    let restarted = Process::start(dir.path(), "127.0.0.1:0");
+    let restarted = Process::start(&data_dir_args(dir.path()));
     let mut reader = raw_client(&restarted.addr, "reader").await;
     reader.join("dev").await;
     // Page back through the whole history.

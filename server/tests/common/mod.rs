@@ -297,3 +297,74 @@ pub fn close_code(frame: &Frame) -> Option<u16> {
         _ => None,
     }
 }
+
+/// A real `chat-server` process on an ephemeral loopback port.
+pub struct Process {
+    pub child: std::process::Child,
+    pub addr: String,
+}
+
+impl Process {
+    /// Starts the binary with `--listen 127.0.0.1:0 --rate-limit 0` and
+    /// `args`, and waits for its "listening on" line.
+    pub fn start(args: &[String]) -> Process {
+        Self::start_on("127.0.0.1:0", args)
+    }
+
+    pub fn start_on(listen: &str, args: &[String]) -> Process {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
+            .args(["--listen", listen, "--rate-limit", "0"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start chat-server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read stdout");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("no listening line, got {line:?}"))
+            .to_owned();
+        Process { child, addr }
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// SIGKILL, no goodbye.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Connects to a process and says hello.
+pub async fn raw_client(addr: &str, name: &str) -> Client {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .expect("connect");
+    let mut c = Client::from_ws(ws);
+    c.hello(name).await;
+    c
+}
+
+/// Whether a test that needs an outside service may skip: only outside CI.
+/// In CI a missing service fails the test.
+pub fn skip_without(what: &str, why: &str) -> bool {
+    if std::env::var_os("CI").is_some() {
+        panic!("{what} is required in CI but unavailable: {why}");
+    }
+    eprintln!("SKIPPED: {what} unavailable ({why}); set CI=1 to make this a failure");
+    true
+}

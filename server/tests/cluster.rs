@@ -1,0 +1,472 @@
+//! Cluster mode: real `chat-server` processes sharing rooms through a real
+//! Redis (127.0.0.1:6379; each test uses its own key prefix). The Redis
+//! outage test starts its own `redis-server` on a free port.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use common::*;
+use protocol::{ClientEvent, ErrorCode, Seq, ServerEvent};
+
+const REDIS: &str = "redis://127.0.0.1:6379";
+
+/// A unique key prefix per test, so tests never see each other's keys;
+/// its keys are deleted when the test ends.
+struct Prefix {
+    url: String,
+    prefix: String,
+}
+
+impl Prefix {
+    fn new(url: &str, test: &str) -> Prefix {
+        Prefix {
+            url: url.into(),
+            prefix: format!(
+                "chat-test:{}:{}:{}:",
+                test,
+                std::process::id(),
+                chrono::Utc::now().timestamp_micros()
+            ),
+        }
+    }
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        let Ok(client) = redis::Client::open(self.url.as_str()) else {
+            return;
+        };
+        let Ok(mut conn) = client.get_connection() else {
+            return;
+        };
+        let keys: Vec<String> = match redis::cmd("KEYS")
+            .arg(format!("{}*", self.prefix))
+            .query(&mut conn)
+        {
+            Ok(k) => k,
+            Err(_) => return,
+        };
+        if !keys.is_empty() {
+            let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
+        }
+    }
+}
+
+fn redis_up(url: &str) -> bool {
+    let Some(addr) = url.strip_prefix("redis://") else {
+        return false;
+    };
+    std::net::TcpStream::connect_timeout(&addr.parse().expect("addr"), Duration::from_secs(1))
+        .is_ok()
+}
+
+fn cluster_args(url: &str, prefix: &str) -> Vec<String> {
+    vec![
+        "--redis".into(),
+        url.into(),
+        "--redis-prefix".into(),
+        prefix.into(),
+        "--cluster-ttl-ms".into(),
+        "1500".into(),
+    ]
+}
+
+/// `n` instances sharing a fresh prefix of the machine's Redis. The
+/// processes are declared before the prefix so they stop before its keys go.
+fn instances(n: usize, test: &str) -> Option<(Vec<Process>, Prefix)> {
+    if !redis_up(REDIS) {
+        skip_without("redis on 127.0.0.1:6379", "nothing listens there");
+        return None;
+    }
+    let p = Prefix::new(REDIS, test);
+    Some((
+        (0..n)
+            .map(|_| Process::start(&cluster_args(REDIS, &p.prefix)))
+            .collect(),
+        p,
+    ))
+}
+
+fn message_seq(e: &ServerEvent) -> Option<(Seq, String)> {
+    match e {
+        ServerEvent::Message { seq, text, .. } => Some((*seq, text.clone())),
+        _ => None,
+    }
+}
+
+/// Reads until `n` messages arrived; returns them in arrival order.
+async fn read_messages(c: &mut Client, n: usize) -> Vec<(Seq, String)> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        if let Some(m) = message_seq(&c.recv().await) {
+            got.push(m);
+        }
+    }
+    got
+}
+
+#[tokio::test]
+async fn users_on_different_instances_chat_in_one_order() {
+    let Some((servers, _prefix)) = instances(2, "order") else {
+        return;
+    };
+    let mut ann = raw_client(&servers[0].addr, "ann").await;
+    ann.join("dev").await;
+    let mut bob = raw_client(&servers[1].addr, "bob").await;
+    assert_eq!(
+        bob.join("dev").await,
+        vec!["ann", "bob"],
+        "bob sees ann on the other instance"
+    );
+    ann.expect(
+        "bob joined",
+        |e| matches!(e, ServerEvent::UserJoined { name, .. } if name == "bob"),
+    )
+    .await;
+
+    // Both send concurrently; both see all 40 messages in the same order,
+    // numbered 1..=40.
+    for i in 0..20 {
+        for (c, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+            let id = c.next_id();
+            c.send(&ClientEvent::Send {
+                id,
+                room: "dev".into(),
+                text: format!("{who}{i}"),
+                action: false,
+            })
+            .await;
+        }
+    }
+    let a = read_messages(&mut ann, 40).await;
+    let b = read_messages(&mut bob, 40).await;
+    assert_eq!(a, b, "one order for everyone");
+    let seqs: Vec<Seq> = a.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
+    let texts: HashSet<&String> = a.iter().map(|(_, t)| t).collect();
+    assert_eq!(texts.len(), 40, "each message once");
+}
+
+#[tokio::test]
+async fn user_lists_and_duplicate_names_span_instances() {
+    let Some((servers, _prefix)) = instances(2, "names") else {
+        return;
+    };
+    let mut ann = raw_client(&servers[0].addr, "ann").await;
+    ann.join("dev").await;
+
+    let mut imposter = raw_client(&servers[1].addr, "ANN").await;
+    let id = imposter.next_id();
+    let (ack, _) = imposter
+        .request(ClientEvent::Join {
+            id,
+            room: "dev".into(),
+            since: None,
+            epoch: None,
+        })
+        .await;
+    assert_eq!(ack_code(&ack), ErrorCode::NameTaken);
+
+    let mut bob = raw_client(&servers[1].addr, "bob").await;
+    assert_eq!(bob.join("dev").await, vec!["ann", "bob"]);
+    let id = bob.next_id();
+    let (ack, _) = bob
+        .request(ClientEvent::Leave {
+            id,
+            room: "dev".into(),
+        })
+        .await;
+    assert_ok(&ack);
+    ann.expect(
+        "bob left",
+        |e| matches!(e, ServerEvent::UserLeft { name, .. } if name == "bob"),
+    )
+    .await;
+
+    // The name is free again once its holder left.
+    let mut ann2 = raw_client(&servers[1].addr, "bob").await;
+    assert_eq!(ann2.join("dev").await, vec!["ann", "bob"]);
+}
+
+#[tokio::test]
+async fn a_client_moving_to_another_instance_resumes_without_gap_or_duplicate() {
+    let Some((servers, _prefix)) = instances(2, "resume") else {
+        return;
+    };
+    let (ws, _) = tokio_tungstenite::connect_async(servers[0].url())
+        .await
+        .expect("connect");
+    let mut ann = Client::from_ws(ws);
+    let ServerEvent::Welcome { epoch, .. } = ann.hello("ann").await else {
+        panic!()
+    };
+    ann.join("dev").await;
+    let mut bob = raw_client(&servers[1].addr, "bob").await;
+    bob.join("dev").await;
+    assert_ok(&bob.say("dev", "before").await);
+    let seen = read_messages(&mut ann, 1).await[0].0;
+    ann.close().await;
+    // Once her old instance has let her name go, she can take it elsewhere.
+    bob.expect(
+        "ann left",
+        |e| matches!(e, ServerEvent::UserLeft { name, .. } if name == "ann"),
+    )
+    .await;
+
+    let mut sent = Vec::new();
+    for i in 0..50 {
+        if let ServerEvent::Ack { seq: Some(s), .. } = bob.say("dev", &format!("m{i}")).await {
+            sent.push(s);
+        }
+    }
+    // ann comes back on the other instance.
+    let mut ann = raw_client(&servers[1].addr, "ann").await;
+    let id = ann.next_id();
+    let (ack, others) = ann
+        .request(ClientEvent::Join {
+            id,
+            room: "dev".into(),
+            since: Some(seen),
+            epoch: Some(epoch),
+        })
+        .await;
+    assert_ok(&ack);
+    let Some(ServerEvent::History { events, missed, .. }) = others
+        .into_iter()
+        .find(|e| matches!(e, ServerEvent::History { .. }))
+    else {
+        panic!("no history")
+    };
+    // The history, then live traffic: an acknowledged message may still be
+    // on its way to this instance's room when ann joins, and then arrives live.
+    let mut got: Vec<Seq> = events
+        .iter()
+        .filter_map(message_seq)
+        .map(|(s, _)| s)
+        .collect();
+    while got.len() < sent.len() {
+        got.push(read_messages(&mut ann, 1).await[0].0);
+    }
+    assert_eq!(got, sent, "exactly the missed messages, in order, once");
+    assert_eq!(missed, 0);
+    let live = bob.say("dev", "live").await;
+    let ServerEvent::Ack {
+        seq: Some(live), ..
+    } = live
+    else {
+        panic!()
+    };
+    assert_eq!(
+        read_messages(&mut ann, 1).await,
+        vec![(live, "live".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn users_of_a_killed_instance_leave_the_other_lists() {
+    let Some((mut servers, _prefix)) = instances(2, "kill") else {
+        return;
+    };
+    let mut ann = raw_client(&servers[0].addr, "ann").await;
+    ann.join("dev").await;
+    let mut bob = raw_client(&servers[1].addr, "bob").await;
+    bob.join("dev").await;
+    ann.expect(
+        "bob joined",
+        |e| matches!(e, ServerEvent::UserJoined { name, .. } if name == "bob"),
+    )
+    .await;
+
+    servers[1].kill();
+    ann.expect(
+        "bob left after his instance died",
+        |e| matches!(e, ServerEvent::UserLeft { name, .. } if name == "bob"),
+    )
+    .await;
+    let mut cat = raw_client(&servers[0].addr, "cat").await;
+    assert_eq!(cat.join("dev").await, vec!["ann", "cat"]);
+    // bob can come back elsewhere under his name.
+    let mut bob = raw_client(&servers[0].addr, "bob").await;
+    assert_eq!(bob.join("dev").await, vec!["ann", "cat", "bob"]);
+}
+
+/// A Redis of the test's own, persisting to a temporary directory.
+struct OwnRedis {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl OwnRedis {
+    fn start() -> Option<OwnRedis> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        Self::start_at(dir, port)
+    }
+
+    fn start_at(dir: tempfile::TempDir, port: u16) -> Option<OwnRedis> {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+            ])
+            .args(["--appendfsync", "always", "--dir"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let url = format!("redis://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if redis_up(&url) {
+                return Some(OwnRedis { child, port, dir });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it (SIGKILL: everything acknowledged must already be on disk)
+    /// and hands back its directory and port.
+    fn stop(mut self) -> (tempfile::TempDir, u16) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        (dir, self.port)
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn nothing_acknowledged_is_lost_when_redis_restarts() {
+    let Some(redis) = OwnRedis::start() else {
+        skip_without("redis-server", "cannot start one");
+        return;
+    };
+    let servers: Vec<Process> = (0..2)
+        .map(|_| Process::start(&cluster_args(&redis.url(), "chat-test:outage:")))
+        .collect();
+    let mut ann = raw_client(&servers[0].addr, "ann").await;
+    ann.join("dev").await;
+    let mut bob = raw_client(&servers[1].addr, "bob").await;
+    bob.join("dev").await;
+
+    let mut acked: Vec<(Seq, String)> = Vec::new();
+    for i in 0..10 {
+        if let ServerEvent::Ack { seq: Some(s), .. } = ann.say("dev", &format!("before{i}")).await {
+            acked.push((s, format!("before{i}")));
+        }
+    }
+    let (dir, port) = redis.stop();
+
+    // While Redis is away, a send is refused with a clear, retryable code.
+    let refused = ann.say("dev", "during").await;
+    assert_eq!(ack_code(&refused), ErrorCode::Unavailable);
+    let health = http_get(&servers[0].addr, "/healthz").await;
+    assert!(health.contains("\"status\":\"degraded\""), "{health}");
+
+    let _redis = OwnRedis::start_at(dir, port).expect("restart redis");
+    // Sends work again once the instances reconnect (bounded wait).
+    let mut after = None;
+    for _ in 0..100 {
+        match ann.say("dev", "after").await {
+            ServerEvent::Ack {
+                ok: true,
+                seq: Some(s),
+                ..
+            } => {
+                after = Some(s);
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let after = after.expect("sending works again after redis is back");
+    acked.push((after, "after".into()));
+
+    // A newcomer on the other instance finds every acknowledged message.
+    let mut cat = raw_client(&servers[1].addr, "cat").await;
+    let id = cat.next_id();
+    let (ack, others) = cat
+        .request(ClientEvent::Join {
+            id,
+            room: "dev".into(),
+            since: None,
+            epoch: None,
+        })
+        .await;
+    assert_ok(&ack);
+    let Some(ServerEvent::History { events, .. }) = others
+        .into_iter()
+        .find(|e| matches!(e, ServerEvent::History { .. }))
+    else {
+        panic!("no history")
+    };
+    // What cat sees is the history, then live traffic (an instance that is
+    // still catching up after the outage delivers the rest live).
+    let mut seen: Vec<(Seq, String)> = events.iter().filter_map(message_seq).collect();
+    for _ in 0..acked.len() {
+        if acked.iter().all(|a| seen.contains(a)) {
+            break;
+        }
+        let next = cat
+            .expect("more messages", |e| {
+                matches!(e, ServerEvent::Message { .. })
+            })
+            .await;
+        seen.extend(message_seq(&next));
+    }
+    for a in &acked {
+        assert!(
+            seen.contains(a),
+            "acknowledged {a:?} lost; cat saw {seen:?}"
+        );
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0].0 < w[1].0),
+        "in order, no duplicate: {seen:?}"
+    );
+    // bob, on the other instance, got the message sent after the outage.
+    bob.expect(
+        "the message after the outage",
+        |e| matches!(e, ServerEvent::Message { text, .. } if text == "after"),
+    )
+    .await;
+}
+
+async fn http_get(addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("write");
+    let mut out = Vec::new();
+    tokio::time::timeout(PATIENCE, s.read_to_end(&mut out))
+        .await
+        .expect("in time")
+        .expect("read");
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,404 @@
+// Chatting in the browser against a real chat-server: two browser users, a
+// browser user next to a protocol client, presence, rooms, errors and safety.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import {
+  ProtocolClient,
+  browserSuite,
+  entry,
+  eventually,
+  joinAs,
+  launchBrowser,
+  openPage,
+  sendFromPage,
+  startServer,
+  userList,
+  waitForUsers,
+} from './lib/harness.mjs';
+
+const TIME_RE = /^(1[0-2]|[1-9]):[0-5]\d (AM|PM)$/;
+
+await browserSuite('chatting in the browser', ({ pw, WebSocket }) => {
+  let server;
+  let browser;
+  const open = [];
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser(pw);
+  });
+
+  after(async () => {
+    for (const item of open) await item.close().catch(() => {});
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function user(name, room, options) {
+    const u = await joinAs(browser, server.url, name, room, options);
+    open.push(u);
+    return u;
+  }
+
+  async function protocolClient(name) {
+    const c = await ProtocolClient.connect(WebSocket, server.url, name);
+    open.push(c);
+    return c;
+  }
+
+  test('two browser users chat in a room', async () => {
+    const ann = await user('ann', 'lobby');
+    const bob = await user('bob', 'lobby');
+    await waitForUsers(ann.page, ['ann', 'bob']);
+    await waitForUsers(bob.page, ['ann', 'bob']);
+
+    await sendFromPage(ann.page, 'hello bob, how are things?');
+    const seen = entry(bob.page, 'hello bob, how are things?');
+    await seen.waitFor();
+    assert.equal(await seen.locator('.from').textContent(), 'ann');
+    assert.match(await seen.locator('time').textContent(), TIME_RE);
+    assert.equal(await ann.page.getByTestId('message-input').inputValue(), '', 'the field is cleared once sent');
+
+    // bob answers with the send button and mentions ann
+    await bob.page.getByTestId('message-input').fill('fine thanks @ann');
+    await bob.page.getByTestId('send').click();
+    const reply = entry(ann.page, 'fine thanks');
+    await reply.waitFor();
+    assert.equal(await reply.locator('.from').textContent(), 'bob');
+    assert.equal(await reply.locator('mark').textContent(), '@ann', 'the mention is highlighted');
+    assert.match(await reply.getAttribute('class'), /\bmentioned\b/);
+    // bob's own copy mentions someone else, not bob
+    assert.equal(await entry(bob.page, 'fine thanks').locator('mark').count(), 0);
+
+    // the join of bob was a notice on ann's page, styled as one
+    const notice = ann.page.getByTestId('messages').locator('li.notice', { hasText: 'bob joined' });
+    await notice.waitFor();
+
+    // new messages are announced to screen readers
+    await eventually(async () => (await ann.page.locator('[aria-live] p').allTextContents()).includes('bob: fine thanks @ann'), {
+      message: 'the live region to announce the message',
+    });
+
+    assert.deepEqual(ann.problems, []);
+    assert.deepEqual(bob.problems, []);
+  });
+
+  test('a browser user and a protocol client see each other', async () => {
+    const carl = await protocolClient('carl');
+    await carl.join('mixed');
+    const dana = await user('dana', 'mixed');
+    await carl.waitFor((e) => e.type === 'user_joined' && e.room === 'mixed' && e.name === 'dana');
+    await waitForUsers(dana.page, ['carl', 'dana']);
+
+    await sendFromPage(dana.page, 'hi from the browser');
+    const msg = await carl.waitFor((e) => e.type === 'message' && e.text === 'hi from the browser');
+    assert.equal(msg.from, 'dana');
+    assert.equal(msg.room, 'mixed');
+
+    assert.equal((await carl.request({ type: 'send', room: 'mixed', text: 'hi from the terminal' })).ok, true);
+    const got = entry(dana.page, 'hi from the terminal');
+    await got.waitFor();
+    assert.equal(await got.locator('.from').textContent(), 'carl');
+
+    assert.equal((await carl.request({ type: 'send', room: 'mixed', text: 'waves', action: true })).ok, true);
+    await dana.page.getByTestId('messages').locator('li.action', { hasText: '* carl waves' }).waitFor();
+
+    // carl leaves: dana sees a notice and the list shrinks
+    assert.equal((await carl.request({ type: 'leave', room: 'mixed' })).ok, true);
+    await dana.page.getByTestId('messages').locator('li.notice', { hasText: 'carl left' }).waitFor();
+    await waitForUsers(dana.page, ['dana']);
+
+    // and comes back
+    await carl.join('mixed');
+    await dana.page.getByTestId('messages').locator('li.notice', { hasText: 'carl joined' }).last().waitFor();
+    await waitForUsers(dana.page, ['dana', 'carl']);
+
+    // dana leaves by closing the page: carl is told
+    await dana.close();
+    const left = await carl.waitFor((e) => e.type === 'user_left' && e.room === 'mixed' && e.name === 'dana');
+    assert.equal(typeof left.ts, 'number');
+  });
+
+  test('the user list updates when someone leaves', async () => {
+    const eve = await user('eve', 'presence');
+    const fay = await user('fay', 'presence');
+    const gus = await user('gus', 'presence');
+    await waitForUsers(eve.page, ['eve', 'fay', 'gus']);
+
+    // fay leaves with the Leave button; she is back on the join page
+    await fay.page.getByRole('button', { name: 'Leave #presence' }).click();
+    await fay.page.getByTestId('join-submit').waitFor({ state: 'visible' });
+    await waitForUsers(eve.page, ['eve', 'gus']);
+    await waitForUsers(gus.page, ['eve', 'gus']);
+
+    // gus closes his tab
+    await gus.close();
+    await waitForUsers(eve.page, ['eve']);
+    assert.match(await eve.page.getByTestId('users').textContent(), /eve \(you\)/);
+  });
+
+  test('HTML in messages and names is shown as text and runs nothing', async () => {
+    // bypassCSP: the page itself must not run the payload, whatever the
+    // server's Content-Security-Policy would have blocked.
+    const payload = '<img src=x onerror="window.__pwned=1;document.title=\'pwned\'">';
+    const nameHtml = '<b>hal</b>';
+    const ivy = await user('ivy', 'xss', { bypassCSP: true });
+    const hal = await protocolClient(nameHtml);
+    await hal.join('xss');
+    assert.equal((await hal.request({ type: 'send', room: 'xss', text: payload })).ok, true);
+    assert.equal((await hal.request({ type: 'send', room: 'xss', text: `${payload} hi ivy` })).ok, true);
+    const shown = entry(ivy.page, 'hi ivy');
+    await shown.waitFor();
+    assert.equal(await shown.locator('.text').textContent(), `${payload} hi ivy`);
+    assert.equal(await shown.locator('.from').textContent(), nameHtml);
+
+    // the browser user sends it too, through the field
+    await sendFromPage(ivy.page, `${payload} from ivy`);
+    await hal.waitFor((e) => e.type === 'message' && e.text === `${payload} from ivy`);
+
+    // a round trip after the payload, so a broken image would have failed by now
+    assert.equal((await hal.request({ type: 'send', room: 'xss', text: 'last' })).ok, true);
+    await entry(ivy.page, 'last').waitFor();
+    await ivy.page.evaluate(() => fetch('/x').catch(() => null));
+
+    assert.equal(await ivy.page.getByTestId('messages').locator('img').count(), 0, 'no <img> element in messages');
+    assert.equal(await ivy.page.locator('b').count(), 0, 'no <b> element from a name');
+    assert.equal(await ivy.page.evaluate(() => window.__pwned), undefined, 'onerror never ran');
+    assert.notEqual(await ivy.page.title(), 'pwned');
+    assert.deepEqual(await userList(ivy.page), ['ivy', nameHtml]);
+  });
+
+  test('join page: pre-filled from the query, inline errors, no alerts', async () => {
+    const joe = await user('joe', 'taken');
+
+    const page = await openPage(browser, `${server.url}/?username=JOE&room=taken`);
+    open.push(page);
+    assert.equal(await page.page.getByTestId('join-name').inputValue(), 'JOE');
+    assert.equal(await page.page.getByTestId('join-room').inputValue(), 'taken');
+    await page.page.getByTestId('join-submit').click();
+    const error = page.page.getByTestId('join-error');
+    await eventually(async () => /already taken/.test(await error.textContent()), { message: 'name taken error' });
+    assert.equal(await page.page.getByTestId('join-submit').isVisible(), true, 'still on the join page');
+
+    // a different name works, from the same page
+    await page.page.getByTestId('join-name').fill('kim');
+    await page.page.getByTestId('join-submit').click();
+    await page.page.getByTestId('message-input').waitFor({ state: 'visible' });
+    await waitForUsers(joe.page, ['joe', 'kim']);
+    assert.match(page.page.url(), /username=kim&room=taken/);
+
+    // invalid names and rooms are refused inline
+    const bad = await openPage(browser, `${server.url}/`);
+    open.push(bad);
+    await bad.page.getByTestId('join-name').fill('a'.repeat(33));
+    await bad.page.getByTestId('join-room').fill('ok');
+    await bad.page.getByTestId('join-submit').click();
+    await eventually(async () => /at most 32 characters/.test(await bad.page.getByTestId('join-error').textContent()), {
+      message: 'name too long error',
+    });
+    await bad.page.getByTestId('join-name').fill('zed\u200b');
+    await bad.page.getByTestId('join-submit').click();
+    await eventually(async () => /invisible/.test(await bad.page.getByTestId('join-error').textContent()), {
+      message: 'invisible character error',
+    });
+    await bad.page.getByTestId('join-name').fill('zed');
+    await bad.page.getByTestId('join-room').fill('no spaces');
+    await bad.page.getByTestId('join-submit').click();
+    await eventually(async () => /room name may only use/i.test(await bad.page.getByTestId('join-error').textContent()), {
+      message: 'invalid room error',
+    });
+    // "#Dev" is what people type; it means the room "dev"
+    await bad.page.getByTestId('join-room').fill(' #Dev ');
+    await bad.page.getByTestId('join-submit').click();
+    await bad.page.getByTestId('message-input').waitFor({ state: 'visible' });
+    assert.equal(await bad.page.locator('#room-title').textContent(), '#dev');
+
+    assert.deepEqual(page.problems, []);
+    assert.deepEqual(bad.problems, []);
+  });
+
+  test('a refused message shows the server error and keeps the text', async () => {
+    const lea = await user('lea', 'limits');
+    const long = 'x'.repeat(4001);
+    await lea.page.getByTestId('message-input').fill(long);
+    await lea.page.getByTestId('send').click();
+    await eventually(async () => /at most 4000 characters/.test(await lea.page.getByTestId('send-error').textContent()), {
+      message: 'too long error',
+    });
+    assert.equal(await lea.page.getByTestId('message-input').inputValue(), long, 'the text is kept');
+    assert.equal(await lea.page.getByTestId('send').isEnabled(), true, 'no longer pending');
+    // fixing it sends it and clears the error
+    await lea.page.getByTestId('message-input').fill('short enough');
+    await lea.page.getByTestId('message-input').press('Enter');
+    await entry(lea.page, 'short enough').waitFor();
+    assert.equal(await lea.page.getByTestId('send-error').textContent(), '');
+  });
+
+  test('send is pending until the server acknowledges it', async () => {
+    // The page's WebSocket goes through a relay that can hold back acks.
+    let holding = false;
+    const held = [];
+    let toPage;
+    const setup = (context) =>
+      context.routeWebSocket(/\/ws$/, (ws) => {
+        const upstream = ws.connectToServer();
+        toPage = (m) => ws.send(m);
+        ws.onMessage((m) => upstream.send(m));
+        upstream.onMessage((m) => {
+          if (holding && JSON.parse(m).type === 'ack') held.push(m);
+          else ws.send(m);
+        });
+      });
+    const rex = await user('rex', 'pending', { setup });
+    const input = rex.page.getByTestId('message-input');
+    const send = rex.page.getByTestId('send');
+
+    holding = true;
+    await input.fill('wait for it');
+    await input.press('Enter');
+    await eventually(async () => held.length === 1, { message: 'the ack to be held' });
+    assert.equal(await send.isDisabled(), true, 'the button is pending');
+    assert.match(await send.textContent(), /sending/i);
+    assert.equal(await input.getAttribute('aria-busy'), 'true', 'the field is pending');
+    assert.equal(await input.inputValue(), 'wait for it');
+    // typing or pressing Enter again sends nothing more
+    await input.press('Enter');
+    await send.click({ force: true }).catch(() => {});
+
+    holding = false;
+    toPage(held.pop());
+    await eventually(async () => (await input.inputValue()) === '', { message: 'the field to clear on ack' });
+    assert.equal(await send.isEnabled(), true);
+    assert.equal(await input.getAttribute('aria-busy'), 'false');
+    assert.equal(await entry(rex.page, 'wait for it').count(), 1, 'sent exactly once');
+  });
+
+  test('joining and leaving other rooms, with unread counts', async () => {
+    const max = await user('max', 'one');
+    const ned = await protocolClient('ned');
+    await ned.join('one');
+    await ned.join('two');
+    await waitForUsers(max.page, ['max', 'ned']);
+
+    // join a second room from the sidebar
+    await max.page.getByTestId('room-input').fill('two');
+    await max.page.getByTestId('room-input').press('Enter');
+    await eventually(async () => (await max.page.locator('#room-title').textContent()) === '#two', { message: 'room two shown' });
+    await waitForUsers(max.page, ['ned', 'max']);
+    const rooms = max.page.getByTestId('rooms');
+    assert.deepEqual(await rooms.locator('.room-name').allTextContents(), ['#one', '#two']);
+
+    // messages in the room not shown count as unread
+    assert.equal((await ned.request({ type: 'send', room: 'one', text: 'first in one' })).ok, true);
+    assert.equal((await ned.request({ type: 'send', room: 'one', text: 'second in one, max' })).ok, true);
+    const badge = rooms.locator('li', { hasText: '#one' }).locator('.badge');
+    await eventually(async () => (await badge.textContent()) === '2' && (await badge.isVisible()), { message: 'unread badge 2' });
+    assert.equal(await entry(max.page, 'first in one').count(), 0, 'not shown in room two');
+
+    // switching shows them and clears the count
+    await rooms.getByRole('button', { name: /^#one/ }).click();
+    await entry(max.page, 'first in one').waitFor();
+    await entry(max.page, 'second in one').waitFor();
+    assert.equal(await badge.isVisible(), false);
+    await waitForUsers(max.page, ['max', 'ned']);
+
+    // leave room two from the sidebar: ned is told, the room goes away
+    await rooms.getByRole('button', { name: 'Leave #two' }).click();
+    await ned.waitFor((e) => e.type === 'user_left' && e.room === 'two' && e.name === 'max');
+    await eventually(async () => (await rooms.locator('.room-name').allTextContents()).join() === '#one', {
+      message: 'only #one left in the sidebar',
+    });
+
+    // an invalid room is refused inline
+    await max.page.getByTestId('room-input').fill('Not A Room!');
+    await max.page.getByTestId('room-input').press('Enter');
+    await eventually(async () => /room name/i.test(await max.page.getByTestId('room-error').textContent()), {
+      message: 'room error',
+    });
+  });
+
+  test('autoscroll only at the bottom, otherwise a new messages button', async () => {
+    const ola = await user('ola', 'scroll');
+    const pia = await protocolClient('pia');
+    await pia.join('scroll');
+    // enough to scroll, within the server's burst of 30 requests
+    for (let i = 1; i <= 20; i++) {
+      assert.equal((await pia.request({ type: 'send', room: 'scroll', text: `line ${i}\nsecond line\nthird line` })).ok, true);
+    }
+    await entry(ola.page, 'line 20').waitFor();
+    const messages = ola.page.getByTestId('messages');
+    assert.ok(await messages.evaluate((m) => m.scrollHeight > 2 * m.clientHeight), 'the list overflows');
+    const atBottom = () => messages.evaluate((m) => m.scrollHeight - m.scrollTop - m.clientHeight < 2);
+    assert.equal(await atBottom(), true, 'follows new messages while at the bottom');
+
+    // scroll up: new messages no longer move the view
+    await messages.evaluate((m) => {
+      m.scrollTop = 0;
+    });
+    assert.equal((await pia.request({ type: 'send', room: 'scroll', text: 'while reading' })).ok, true);
+    await entry(ola.page, 'while reading').waitFor({ state: 'attached' });
+    const button = ola.page.getByTestId('new-messages');
+    await button.waitFor({ state: 'visible' });
+    assert.equal(await messages.evaluate((m) => m.scrollTop), 0, 'the view stayed where the reader was');
+
+    await button.click();
+    assert.equal(await atBottom(), true);
+    await button.waitFor({ state: 'hidden' });
+  });
+
+  test('keyboard alone, labelled fields, and a phone-width screen', async () => {
+    const q = new URLSearchParams({ username: 'uma', room: 'keys' });
+    const uma = await openPage(browser, `${server.url}/?${q}`, { viewport: { width: 390, height: 760 } });
+    open.push(uma);
+    const { page } = uma;
+    // every field has a label
+    for (const label of ['Display name', 'Room']) await page.getByLabel(label, { exact: true }).waitFor();
+    // the filled-in form is ready to submit with Enter
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'join-submit');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('message-input').waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'message-input', 'focus goes to the field');
+    for (const label of ['Message', 'Join another room']) assert.equal(await page.getByLabel(label, { exact: true }).count(), 1, label);
+    await page.keyboard.type('typed with keys');
+    await page.keyboard.press('Shift+Enter');
+    await page.keyboard.type('second line');
+    await page.keyboard.press('Enter');
+    const sent = entry(page, 'typed with keys');
+    await sent.waitFor();
+    assert.equal(await sent.locator('.text').textContent(), 'typed with keys\nsecond line');
+    assert.equal(await page.locator('[aria-live]').count() >= 1, true, 'a live region exists');
+
+    // nothing is wider than the phone, and the sidebar folds behind a button
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'no sideways scrolling');
+    assert.equal(await page.getByTestId('users').isVisible(), false);
+    const toggle = page.getByRole('button', { name: /Rooms & people/ });
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('users').waitFor({ state: 'visible' });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    await waitForUsers(page, ['uma']);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('message-input').waitFor({ state: 'visible' });
+    assert.deepEqual(uma.problems, []);
+  });
+
+  test('the page is small, local and served with a strict CSP', async () => {
+    const res = await fetch(`${server.url}/`);
+    assert.equal(res.status, 200);
+    const csp = res.headers.get('content-security-policy') || '';
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /style-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const html = await res.text();
+    let total = Buffer.byteLength(html);
+    for (const asset of ['/app.js', '/style.css', '/favicon.svg']) {
+      const r = await fetch(`${server.url}${asset}`);
+      assert.equal(r.status, 200, asset);
+      total += Buffer.byteLength(await r.text());
+    }
+    assert.ok(total < 50 * 1024, `page is ${total} bytes`);
+    assert.doesNotMatch(html, /\sstyle=|<script>|<style>|https?:\/\//, 'no inline code and no other origins');
+  });
+});
