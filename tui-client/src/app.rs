@@ -123,8 +123,22 @@ pub struct Display {
 enum Pending {
     Join(String),
     Leave(String),
-    Post(String),
+    /// A message or location, kept whole so it can be sent again (with the
+    /// same id, which the server recognises) if its ack was lost.
+    Post(ClientEvent),
     History(String),
+}
+
+/// The room a `send` or `location` frame is for.
+fn post_room(frame: &ClientEvent) -> &str {
+    match frame {
+        ClientEvent::Send { room, .. }
+        | ClientEvent::Location { room, .. }
+        | ClientEvent::Join { room, .. }
+        | ClientEvent::Leave { room, .. }
+        | ClientEvent::History { room, .. } => room,
+        ClientEvent::Hello { .. } => "",
+    }
 }
 
 #[derive(Debug)]
@@ -149,6 +163,9 @@ pub struct App {
     completer: Completer,
     /// The server's store epoch from the last welcome.
     epoch: Option<String>,
+    /// Posts whose ack was lost with the connection, in the order sent;
+    /// sent again once their room is rejoined.
+    unconfirmed: Vec<(u64, ClientEvent)>,
     id_prefix: String,
     next_id: u64,
     pending: HashMap<String, Pending>,
@@ -183,6 +200,7 @@ impl App {
             default_location,
             completer: Completer::new(),
             epoch: None,
+            unconfirmed: Vec::new(),
             id_prefix: crate::net::request_id_prefix(),
             next_id: 0,
             pending: HashMap::new(),
@@ -488,14 +506,24 @@ impl App {
             return false;
         };
         let id = self.next_id();
-        self.pending.insert(id.clone(), Pending::Post(room.clone()));
-        fx.push(Effect::Send(ClientEvent::Send {
-            id,
-            room,
-            text,
-            action,
-        }));
+        self.post(
+            ClientEvent::Send {
+                id,
+                room,
+                text,
+                action,
+            },
+            fx,
+        );
         true
+    }
+
+    fn post(&mut self, frame: ClientEvent, fx: &mut Vec<Effect>) {
+        if let Some(id) = frame.request_id() {
+            self.pending
+                .insert(id.to_string(), Pending::Post(frame.clone()));
+        }
+        fx.push(Effect::Send(frame));
     }
 
     /// Runs a command; returns true when the line should stay in the editor
@@ -516,13 +544,15 @@ impl App {
                     return true;
                 };
                 let id = self.next_id();
-                self.pending.insert(id.clone(), Pending::Post(room.clone()));
-                fx.push(Effect::Send(ClientEvent::Location {
-                    id,
-                    room,
-                    latitude,
-                    longitude,
-                }));
+                self.post(
+                    ClientEvent::Location {
+                        id,
+                        room,
+                        latitude,
+                        longitude,
+                    },
+                    fx,
+                );
             }
             Command::Users => match self.current_room() {
                 Some(room) => {
@@ -636,6 +666,7 @@ impl App {
             return;
         };
         let left = self.rooms.remove(index);
+        self.unconfirmed.retain(|(_, f)| post_room(f) != left.name);
         // Also when the join is still on its way: the server handles both in
         // order, and a `not_in_room` answer is ignored.
         if self.connected() {
@@ -709,7 +740,20 @@ impl App {
                     reason: reason.clone(),
                     retry_in,
                 };
-                self.pending.clear();
+                // Posts without an ack may or may not have been stored:
+                // keep them to send again; the server drops duplicates.
+                let counter = |id: &str| {
+                    id.rsplit('-')
+                        .next()
+                        .and_then(|n| n.parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                for (id, p) in self.pending.drain() {
+                    if let Pending::Post(frame) = p {
+                        self.unconfirmed.push((counter(&id), frame));
+                    }
+                }
+                self.unconfirmed.sort_by_key(|(n, _)| *n);
                 if was_connected {
                     for room in &mut self.rooms {
                         room.joined = false;
@@ -1044,6 +1088,13 @@ impl App {
                 if !self.pending.values().any(|p| matches!(p, Pending::Join(_))) {
                     self.startup = false;
                 }
+                let (again, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.unconfirmed)
+                    .into_iter()
+                    .partition(|(_, f)| post_room(f) == room);
+                self.unconfirmed = keep;
+                for (_, frame) in again {
+                    self.post(frame, fx);
+                }
             }
             return;
         };
@@ -1073,7 +1124,8 @@ impl App {
                     self.error(format!("cannot leave #{room}: {message}"));
                 }
             }
-            Some(Pending::Post(room)) => {
+            Some(Pending::Post(frame)) => {
+                let room = post_room(&frame).to_string();
                 let text = format!("not sent: {message}");
                 match self.room_index(&room) {
                     Some(i) => {
@@ -1570,6 +1622,50 @@ mod tests {
         assert_eq!(t[..3], ["m49", "m50", "m51"], "{t:?}");
         assert!(!a.rooms[0].more_before);
         assert!(a.update(Event::Action(Action::PageUp), 0).is_empty());
+    }
+
+    #[test]
+    fn a_message_whose_ack_was_lost_is_sent_again_with_the_same_id() {
+        let mut a = app(&["dev"]);
+        let fx = a.update(connected(), 0);
+        let (join_id, _) = joins(&fx).remove(0);
+        room_state(&mut a, "dev");
+        a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_ok(join_id, None))),
+            0,
+        );
+        let fx = typed(&mut a, "did this arrive?");
+        let [Effect::Send(sent)] = fx.as_slice() else {
+            panic!("{fx:?}");
+        };
+        let sent = sent.clone();
+        disconnect(&mut a);
+        let fx = a.update(connected(), 0);
+        assert!(
+            fx.iter()
+                .all(|e| matches!(e, Effect::Send(ClientEvent::Join { .. })))
+        );
+        let (join_id, _) = joins(&fx).remove(0);
+        room_state(&mut a, "dev");
+        let fx = a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_ok(join_id, None))),
+            0,
+        );
+        assert_eq!(fx, vec![Effect::Send(sent.clone())]);
+        // Acknowledged now: nothing more to resend after another drop.
+        let id = sent.request_id().unwrap().to_string();
+        a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_ok(id, Some(7)))),
+            0,
+        );
+        disconnect(&mut a);
+        let fx = a.update(connected(), 0);
+        let (join_id, _) = joins(&fx).remove(0);
+        let fx = a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_ok(join_id, None))),
+            0,
+        );
+        assert!(fx.is_empty(), "{fx:?}");
     }
 
     #[test]
