@@ -206,7 +206,7 @@ pub fn spawn(url: String, name: String, first: Option<(Socket, Welcome)>) -> Net
     }
 }
 
-/// How a connected session ended.
+/// How a connection ended.
 enum End {
     Shutdown,
     Lost(String),
@@ -257,7 +257,7 @@ async fn actor(
         if events.send(connected).await.is_err() {
             return;
         }
-        match session(ws, &mut commands, &events).await {
+        match converse(ws, &mut commands, &events).await {
             End::Shutdown => return,
             End::Fatal(message) => {
                 let _ = events.send(NetEvent::Fatal(message)).await;
@@ -338,7 +338,7 @@ pub fn request_id_prefix() -> String {
     format!("{:016x}", random_u64())
 }
 
-async fn session(
+async fn converse(
     mut ws: Socket,
     commands: &mut mpsc::Receiver<NetCommand>,
     events: &mpsc::Sender<NetEvent>,
