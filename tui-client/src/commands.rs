@@ -1,0 +1,281 @@
+//! Parsing what the user typed on the input line.
+//!
+//! A line starting with `/` is a command; `//` sends a literal line that
+//! starts with one `/`. Everything is checked here, with the protocol's own
+//! validation, so an unknown command or bad argument is explained on the
+//! spot and never sent.
+
+use protocol::validate;
+
+/// One command with its arguments, checked and normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Join(String),
+    Leave(Option<String>),
+    Me(String),
+    /// `None`: use the configured default location.
+    Location(Option<(f64, f64)>),
+    Users,
+    Rooms,
+    Nick(String),
+    Help,
+    Quit,
+}
+
+/// What a line of input means.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Plain text to send to the current room.
+    Text(String),
+    Command(Command),
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CommandError {
+    #[error("unknown command /{name}{}; /help lists the commands, // sends a line starting with /", suggestion.map(|s| format!(" (did you mean /{s}?)")).unwrap_or_default())]
+    Unknown {
+        name: String,
+        suggestion: Option<&'static str>,
+    },
+    #[error("usage: {0}")]
+    Usage(&'static str),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Name, usage and one-line description of every command, for `/help` and
+/// for completion.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    (
+        "join",
+        "/join ROOM",
+        "join a room (created if nobody is in it) and switch to it",
+    ),
+    ("leave", "/leave [ROOM]", "leave the current room, or ROOM"),
+    (
+        "me",
+        "/me ACTION",
+        "say what you do, shown as \"* you ACTION\"",
+    ),
+    (
+        "location",
+        "/location [LAT LON]",
+        "share a position; alone, the default location from the config file",
+    ),
+    ("users", "/users", "list the people in the current room"),
+    ("rooms", "/rooms", "list the rooms you are in"),
+    (
+        "nick",
+        "/nick NAME",
+        "change your name (not supported by protocol v1 servers)",
+    ),
+    ("help", "/help", "show commands and keys"),
+    ("quit", "/quit", "leave the chat"),
+];
+
+/// Parses one line of input.
+pub fn parse(line: &str) -> Result<Input, CommandError> {
+    let Some(rest) = line.strip_prefix('/') else {
+        return Ok(Input::Text(line.to_string()));
+    };
+    if rest.starts_with('/') {
+        return Ok(Input::Text(rest.to_string()));
+    }
+    let (name, args) = match rest.split_once(char::is_whitespace) {
+        Some((n, a)) => (n, a.trim()),
+        None => (rest, ""),
+    };
+    let cmd = match name.to_lowercase().as_str() {
+        "join" | "j" => Command::Join(room_arg(args, "/join ROOM")?),
+        "leave" | "part" => Command::Leave(if args.is_empty() {
+            None
+        } else {
+            Some(room_arg(args, "/leave [ROOM]")?)
+        }),
+        "me" => {
+            if args.is_empty() {
+                return Err(CommandError::Usage("/me ACTION"));
+            }
+            Command::Me(args.to_string())
+        }
+        "location" | "loc" => Command::Location(location_args(args)?),
+        "users" | "names" | "who" => no_args(args, Command::Users, "/users")?,
+        "rooms" | "list" => no_args(args, Command::Rooms, "/rooms")?,
+        "nick" => {
+            if args.is_empty() {
+                return Err(CommandError::Usage("/nick NAME"));
+            }
+            Command::Nick(args.to_string())
+        }
+        "help" | "h" | "?" => Command::Help,
+        "quit" | "exit" | "q" => Command::Quit,
+        _ => {
+            return Err(CommandError::Unknown {
+                name: name.chars().take(32).collect(),
+                suggestion: suggest(name),
+            });
+        }
+    };
+    Ok(Input::Command(cmd))
+}
+
+fn no_args(args: &str, cmd: Command, usage: &'static str) -> Result<Command, CommandError> {
+    if args.is_empty() {
+        Ok(cmd)
+    } else {
+        Err(CommandError::Usage(usage))
+    }
+}
+
+fn room_arg(args: &str, usage: &'static str) -> Result<String, CommandError> {
+    let mut words = args.split_whitespace();
+    let (Some(room), None) = (words.next(), words.next()) else {
+        return Err(CommandError::Usage(usage));
+    };
+    let room = validate::normalize_room(room);
+    validate::room_name(&room).map_err(|e| CommandError::Invalid(e.to_string()))?;
+    Ok(room)
+}
+
+fn location_args(args: &str) -> Result<Option<(f64, f64)>, CommandError> {
+    if args.is_empty() {
+        return Ok(None);
+    }
+    let usage = CommandError::Usage("/location LAT LON, e.g. /location 51.5007 -0.1246");
+    let parts: Vec<&str> = args
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let [lat, lon] = parts.as_slice() else {
+        return Err(usage);
+    };
+    let (Ok(lat), Ok(lon)) = (lat.parse::<f64>(), lon.parse::<f64>()) else {
+        return Err(usage);
+    };
+    validate::location(lat, lon).map_err(|e| CommandError::Invalid(e.to_string()))?;
+    Ok(Some((lat, lon)))
+}
+
+/// The known command closest to a mistyped one, if any is close.
+fn suggest(typed: &str) -> Option<&'static str> {
+    let typed = typed.to_lowercase();
+    COMMANDS
+        .iter()
+        .map(|(name, _, _)| (*name, edit_distance(&typed, name)))
+        .filter(|(name, d)| *d <= 2 || (typed.len() >= 2 && name.starts_with(&typed)))
+        .min_by_key(|(_, d)| *d)
+        .map(|(name, _)| name)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(line: &str) -> Command {
+        match parse(line) {
+            Ok(Input::Command(c)) => c,
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn text_is_text() {
+        assert_eq!(parse("hello"), Ok(Input::Text("hello".into())));
+        assert_eq!(
+            parse(" /not a command"),
+            Ok(Input::Text(" /not a command".into()))
+        );
+        assert_eq!(parse("//etc/passwd"), Ok(Input::Text("/etc/passwd".into())));
+    }
+
+    #[test]
+    fn join_and_leave_normalise_rooms() {
+        assert_eq!(cmd("/join dev"), Command::Join("dev".into()));
+        assert_eq!(cmd("/join  #Dev "), Command::Join("dev".into()));
+        assert_eq!(cmd("/JOIN ops"), Command::Join("ops".into()));
+        assert_eq!(cmd("/leave"), Command::Leave(None));
+        assert_eq!(cmd("/leave #ops"), Command::Leave(Some("ops".into())));
+        assert_eq!(parse("/join"), Err(CommandError::Usage("/join ROOM")));
+        assert_eq!(parse("/join a b"), Err(CommandError::Usage("/join ROOM")));
+        assert!(matches!(parse("/join dev!"), Err(CommandError::Invalid(m)) if m.contains("'!'")));
+    }
+
+    #[test]
+    fn me_keeps_the_action_text() {
+        assert_eq!(cmd("/me waves  hello"), Command::Me("waves  hello".into()));
+        assert_eq!(parse("/me"), Err(CommandError::Usage("/me ACTION")));
+    }
+
+    #[test]
+    fn location_with_and_without_coordinates() {
+        assert_eq!(cmd("/location"), Command::Location(None));
+        assert_eq!(
+            cmd("/location 51.5007 -0.1246"),
+            Command::Location(Some((51.5007, -0.1246)))
+        );
+        assert_eq!(cmd("/location 1.5, 2"), Command::Location(Some((1.5, 2.0))));
+        assert!(matches!(
+            parse("/location 91 0"),
+            Err(CommandError::Invalid(_))
+        ));
+        assert!(matches!(
+            parse("/location north"),
+            Err(CommandError::Usage(_))
+        ));
+        assert!(matches!(
+            parse("/location 1 2 3"),
+            Err(CommandError::Usage(_))
+        ));
+        assert!(matches!(
+            parse("/location NaN 2"),
+            Err(CommandError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn simple_commands() {
+        assert_eq!(cmd("/users"), Command::Users);
+        assert_eq!(cmd("/rooms"), Command::Rooms);
+        assert_eq!(cmd("/help"), Command::Help);
+        assert_eq!(cmd("/quit"), Command::Quit);
+        assert_eq!(cmd("/nick bob"), Command::Nick("bob".into()));
+        assert_eq!(parse("/users now"), Err(CommandError::Usage("/users")));
+    }
+
+    #[test]
+    fn unknown_commands_are_explained_never_sent() {
+        let err = parse("/jion dev").unwrap_err();
+        assert_eq!(
+            err,
+            CommandError::Unknown {
+                name: "jion".into(),
+                suggestion: Some("join")
+            }
+        );
+        assert!(err.to_string().contains("did you mean /join?"), "{err}");
+        let err = parse("/frobnicate").unwrap_err();
+        assert!(matches!(
+            err,
+            CommandError::Unknown {
+                suggestion: None,
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("/help"));
+        assert!(matches!(parse("/"), Err(CommandError::Unknown { .. })));
+    }
+}

@@ -1,0 +1,249 @@
+//! The loop that ties input, network and screen together.
+//!
+//! Generic over the ratatui backend and the input stream, so tests drive it
+//! with a `TestBackend` and scripted events. It sleeps until something
+//! happens: a terminal event, a network event, or the shutdown signal.
+//! There is no timer and no polling.
+
+use std::future::Future;
+use std::io::{self, Write};
+
+use crossterm::event::Event as TermEvent;
+use futures::{FutureExt, Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
+use ratatui::layout::Position;
+use tokio::sync::mpsc;
+
+use crate::app::{App, Effect, Event};
+use crate::keys;
+use crate::net::{NetCommand, NetEvent};
+use crate::ui::{self, ScreenLink};
+
+/// Most network events handled before the screen is drawn again.
+const NET_BATCH: usize = 512;
+/// Most queued terminal events handled before the screen is drawn again.
+const INPUT_BATCH: usize = 4096;
+
+/// What a backend can do beyond cells: ring the bell, paint hyperlinks.
+pub trait TerminalExtras {
+    fn bell(&mut self) -> io::Result<()>;
+    /// Re-writes the cells of each link wrapped in OSC 8, then puts the
+    /// cursor back.
+    fn paint_links(
+        &mut self,
+        links: &[ScreenLink],
+        color: bool,
+        cursor: Option<Position>,
+    ) -> io::Result<()>;
+}
+
+impl TerminalExtras for TestBackend {
+    fn bell(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn paint_links(&mut self, _: &[ScreenLink], _: bool, _: Option<Position>) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: io::Write> TerminalExtras for CrosstermBackend<W> {
+    fn bell(&mut self) -> io::Result<()> {
+        self.write_all(b"\x07")?;
+        Write::flush(self)
+    }
+
+    fn paint_links(
+        &mut self,
+        links: &[ScreenLink],
+        color: bool,
+        cursor: Option<Position>,
+    ) -> io::Result<()> {
+        use crossterm::style::{
+            Attribute, Color, Print, ResetColor, SetAttribute, SetForegroundColor,
+        };
+        use crossterm::{cursor::MoveTo, queue};
+        if links.is_empty() {
+            return Ok(());
+        }
+        for link in links {
+            // URLs are built by this client from numbers; refuse anything
+            // that could end the OSC early all the same.
+            if !link.url.chars().all(|c| c.is_ascii_graphic()) {
+                continue;
+            }
+            let fg = if color { Color::Blue } else { Color::Reset };
+            queue!(
+                self,
+                MoveTo(link.x, link.y),
+                SetForegroundColor(fg),
+                SetAttribute(Attribute::Underlined),
+                Print(format!(
+                    "\x1b]8;id=loc{}{};{}\x1b\\",
+                    link.x, link.y, link.url
+                )),
+                Print(&link.text),
+                Print("\x1b]8;;\x1b\\"),
+                SetAttribute(Attribute::Reset),
+                ResetColor,
+            )?;
+        }
+        if let Some(p) = cursor {
+            queue!(self, MoveTo(p.x, p.y))?;
+        }
+        Write::flush(self)
+    }
+}
+
+/// How the loop ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    /// One line for stderr.
+    Fatal(String),
+}
+
+pub type LoopError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The two channels to the network actor.
+#[derive(Debug)]
+pub struct NetLink {
+    pub commands: mpsc::Sender<NetCommand>,
+    pub events: mpsc::Receiver<NetEvent>,
+}
+
+/// Options of the loop that are not app state.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopOptions {
+    pub hyperlinks: bool,
+    /// Colour the painted links (off with `NO_COLOR`).
+    pub link_color: bool,
+}
+
+/// Milliseconds since the epoch, the clock for local notices.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+pub async fn run<B, S, F>(
+    terminal: &mut Terminal<B>,
+    mut input: S,
+    mut net: NetLink,
+    app: &mut App,
+    options: LoopOptions,
+    shutdown: F,
+) -> Result<Exit, LoopError>
+where
+    B: Backend + TerminalExtras,
+    B::Error: Send + Sync + 'static,
+    S: Stream<Item = io::Result<TermEvent>> + Unpin,
+    F: Future<Output = ()>,
+{
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut net_open = true;
+    draw(terminal, app, options)?;
+    loop {
+        let mut effects = Vec::new();
+        tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(ev)) => {
+                    if let Some(e) = translate(ev) {
+                        effects.extend(app.update(e, now_ms()));
+                    }
+                    // Take what else is already there (a paste, fast
+                    // typing) before drawing once.
+                    for _ in 0..INPUT_BATCH {
+                        match input.next().now_or_never() {
+                            Some(Some(Ok(ev))) => {
+                                if let Some(e) = translate(ev) {
+                                    effects.extend(app.update(e, now_ms()));
+                                }
+                            }
+                            Some(Some(Err(e))) => return Err(e.into()),
+                            Some(None) | None => break,
+                        }
+                    }
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(quit(&net)),
+            },
+            ev = net.events.recv(), if net_open => match ev {
+                Some(ev) => {
+                    effects.extend(app.update(Event::Net(ev), now_ms()));
+                    // Handle what else is queued before drawing once.
+                    for _ in 0..NET_BATCH {
+                        match net.events.try_recv() {
+                            Ok(ev) => effects.extend(app.update(Event::Net(ev), now_ms())),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                None => net_open = false,
+            },
+            () = &mut shutdown => return Ok(quit(&net)),
+        }
+        let mut bell = false;
+        for effect in effects {
+            match effect {
+                Effect::Send(frame) => {
+                    if net.commands.try_send(NetCommand::Send(frame)).is_err() {
+                        app.notice = Some(crate::app::Notice {
+                            text: "the network is busy: not sent, try again".into(),
+                            error: true,
+                        });
+                    }
+                }
+                Effect::Bell => bell = true,
+                Effect::Redraw => terminal.clear()?,
+                Effect::Quit => return Ok(quit(&net)),
+                Effect::Fatal(line) => {
+                    let _ = net.commands.try_send(NetCommand::Shutdown);
+                    return Ok(Exit::Fatal(line));
+                }
+            }
+        }
+        draw(terminal, app, options)?;
+        if bell {
+            terminal.backend_mut().bell()?;
+        }
+    }
+}
+
+fn quit(net: &NetLink) -> Exit {
+    let _ = net.commands.try_send(NetCommand::Shutdown);
+    Exit::Quit
+}
+
+/// Terminal events the app cares about.
+fn translate(ev: TermEvent) -> Option<Event> {
+    match ev {
+        TermEvent::Key(key) => keys::map(key).map(Event::Action),
+        TermEvent::Paste(text) => Some(Event::Paste(text)),
+        TermEvent::Resize(..) => Some(Event::Resize),
+        _ => None,
+    }
+}
+
+fn draw<B>(terminal: &mut Terminal<B>, app: &mut App, options: LoopOptions) -> Result<(), LoopError>
+where
+    B: Backend + TerminalExtras,
+    B::Error: Send + Sync + 'static,
+{
+    let mut drawn = ui::Drawn::default();
+    terminal.draw(|frame| drawn = ui::draw(frame, app))?;
+    let resized = (drawn.pane.width as usize, drawn.pane.height as usize) != app.pane;
+    app.set_pane(drawn.pane.width as usize, drawn.pane.height as usize);
+    if resized {
+        // Row counts depend on the width: draw again with the new size so
+        // scrolling stays right.
+        terminal.draw(|frame| drawn = ui::draw(frame, app))?;
+    }
+    if options.hyperlinks {
+        terminal
+            .backend_mut()
+            .paint_links(&drawn.links, options.link_color, drawn.cursor)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! `chat-tui`, a keyboard-driven terminal client for the chat server.
+//!
+//! The pieces, each with one job:
+//!
+//! - [`config`]: the config file merged with options and environment;
+//! - [`net`]: the network actor that owns the WebSocket and reconnects;
+//! - [`app`]: the state and `update`, no I/O;
+//! - [`keys`]: the key map, terminal keys to [`keys::Action`]s;
+//! - [`editor`], [`commands`], [`complete`]: the input line, slash commands,
+//!   Tab completion;
+//! - [`layout`]: history to wrapped, styled rows; [`ui`]: drawing;
+//! - [`sanitize`]: making untrusted text inert; [`theme`]: colours;
+//! - [`event_loop`]: input + network + screen, generic over the backend;
+//! - [`terminal`]: raw mode in and out, also on panic.
+
+pub mod app;
+pub mod commands;
+pub mod complete;
+pub mod config;
+pub mod editor;
+pub mod event_loop;
+pub mod keys;
+pub mod layout;
+pub mod net;
+pub mod sanitize;
+pub mod terminal;
+pub mod theme;
+pub mod ui;

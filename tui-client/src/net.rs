@@ -1,0 +1,425 @@
+//! The network actor: one task that owns the WebSocket.
+//!
+//! The UI talks to it through a [`NetHandle`]: commands go in on one bounded
+//! channel, [`NetEvent`]s come out on another. The UI never awaits the
+//! socket; it only `try_send`s. When the connection drops the actor reports
+//! it, waits with exponential backoff and jitter, connects again and says
+//! hello; the app then rejoins its rooms.
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use protocol::{ClientEvent, ErrorCode, ServerEvent, ServerLimits};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Frames from the UI waiting to be written.
+const COMMAND_QUEUE: usize = 256;
+/// Events waiting for the UI. Generous, so a busy room does not make the
+/// socket wait for a redraw.
+const EVENT_QUEUE: usize = 4096;
+/// How long connecting plus the hello/welcome exchange may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// What the actor tells the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetEvent {
+    /// Trying to connect (again); `attempt` counts from 1 after a loss.
+    Connecting { attempt: u32 },
+    /// Connected and identified.
+    Connected {
+        server: String,
+        name: String,
+        limits: ServerLimits,
+        /// The server's message-store epoch: sequence numbers from another
+        /// epoch mean nothing.
+        epoch: String,
+    },
+    /// A frame from the server.
+    Server(ServerEvent),
+    /// The connection is gone; the next attempt is in `retry_in`.
+    Disconnected { reason: String, retry_in: Duration },
+    /// The server will never accept us (bad name, other protocol version).
+    Fatal(String),
+}
+
+/// What the UI asks of the actor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetCommand {
+    Send(ClientEvent),
+    /// Close the connection politely and stop.
+    Shutdown,
+}
+
+/// The UI's end of the actor.
+#[derive(Debug)]
+pub struct NetHandle {
+    pub commands: mpsc::Sender<NetCommand>,
+    pub events: mpsc::Receiver<NetEvent>,
+    pub task: JoinHandle<()>,
+}
+
+/// The server's welcome, as far as the client cares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Welcome {
+    pub server: String,
+    pub name: String,
+    pub limits: ServerLimits,
+    pub epoch: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot connect to {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("no welcome from {url} within {} s", HANDSHAKE_TIMEOUT.as_secs())]
+    Timeout { url: String },
+    #[error("the server refused the name {name:?}: {message}")]
+    NameRefused { name: String, message: String },
+    #[error("the server does not speak this client's protocol version: {message}")]
+    Version { message: String },
+    #[error("the server closed the connection during the handshake{0}")]
+    Closed(String),
+    #[error("unexpected answer from the server: {0}")]
+    Unexpected(String),
+}
+
+impl ConnectError {
+    /// Errors that trying again will not fix.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            ConnectError::NameRefused { .. } | ConnectError::Version { .. }
+        )
+    }
+}
+
+/// Connects, says hello and waits for the welcome.
+pub async fn connect(url: &str, name: &str) -> Result<(Socket, Welcome), ConnectError> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(url, name)).await {
+        Ok(result) => result,
+        Err(_) => Err(ConnectError::Timeout { url: url.into() }),
+    }
+}
+
+async fn handshake(url: &str, name: &str) -> Result<(Socket, Welcome), ConnectError> {
+    let (mut ws, _response) =
+        tokio_tungstenite::connect_async(url)
+            .await
+            .map_err(|e| ConnectError::Unreachable {
+                url: url.into(),
+                reason: short_error(&e.to_string()),
+            })?;
+    let hello = ClientEvent::Hello {
+        protocol: protocol::PROTOCOL_VERSION,
+        name: name.into(),
+        client: Some(format!("chat-tui/{}", env!("CARGO_PKG_VERSION"))),
+    };
+    ws.send(Message::text(protocol::encode(&hello)))
+        .await
+        .map_err(|e| ConnectError::Closed(format!(": {e}")))?;
+    // A handful of frames at most before the welcome (pings); bounded anyway.
+    for _ in 0..64 {
+        let frame = match ws.next().await {
+            Some(Ok(frame)) => frame,
+            Some(Err(e)) => return Err(ConnectError::Closed(format!(": {e}"))),
+            None => return Err(ConnectError::Closed(String::new())),
+        };
+        let text = match frame {
+            Message::Text(t) => t,
+            Message::Close(frame) => {
+                return Err(ConnectError::Closed(close_reason(frame.as_ref())));
+            }
+            _ => continue,
+        };
+        match protocol::decode_server(text.as_str()) {
+            Ok(ServerEvent::Welcome {
+                server,
+                name,
+                limits,
+                epoch,
+                ..
+            }) => {
+                return Ok((
+                    ws,
+                    Welcome {
+                        server,
+                        name,
+                        limits,
+                        epoch,
+                    },
+                ));
+            }
+            Ok(ServerEvent::Error { code, message }) => {
+                return Err(match code {
+                    ErrorCode::InvalidName | ErrorCode::NameTaken => ConnectError::NameRefused {
+                        name: name.into(),
+                        message,
+                    },
+                    ErrorCode::UnsupportedVersion => ConnectError::Version { message },
+                    _ => ConnectError::Unexpected(format!("{code}: {message}")),
+                });
+            }
+            Ok(_) | Err(_) => continue,
+        }
+    }
+    Err(ConnectError::Unexpected("no welcome".into()))
+}
+
+/// Keeps error text to one line.
+fn short_error(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
+
+fn close_reason(frame: Option<&CloseFrame>) -> String {
+    match frame {
+        Some(f) if !f.reason.is_empty() => format!(
+            " (code {}: {})",
+            u16::from(f.code),
+            crate::sanitize::one_line(f.reason.as_str())
+        ),
+        Some(f) => format!(" (code {})", u16::from(f.code)),
+        None => String::new(),
+    }
+}
+
+/// Starts the actor. `first` is an already established connection (the one
+/// made at startup, so startup errors can be reported before the screen
+/// is taken over); without it the actor connects by itself.
+pub fn spawn(url: String, name: String, first: Option<(Socket, Welcome)>) -> NetHandle {
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
+    let task = tokio::spawn(actor(url, name, first, cmd_rx, ev_tx));
+    NetHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+        task,
+    }
+}
+
+/// How a connection ended.
+enum End {
+    Shutdown,
+    Lost(String),
+    Fatal(String),
+}
+
+async fn actor(
+    url: String,
+    name: String,
+    mut first: Option<(Socket, Welcome)>,
+    mut commands: mpsc::Receiver<NetCommand>,
+    events: mpsc::Sender<NetEvent>,
+) {
+    let mut attempt: u32 = 0;
+    loop {
+        let (ws, welcome) = match first.take() {
+            Some(conn) => conn,
+            None => {
+                attempt = attempt.saturating_add(1);
+                if events.send(NetEvent::Connecting { attempt }).await.is_err() {
+                    return;
+                }
+                let result = tokio::select! {
+                    r = connect(&url, &name) => r,
+                    () = wait_for_shutdown(&mut commands) => return,
+                };
+                match result {
+                    Ok(conn) => conn,
+                    Err(e) if e.is_fatal() => {
+                        let _ = events.send(NetEvent::Fatal(e.to_string())).await;
+                        return;
+                    }
+                    Err(e) => {
+                        if !backoff(attempt, e.to_string(), &events, &mut commands).await {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+            }
+        };
+        let connected = NetEvent::Connected {
+            server: welcome.server,
+            name: welcome.name,
+            limits: welcome.limits,
+            epoch: welcome.epoch,
+        };
+        if events.send(connected).await.is_err() {
+            return;
+        }
+        match converse(ws, &mut commands, &events).await {
+            End::Shutdown => return,
+            End::Fatal(message) => {
+                let _ = events.send(NetEvent::Fatal(message)).await;
+                return;
+            }
+            End::Lost(reason) => {
+                // The first retry after a loss comes quickly.
+                if !backoff(1, reason, &events, &mut commands).await {
+                    return;
+                }
+                attempt = 0;
+            }
+        }
+    }
+}
+
+/// Reports the loss and waits before the next attempt; false on shutdown.
+async fn backoff(
+    attempt: u32,
+    reason: String,
+    events: &mpsc::Sender<NetEvent>,
+    commands: &mut mpsc::Receiver<NetCommand>,
+) -> bool {
+    let retry_in = backoff_delay(attempt, jitter());
+    if events
+        .send(NetEvent::Disconnected { reason, retry_in })
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    tokio::select! {
+        () = tokio::time::sleep(retry_in) => true,
+        () = wait_for_shutdown(commands) => false,
+    }
+}
+
+/// Resolves when the UI asks to stop (or is gone). Frames sent while
+/// offline are dropped: the app does not send while disconnected.
+async fn wait_for_shutdown(commands: &mut mpsc::Receiver<NetCommand>) {
+    // Bounded: each iteration consumes one queued command.
+    while let Some(cmd) = commands.recv().await {
+        if cmd == NetCommand::Shutdown {
+            return;
+        }
+    }
+}
+
+/// `BACKOFF_FIRST * 2^(attempt-1)`, at most `BACKOFF_MAX`, scaled by a jitter
+/// factor in 0.5..=1.0 so that many clients do not reconnect in lockstep.
+pub fn backoff_delay(attempt: u32, jitter: f64) -> Duration {
+    let exp = attempt.saturating_sub(1).min(16);
+    let base = BACKOFF_FIRST.saturating_mul(1u32 << exp).min(BACKOFF_MAX);
+    base.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+}
+
+/// A number in 0..1 that differs between calls and processes.
+fn jitter() -> f64 {
+    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// 64 bits that differ between calls and processes (not for secrets).
+fn random_u64() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// A prefix for request ids. The server recognises a resent request by
+/// the sender's name and its id, so ids must not repeat across runs and
+/// reconnects: a random prefix plus a counter.
+pub fn request_id_prefix() -> String {
+    format!("{:016x}", random_u64())
+}
+
+async fn converse(
+    mut ws: Socket,
+    commands: &mut mpsc::Receiver<NetCommand>,
+    events: &mpsc::Sender<NetEvent>,
+) -> End {
+    loop {
+        tokio::select! {
+            frame = ws.next() => {
+                let text = match frame {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Close(frame))) => {
+                        let code = frame.as_ref().map(|f| u16::from(f.code));
+                        let reason = format!("the server closed the connection{}", close_reason(frame.as_ref()));
+                        return if code == Some(protocol::close::UNSUPPORTED_VERSION) {
+                            End::Fatal(reason)
+                        } else {
+                            End::Lost(reason)
+                        };
+                    }
+                    Some(Ok(_)) => continue, // pings are answered by the library
+                    Some(Err(e)) => return End::Lost(short_error(&e.to_string())),
+                    None => return End::Lost("the connection was closed".into()),
+                };
+                // Frames this client does not understand (a newer server) are skipped.
+                if let Ok(event) = protocol::decode_server(text.as_str())
+                    && events.send(NetEvent::Server(event)).await.is_err()
+                {
+                    return End::Shutdown;
+                }
+            }
+            cmd = commands.recv() => match cmd {
+                Some(NetCommand::Send(event)) => {
+                    if let Err(e) = ws.send(Message::text(protocol::encode(&event))).await {
+                        return End::Lost(short_error(&e.to_string()));
+                    }
+                }
+                Some(NetCommand::Shutdown) | None => {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+                    return End::Shutdown;
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff_delay(1, 1.0), Duration::from_millis(500));
+        assert_eq!(backoff_delay(2, 1.0), Duration::from_secs(1));
+        assert_eq!(backoff_delay(4, 1.0), Duration::from_secs(4));
+        assert_eq!(backoff_delay(20, 1.0), BACKOFF_MAX);
+        assert_eq!(backoff_delay(u32::MAX, 1.0), BACKOFF_MAX);
+        assert_eq!(backoff_delay(2, 0.0), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn jitter_is_a_fraction() {
+        for _ in 0..100 {
+            let j = jitter();
+            assert!((0.0..1.0).contains(&j), "{j}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_one_clear_error() {
+        // Bind and drop a listener to find a port nobody listens on.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let url = format!("ws://127.0.0.1:{port}/ws");
+        let err = connect(&url, "ann").await.unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!("cannot connect to {url}")),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'));
+        assert!(!err.is_fatal());
+    }
+}

@@ -1,0 +1,370 @@
+//! Drawing the screen from the app state. Pure: reads [`App`], writes a
+//! ratatui frame, and reports where the message pane and its links ended up.
+//!
+//! ```text
+//! ┌ rooms ──┬ messages ─────────────────────────────┬ users ┐
+//! │1 dev    │ 3:07 PM          ann │ hello           │ ann   │
+//! │2 ops  3 │                                       │ bob   │
+//! ├─────────┴───────────────────────────────────────┴───────┤
+//! │ notice (only when there is one)                          │
+//! │ status: connection · server · name · room · users        │
+//! │ [dev] > input line with the cursor                       │
+//! ```
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use unicode_width::UnicodeWidthStr;
+
+use crate::app::{App, ConnState};
+use crate::layout::{self, Row};
+
+/// A link as placed on the screen, for painting as an OSC 8 hyperlink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenLink {
+    pub x: u16,
+    pub y: u16,
+    pub text: String,
+    pub url: String,
+}
+
+/// What a draw produced besides the cells.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Drawn {
+    /// The message pane.
+    pub pane: Rect,
+    pub links: Vec<ScreenLink>,
+    pub cursor: Option<Position>,
+}
+
+/// Narrowest message pane for which the user list is still shown.
+const MIN_PANE_WITH_USERS: u16 = 56;
+
+pub fn draw(frame: &mut Frame<'_>, app: &App) -> Drawn {
+    let area = frame.area();
+    let notice_rows = u16::from(app.notice.is_some());
+    let [main, notice, status, input] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(notice_rows),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    let sidebar_w = sidebar_width(app).min(area.width / 3);
+    let users_w = users_width(app);
+    let show_users = app.show_users
+        && app.current_room().is_some()
+        && main.width.saturating_sub(sidebar_w + users_w) >= MIN_PANE_WITH_USERS;
+    let [sidebar, messages, users] = Layout::horizontal([
+        Constraint::Length(sidebar_w),
+        Constraint::Min(1),
+        Constraint::Length(if show_users { users_w } else { 0 }),
+    ])
+    .areas(main);
+
+    draw_sidebar(frame, app, sidebar);
+    let (pane, links) = draw_messages(frame, app, messages);
+    if show_users {
+        draw_users(frame, app, users);
+    }
+    if let Some(n) = &app.notice {
+        let theme = app.display.theme;
+        let style = if n.error {
+            theme.error()
+        } else {
+            theme.system()
+        };
+        frame.render_widget(Paragraph::new(Span::styled(n.text.clone(), style)), notice);
+    }
+    draw_status(frame, app, status);
+    let cursor = draw_input(frame, app, input);
+    Drawn {
+        pane,
+        links,
+        cursor,
+    }
+}
+
+fn sidebar_width(app: &App) -> u16 {
+    let longest = app.rooms.iter().map(|r| r.name.width()).max().unwrap_or(0);
+    // "12 " + name + " @999" + border
+    (longest + 9).clamp(12, 24) as u16
+}
+
+fn users_width(app: &App) -> u16 {
+    let longest = app
+        .current_room()
+        .and_then(|r| r.users.iter().map(|u| u.width()).max())
+        .unwrap_or(0);
+    (longest + 3).clamp(12, 20) as u16
+}
+
+fn draw_sidebar(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let theme = app.display.theme;
+    let inner_w = area.width.saturating_sub(1) as usize;
+    let lines: Vec<Line<'_>> = app
+        .rooms
+        .iter()
+        .enumerate()
+        .map(|(i, room)| {
+            let number = format!("{:>2} ", i + 1);
+            let badge = match (room.unread, room.mentioned) {
+                (0, _) => String::new(),
+                (n, true) => format!("@{n}"),
+                (n, false) => n.to_string(),
+            };
+            let name_room = inner_w.saturating_sub(number.width() + badge.width() + 1);
+            let name = truncate(&room.name, name_room);
+            let pad = inner_w.saturating_sub(number.width() + name.width() + badge.width());
+            let (name_style, badge_style) = if room.mentioned {
+                (theme.sidebar_mention(), theme.sidebar_mention())
+            } else if room.unread > 0 {
+                (theme.sidebar_unread(), theme.sidebar_unread())
+            } else if !room.joined {
+                (theme.system(), Style::default())
+            } else {
+                (Style::default(), Style::default())
+            };
+            let line = Line::from(vec![
+                Span::styled(number, theme.timestamp()),
+                Span::styled(name, name_style),
+                Span::raw(" ".repeat(pad)),
+                Span::styled(badge, badge_style),
+            ]);
+            if i == app.current {
+                line.style(theme.sidebar_current())
+            } else {
+                line
+            }
+        })
+        .collect();
+    let block = Block::new()
+        .borders(Borders::RIGHT)
+        .border_style(theme.border());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for c in s.chars() {
+        if out.width() + 2 > width {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect) -> (Rect, Vec<ScreenLink>) {
+    let width = area.width as usize;
+    let height = area.height as usize;
+    if width == 0 || height == 0 {
+        return (area, Vec::new());
+    }
+    let fmt = app.format();
+    let entries = app.visible_entries();
+    let (scroll, new_below) = app
+        .current_room()
+        .map_or((0, 0), |r| (r.scroll, r.new_below));
+
+    // Walk back from the newest entry until the rows on screen and the
+    // rows scrolled past are covered.
+    let contiguous: Vec<_>;
+    let slice = match entries.as_slices() {
+        (a, []) => a,
+        _ => {
+            contiguous = entries.iter().cloned().collect();
+            &contiguous[..]
+        }
+    };
+    let mut rows_rev: Vec<Row> = Vec::new();
+    for i in (0..slice.len()).rev() {
+        let rows = layout::entry_rows(slice, i, width, &fmt);
+        rows_rev.extend(rows.into_iter().rev());
+        if rows_rev.len() >= scroll + height {
+            break;
+        }
+    }
+    // Past the top of the history the view stops at the first row.
+    let scroll = scroll.min(rows_rev.len().saturating_sub(height));
+    let mut visible: Vec<Row> = rows_rev
+        .into_iter()
+        .skip(scroll)
+        .take(height)
+        .collect::<Vec<_>>();
+    visible.reverse();
+
+    // Short histories sit at the bottom of the pane, like a chat log.
+    let top_pad = height - visible.len();
+    let mut links = Vec::new();
+    let mut lines: Vec<Line<'static>> = vec![Line::default(); top_pad];
+    for (r, row) in visible.into_iter().enumerate() {
+        let y = area.y + (top_pad + r) as u16;
+        for l in row.links {
+            links.push(ScreenLink {
+                x: area.x + l.column,
+                y,
+                text: l.text,
+                url: l.url,
+            });
+        }
+        lines.push(row.line);
+    }
+    if entries.is_empty() && app.current_room().is_some() {
+        let hint = Line::styled("no messages yet", app.display.theme.system());
+        if let Some(last) = lines.last_mut() {
+            *last = hint;
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+
+    if scroll > 0 {
+        let theme = app.display.theme;
+        let text = if new_below > 0 {
+            format!(
+                " {new_below} new message{} below · End to jump ",
+                if new_below == 1 { "" } else { "s" }
+            )
+        } else {
+            " more below · End to jump ".to_string()
+        };
+        // A whole row of its own, so it never mixes with message text.
+        let marker = Rect {
+            y: area.y + area.height - 1,
+            height: 1,
+            ..area
+        };
+        let side = (area.width as usize).saturating_sub(text.width());
+        let line = Line::from(vec![
+            Span::styled("─".repeat(side / 2), theme.separator()),
+            Span::styled(text, theme.marker()),
+            Span::styled("─".repeat(side - side / 2), theme.separator()),
+        ]);
+        links.retain(|l| l.y != marker.y);
+        frame.render_widget(Clear, marker);
+        frame.render_widget(Paragraph::new(line), marker);
+    }
+    (area, links)
+}
+
+fn draw_users(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let theme = app.display.theme;
+    let Some(room) = app.current_room() else {
+        return;
+    };
+    let mut users = room.users.clone();
+    users.sort_by_key(|u| u.to_lowercase());
+    let inner_w = area.width.saturating_sub(2) as usize;
+    let mut lines = vec![Line::styled(
+        format!("{} here", room.users.len()),
+        theme.system(),
+    )];
+    lines.extend(users.iter().map(|u| {
+        let style = if u.eq_ignore_ascii_case(&app.me) {
+            theme.nick(u).add_modifier(ratatui::style::Modifier::BOLD)
+        } else {
+            theme.nick(u)
+        };
+        Line::styled(truncate(u, inner_w), style)
+    }));
+    let block = Block::new()
+        .borders(Borders::LEFT)
+        .border_style(theme.border());
+    frame.render_widget(
+        Paragraph::new(lines).block(block.padding(ratatui::widgets::Padding::left(1))),
+        area,
+    );
+}
+
+fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let theme = app.display.theme;
+    let (state, warn) = match &app.conn {
+        ConnState::Connected => ("connected".to_string(), false),
+        ConnState::Connecting { attempt } if *attempt <= 1 => ("connecting...".to_string(), true),
+        ConnState::Connecting { attempt } => (format!("reconnecting (attempt {attempt})..."), true),
+        // The reason is in the message pane; the status line stays short.
+        ConnState::Disconnected { retry_in, .. } => (
+            format!("disconnected, retrying in {:.1} s", retry_in.as_secs_f64()),
+            true,
+        ),
+    };
+    let room = match app.current_room() {
+        Some(r) => format!(
+            "#{} · {} user{}",
+            r.name,
+            r.users.len(),
+            if r.users.len() == 1 { "" } else { "s" }
+        ),
+        None => "no room".to_string(),
+    };
+    let mut spans = vec![
+        Span::styled(
+            format!(" {state} "),
+            if warn {
+                theme.status_warning()
+            } else {
+                theme.status_bar()
+            },
+        ),
+        Span::styled(
+            format!(" {} · {} · {room} ", app.server_url, app.me),
+            theme.status_bar(),
+        ),
+    ];
+    let used: usize = spans.iter().map(|s| s.content.width()).sum();
+    let hint = " F2 users · /help ";
+    let remaining = (area.width as usize).saturating_sub(used);
+    if remaining >= hint.width() {
+        spans.push(Span::styled(
+            format!("{hint:>remaining$}"),
+            theme.status_bar(),
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(theme.status_bar()),
+        area,
+    );
+}
+
+fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) -> Option<Position> {
+    let theme = app.display.theme;
+    let prompt = match app.current_room() {
+        Some(r) => format!("[{}] ", truncate(&r.name, 16)),
+        None => "> ".to_string(),
+    };
+    let prompt_w = prompt.width() as u16;
+    let text_w = area.width.saturating_sub(prompt_w).max(1) as usize;
+    let editor = &app.editor;
+    // Keep one column free for the cursor at the end of the line.
+    let scroll = editor.scroll_for(text_w.saturating_sub(1).max(1));
+    let mut shown = String::new();
+    let mut col = 0usize;
+    for g in unicode_segmentation::UnicodeSegmentation::graphemes(editor.text(), true) {
+        let w = g.width();
+        if col >= scroll && col + w <= scroll + text_w {
+            shown.push_str(g);
+        }
+        col += w;
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(prompt, theme.prompt()),
+            Span::raw(shown),
+        ])),
+        area,
+    );
+    let x = area.x + prompt_w + (editor.cursor_column().saturating_sub(scroll)) as u16;
+    let pos = Position {
+        x: x.min(area.x + area.width.saturating_sub(1)),
+        y: area.y,
+    };
+    frame.set_cursor_position(pos);
+    Some(pos)
+}

@@ -1,0 +1,157 @@
+//! The event loop driven without a terminal or a server: a TestBackend,
+//! scripted key events, and the two channels a network actor would use.
+
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is a failed test
+
+use std::time::Duration;
+
+use chrono::FixedOffset;
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use protocol::{ClientEvent, ServerEvent, ServerLimits};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc;
+use tui_client::app::{App, Display};
+use tui_client::config::{Bell, Clock};
+use tui_client::event_loop::{self, Exit, LoopOptions, NetLink};
+use tui_client::layout::Zone;
+use tui_client::net::{NetCommand, NetEvent};
+use tui_client::theme::{ColorMode, Theme};
+
+fn key(code: KeyCode, modifiers: KeyModifiers) -> std::io::Result<TermEvent> {
+    Ok(TermEvent::Key(KeyEvent::new(code, modifiers)))
+}
+
+async fn next_command(rx: &mut mpsc::Receiver<NetCommand>, wait: Duration) -> Option<NetCommand> {
+    tokio::time::timeout(wait, rx.recv()).await.ok().flatten()
+}
+
+#[tokio::test]
+async fn keys_in_frames_out_and_ctrl_c_quits() {
+    let display = Display {
+        clock: Clock::H24,
+        zone: Zone::Fixed(FixedOffset::east_opt(0).unwrap()),
+        theme: Theme::new(ColorMode::None),
+        bell: Bell::Off,
+    };
+    let mut app = App::new(
+        "ann",
+        "ws://127.0.0.1:1/ws",
+        &["dev".to_string()],
+        display,
+        None,
+    );
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (key_tx, mut key_rx) = mpsc::channel(64);
+    let input = futures::stream::poll_fn(move |cx| key_rx.poll_recv(cx));
+    let (cmd_tx, mut cmd_rx) = mpsc::channel(64);
+    let (net_tx, net_rx) = mpsc::channel(64);
+    let link = NetLink {
+        commands: cmd_tx,
+        events: net_rx,
+    };
+    let options = LoopOptions {
+        hyperlinks: false,
+        link_color: false,
+    };
+
+    let driver = async {
+        net_tx
+            .send(NetEvent::Connected {
+                server: "chat-server/test".into(),
+                name: "ann".into(),
+                limits: ServerLimits {
+                    max_name_chars: 32,
+                    max_room_chars: 32,
+                    max_text_chars: 4000,
+                    max_frame_bytes: 32768,
+                    max_rooms: 32,
+                    rate_per_sec: 0.0,
+                    rate_burst: 0,
+                },
+                epoch: "e1".into(),
+            })
+            .await
+            .unwrap();
+        // Connecting joins the configured rooms without any key press.
+        let join = next_command(&mut cmd_rx, Duration::from_secs(10)).await;
+        let Some(NetCommand::Send(ClientEvent::Join { id, room, .. })) = join else {
+            panic!("expected a join, got {join:?}");
+        };
+        assert_eq!(room, "dev");
+        net_tx
+            .send(NetEvent::Server(ServerEvent::RoomState {
+                room: "dev".into(),
+                users: vec!["ann".into(), "bob".into()],
+            }))
+            .await
+            .unwrap();
+        net_tx
+            .send(NetEvent::Server(ServerEvent::ack_ok(id, None)))
+            .await
+            .unwrap();
+
+        for c in "héllo".chars() {
+            key_tx
+                .send(key(KeyCode::Char(c), KeyModifiers::NONE))
+                .await
+                .unwrap();
+        }
+        // Enter until the line is sent: the room state may be handled after
+        // the first Enter, which then keeps the line and says why.
+        let mut sent = None;
+        for _ in 0..50 {
+            key_tx
+                .send(key(KeyCode::Enter, KeyModifiers::NONE))
+                .await
+                .unwrap();
+            if let Some(cmd) = next_command(&mut cmd_rx, Duration::from_millis(200)).await {
+                sent = Some(cmd);
+                break;
+            }
+        }
+        match sent {
+            Some(NetCommand::Send(ClientEvent::Send {
+                room, text, action, ..
+            })) => {
+                assert_eq!(
+                    (room.as_str(), text.as_str(), action),
+                    ("dev", "héllo", false)
+                );
+            }
+            other => panic!("expected the message, got {other:?}"),
+        }
+        // An unknown command is never sent.
+        for c in "/frob".chars() {
+            key_tx
+                .send(key(KeyCode::Char(c), KeyModifiers::NONE))
+                .await
+                .unwrap();
+        }
+        key_tx
+            .send(key(KeyCode::Enter, KeyModifiers::NONE))
+            .await
+            .unwrap();
+        key_tx
+            .send(key(KeyCode::Char('c'), KeyModifiers::CONTROL))
+            .await
+            .unwrap();
+        let rest = next_command(&mut cmd_rx, Duration::from_secs(10)).await;
+        assert_eq!(rest, Some(NetCommand::Shutdown));
+    };
+    let (exit, ()) = tokio::join!(
+        event_loop::run(
+            &mut terminal,
+            input,
+            link,
+            &mut app,
+            options,
+            std::future::pending::<()>()
+        ),
+        driver
+    );
+    assert_eq!(exit.unwrap(), Exit::Quit);
+    let notice = app.notice.as_ref().map(|n| n.text.as_str()).unwrap_or("");
+    assert!(notice.starts_with("unknown command /frob"), "{notice}");
+    assert!(app.rooms[0].joined);
+}
