@@ -18,8 +18,10 @@ pub const MAX_PHASE_SECS: f64 = 600.0;
 #[command(version, about)]
 pub struct Args {
     /// WebSocket URL of the server; its host must be a loopback address.
+    /// Repeat it to spread the clients over several servers of one cluster
+    /// (client i connects to URL i mod the number of URLs).
     #[arg(long, default_value = "ws://127.0.0.1:3000/ws")]
-    pub url: String,
+    pub url: Vec<String>,
     /// Clients to connect (senders included, slow consumers not).
     #[arg(long, default_value_t = 10)]
     pub clients: usize,
@@ -86,8 +88,8 @@ pub enum Format {
 /// A validated run.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub url: String,
-    pub addr: SocketAddr,
+    /// Where clients connect, in turn: (URL, its loopback address).
+    pub targets: Vec<(String, SocketAddr)>,
     pub clients: usize,
     pub rooms: usize,
     pub senders: usize,
@@ -108,7 +110,14 @@ pub struct Plan {
 impl Plan {
     /// Checks every option; the error says which one is wrong and why.
     pub fn from_args(args: &Args) -> Result<Plan, String> {
-        let addr = loopback_target(&args.url)?;
+        let targets = args
+            .url
+            .iter()
+            .map(|u| loopback_target(u).map(|a| (u.clone(), a)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if targets.is_empty() {
+            return Err("--url is required".into());
+        }
         let total = args.clients.saturating_add(args.slow);
         if args.clients == 0 || total > MAX_CLIENTS {
             return Err(format!(
@@ -145,8 +154,7 @@ impl Plan {
             return Err(format!("--connect-concurrency must be 1 to {MAX_CLIENTS}"));
         }
         Ok(Plan {
-            url: args.url.clone(),
-            addr,
+            targets,
             clients: args.clients,
             rooms: args.rooms,
             senders,
@@ -295,11 +303,38 @@ mod tests {
             "1",
         ]))
         .unwrap();
-        assert_eq!(plan.addr, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(plan.targets[0].1, "127.0.0.1:3000".parse().unwrap());
         assert_eq!(plan.size, crate::stamp::MIN_TEXT_BYTES);
         assert_eq!(plan.room_sizes(), vec![100, 100]);
         assert_eq!(plan.room_of(3), 1);
         assert_eq!(plan.room_of(200), 0, "slow consumers go to room 0");
+    }
+
+    #[test]
+    fn several_urls_spread_clients_over_a_cluster() {
+        let args = Args::try_parse_from([
+            "chat-bench",
+            "--url",
+            "ws://127.0.0.1:3001/ws",
+            "--url",
+            "ws://127.0.0.1:3002/ws",
+        ])
+        .unwrap();
+        let plan = Plan::from_args(&args).unwrap();
+        let ports: Vec<u16> = plan.targets.iter().map(|(_, a)| a.port()).collect();
+        assert_eq!(ports, vec![3001, 3002]);
+        let args = Args::try_parse_from([
+            "chat-bench",
+            "--url",
+            "ws://127.0.0.1:3001/ws",
+            "--url",
+            "ws://192.168.1.2:3002/ws",
+        ])
+        .unwrap();
+        assert!(
+            Plan::from_args(&args).is_err(),
+            "one non-loopback URL refuses the run"
+        );
     }
 
     #[test]

@@ -311,7 +311,8 @@ async fn client(shared: Arc<Shared>, index: usize, ready: mpsc::Sender<Ready>) -
 }
 
 async fn connect_and_join(plan: &Plan, index: usize, slow: bool) -> Result<(Ws, Instant), String> {
-    let socket = if plan.addr.is_ipv4() {
+    let (url, addr) = &plan.targets[index % plan.targets.len()];
+    let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()
     } else {
         TcpSocket::new_v6()
@@ -323,7 +324,7 @@ async fn connect_and_join(plan: &Plan, index: usize, slow: bool) -> Result<(Ws, 
             .map_err(|e| format!("SO_RCVBUF: {e}"))?;
     }
     let stream = socket
-        .connect(plan.addr)
+        .connect(*addr)
         .await
         .map_err(|e| format!("connect: {e}"))?;
     stream
@@ -331,7 +332,7 @@ async fn connect_and_join(plan: &Plan, index: usize, slow: bool) -> Result<(Ws, 
         .map_err(|e| format!("nodelay: {e}"))?;
     let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
     let (mut ws, _) =
-        tokio_tungstenite::client_async_with_config(plan.url.as_str(), stream, Some(config))
+        tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(config))
             .await
             .map_err(|e| format!("handshake: {e}"))?;
 
