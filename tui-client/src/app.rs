@@ -15,13 +15,21 @@ use crate::complete::{self, Completer};
 use crate::config::{Bell, Clock};
 use crate::editor::Editor;
 use crate::keys::{Action, Edit};
-use crate::layout::{self, Entry, EntryKind, Format, Zone};
+use crate::layout::{self, Delivery, Entry, EntryKind, Format, Zone};
 use crate::net::NetEvent;
 use crate::sanitize;
 use crate::theme::Theme;
 
 /// Most entries kept per room; older ones are dropped.
 pub const HISTORY_LIMIT: usize = 5_000;
+
+/// A message of yours still unconfirmed after this many lost connections
+/// or failed connection attempts is marked failed (with the backoff, about
+/// one to two minutes without a server).
+pub const MAX_TRIES: u32 = 8;
+
+/// The label of the rule between a join's stored history and what follows.
+pub const HISTORY_RULE: &str = "end of history";
 
 /// Input to [`App::update`].
 #[derive(Debug, Clone, PartialEq)]
@@ -123,10 +131,40 @@ pub struct Display {
 enum Pending {
     Join(String),
     Leave(String),
-    /// A message or location, kept whole so it can be sent again (with the
-    /// same id, which the server recognises) if its ack was lost.
-    Post(ClientEvent),
     History(String),
+}
+
+/// A message or location of yours that the server has not confirmed, kept
+/// whole so it can be sent again with the same id (which the server
+/// recognises, so a resend is never stored twice).
+#[derive(Debug, Clone, PartialEq)]
+struct Outgoing {
+    frame: ClientEvent,
+    state: OutState,
+    /// Connections lost (or attempts failed) while it waited.
+    tries: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutState {
+    /// Waiting for a connection and its room's join.
+    Queued,
+    /// Sent on the current connection; its ack is due.
+    InFlight,
+    /// Refused, or given up on; `/retry` queues it again.
+    Failed,
+}
+
+/// A message or location from the server, as far as unread counts, the
+/// bell and your own pending messages care.
+struct Incoming<'a> {
+    seq: u64,
+    ts: i64,
+    /// The sender's request id.
+    id: &'a str,
+    from: String,
+    own: bool,
+    mention: bool,
 }
 
 /// The room a `send` or `location` frame is for.
@@ -163,9 +201,8 @@ pub struct App {
     completer: Completer,
     /// The server's store epoch from the last welcome.
     epoch: Option<String>,
-    /// Posts whose ack was lost with the connection, in the order sent;
-    /// sent again once their room is rejoined.
-    unconfirmed: Vec<(u64, ClientEvent)>,
+    /// Your messages not confirmed yet (or failed), in the order typed.
+    outbox: Vec<Outgoing>,
     id_prefix: String,
     next_id: u64,
     pending: HashMap<String, Pending>,
@@ -200,7 +237,7 @@ impl App {
             default_location,
             completer: Completer::new(),
             epoch: None,
-            unconfirmed: Vec::new(),
+            outbox: Vec::new(),
             id_prefix: crate::net::request_id_prefix(),
             next_id: 0,
             pending: HashMap::new(),
@@ -443,7 +480,7 @@ impl App {
         match commands::parse(&line) {
             Err(e) => self.error(e.to_string()),
             Ok(Input::Text(text)) => {
-                if self.post_text(text, false, fx) {
+                if self.post_text(text, false, now, fx) {
                     self.editor.take_line();
                 }
             }
@@ -477,32 +514,23 @@ impl App {
         });
     }
 
-    /// Checks that a frame for the current room can be sent now.
-    fn sendable_room(&mut self) -> Option<String> {
+    /// The room a message typed now goes to. It need not be joined yet:
+    /// the message waits (shown as pending) until it can be sent.
+    fn target_room(&mut self) -> Option<String> {
         let Some(room) = self.current_room() else {
             self.error("you are not in a room: /join ROOM first");
             return None;
         };
-        let name = room.name.clone();
-        let joined = room.joined;
-        if !self.connected() {
-            self.error("not connected: nothing was sent (reconnecting...)");
-            return None;
-        }
-        if !joined {
-            self.error(format!("not in #{name} yet: nothing was sent"));
-            return None;
-        }
-        Some(name)
+        Some(room.name.clone())
     }
 
     /// Sends text (or an action) to the current room; false if refused.
-    fn post_text(&mut self, text: String, action: bool, fx: &mut Vec<Effect>) -> bool {
+    fn post_text(&mut self, text: String, action: bool, now: i64, fx: &mut Vec<Effect>) -> bool {
         if let Err(e) = protocol::validate::message_text(&text) {
             self.error(e.to_string());
             return false;
         }
-        let Some(room) = self.sendable_room() else {
+        let Some(room) = self.target_room() else {
             return false;
         };
         let id = self.next_id();
@@ -513,17 +541,158 @@ impl App {
                 text,
                 action,
             },
+            now,
             fx,
         );
         true
     }
 
-    fn post(&mut self, frame: ClientEvent, fx: &mut Vec<Effect>) {
-        if let Some(id) = frame.request_id() {
-            self.pending
-                .insert(id.to_string(), Pending::Post(frame.clone()));
+    /// Shows a message of yours at once as pending, and sends it now or
+    /// as soon as its room is joined on a connection.
+    fn post(&mut self, frame: ClientEvent, now: i64, fx: &mut Vec<Effect>) {
+        let room = post_room(&frame).to_string();
+        let Some(i) = self.room_index(&room) else {
+            return;
+        };
+        let kind = match &frame {
+            ClientEvent::Send { text, action, .. } => EntryKind::Message {
+                from: self.me.clone(),
+                text: sanitize::message_text(text),
+                action: *action,
+                mention: false,
+            },
+            ClientEvent::Location {
+                latitude,
+                longitude,
+                ..
+            } => EntryKind::Location {
+                from: self.me.clone(),
+                latitude: *latitude,
+                longitude: *longitude,
+            },
+            _ => return,
+        };
+        let mut entry = Entry::new(now, kind);
+        entry.delivery = Delivery::Pending;
+        entry.request = frame.request_id().map(str::to_string);
+        self.push_room_entry(i, entry);
+        self.outbox.push(Outgoing {
+            frame,
+            state: OutState::Queued,
+            tries: 0,
+        });
+        self.flush_room(&room, fx);
+    }
+
+    /// Sends the queued messages of a room, in order, when it can.
+    fn flush_room(&mut self, room: &str, fx: &mut Vec<Effect>) {
+        let joined = self.room_index(room).is_some_and(|i| self.rooms[i].joined);
+        if !self.connected() || !joined {
+            return;
         }
-        fx.push(Effect::Send(frame));
+        for o in &mut self.outbox {
+            if o.state == OutState::Queued && post_room(&o.frame) == room {
+                o.state = OutState::InFlight;
+                fx.push(Effect::Send(o.frame.clone()));
+            }
+        }
+    }
+
+    /// Sets the delivery mark of your message `id` in `room`; returns the
+    /// entry so the caller can update it further.
+    fn own_entry_mut(&mut self, room: &str, id: &str) -> Option<(usize, usize)> {
+        let i = self.room_index(room)?;
+        let k = self.rooms[i]
+            .entries
+            .iter()
+            .rposition(|e| e.request.as_deref() == Some(id))?;
+        Some((i, k))
+    }
+
+    /// Replaces entry `k` of room `i`, keeping the view still while the
+    /// room is scrolled up even if the entry's height changes.
+    fn replace_entry(&mut self, i: usize, k: usize, f: impl FnOnce(&mut Entry)) {
+        let (width, _) = self.pane;
+        let fmt = Format {
+            clock: self.display.clock,
+            zone: self.display.zone,
+            theme: self.display.theme,
+            me: &self.me,
+        };
+        let Some(room) = self.rooms.get_mut(i) else {
+            return;
+        };
+        let entries = room.entries.make_contiguous();
+        if k >= entries.len() {
+            return;
+        }
+        let before = layout::entry_height(entries, k, width, &fmt);
+        f(&mut entries[k]);
+        let after = layout::entry_height(entries, k, width, &fmt);
+        if room.scroll > 0 {
+            room.scroll = (room.scroll + after).saturating_sub(before);
+        }
+    }
+
+    fn set_delivery(&mut self, room: &str, id: &str, delivery: Delivery) {
+        if let Some((i, k)) = self.own_entry_mut(room, id) {
+            self.replace_entry(i, k, |e| e.delivery = delivery);
+        }
+    }
+
+    /// Your message came back from the server (live or in a resumed
+    /// history): the pending entry becomes the stored one, in place, and
+    /// nothing is shown twice. False when there is no such entry.
+    fn settle_own(&mut self, room: &str, id: &str, stored: Entry) -> bool {
+        let Some((i, k)) = self.own_entry_mut(room, id) else {
+            return false;
+        };
+        self.outbox
+            .retain(|o| o.frame.request_id() != Some(id) || post_room(&o.frame) != room);
+        self.replace_entry(i, k, |e| {
+            e.ts = stored.ts;
+            e.kind = stored.kind;
+            e.delivery = Delivery::Done;
+        });
+        true
+    }
+
+    /// `/retry`: sends the failed messages of the current room again.
+    fn retry(&mut self, fx: &mut Vec<Effect>) {
+        let Some(room) = self.current_room().map(|r| r.name.clone()) else {
+            self.error("you are not in a room");
+            return;
+        };
+        let mut ids = Vec::new();
+        for o in &mut self.outbox {
+            if o.state == OutState::Failed && post_room(&o.frame) == room {
+                o.state = OutState::Queued;
+                o.tries = 0;
+                ids.extend(o.frame.request_id().map(str::to_string));
+            }
+        }
+        if ids.is_empty() {
+            self.info(format!("nothing to send again in #{room}"));
+            return;
+        }
+        for id in &ids {
+            self.set_delivery(&room, id, Delivery::Pending);
+        }
+        self.flush_room(&room, fx);
+    }
+
+    /// Marks a message of yours failed; it stays until `/retry` or `/leave`.
+    fn fail_post(&mut self, index: usize, reason: String) {
+        let Some(o) = self.outbox.get_mut(index) else {
+            return;
+        };
+        o.state = OutState::Failed;
+        let room = post_room(&o.frame).to_string();
+        let id = o.frame.request_id().unwrap_or_default().to_string();
+        self.set_delivery(&room, &id, Delivery::Failed(reason.clone()));
+        self.error(format!(
+            "not sent to #{room}: {reason} (/retry sends it again)"
+        ));
     }
 
     /// Runs a command; returns true when the line should stay in the editor
@@ -532,7 +701,7 @@ impl App {
         match cmd {
             Command::Join(room) => self.join(room, fx),
             Command::Leave(room) => self.leave(room, now, fx),
-            Command::Me(text) => return !self.post_text(text, true, fx),
+            Command::Me(text) => return !self.post_text(text, true, now, fx),
             Command::Location(coords) => {
                 let Some((latitude, longitude)) = coords.or(self.default_location) else {
                     self.error(
@@ -540,7 +709,7 @@ impl App {
                     );
                     return true;
                 };
-                let Some(room) = self.sendable_room() else {
+                let Some(room) = self.target_room() else {
                     return true;
                 };
                 let id = self.next_id();
@@ -551,6 +720,7 @@ impl App {
                         latitude,
                         longitude,
                     },
+                    now,
                     fx,
                 );
             }
@@ -610,6 +780,7 @@ impl App {
                     self.push_current(now, EntryKind::Notice(line));
                 }
             }
+            Command::Retry => self.retry(fx),
             Command::Quit => self.quit(fx),
         }
         false
@@ -666,7 +837,7 @@ impl App {
             return;
         };
         let left = self.rooms.remove(index);
-        self.unconfirmed.retain(|(_, f)| post_room(f) != left.name);
+        self.outbox.retain(|o| post_room(&o.frame) != left.name);
         // Also when the join is still on its way: the server handles both in
         // order, and a `not_in_room` answer is ignored.
         if self.connected() {
@@ -740,29 +911,33 @@ impl App {
                     reason: reason.clone(),
                     retry_in,
                 };
+                self.pending.clear();
                 // Posts without an ack may or may not have been stored:
-                // keep them to send again; the server drops duplicates.
-                let counter = |id: &str| {
-                    id.rsplit('-')
-                        .next()
-                        .and_then(|n| n.parse::<u64>().ok())
-                        .unwrap_or(0)
-                };
-                for (id, p) in self.pending.drain() {
-                    if let Pending::Post(frame) = p {
-                        self.unconfirmed.push((counter(&id), frame));
+                // send them again after the rejoin; the server drops
+                // duplicates. Each loss counts, so none waits forever.
+                let mut give_up = Vec::new();
+                for (k, o) in self.outbox.iter_mut().enumerate() {
+                    if o.state == OutState::Failed {
+                        continue;
+                    }
+                    o.state = OutState::Queued;
+                    o.tries += 1;
+                    if o.tries >= MAX_TRIES {
+                        give_up.push(k);
                     }
                 }
-                self.unconfirmed.sort_by_key(|(n, _)| *n);
+                for k in give_up {
+                    self.fail_post(
+                        k,
+                        format!("no confirmation after {MAX_TRIES} connection attempts"),
+                    );
+                }
                 if was_connected {
                     for room in &mut self.rooms {
                         room.joined = false;
                         push_entry(
                             &mut room.entries,
-                            Entry {
-                                ts: now,
-                                kind: EntryKind::Error(format!("disconnected: {reason}")),
-                            },
+                            Entry::new(now, EntryKind::Error(format!("disconnected: {reason}"))),
                         );
                     }
                     if self.rooms.is_empty() {
@@ -848,9 +1023,9 @@ impl App {
                 seq,
                 ts,
                 from,
+                id,
                 text,
                 action,
-                ..
             } => {
                 let from = sanitize::one_line(&from);
                 let text = sanitize::message_text(&text);
@@ -862,16 +1037,24 @@ impl App {
                     action,
                     mention,
                 };
-                self.on_room_message(&room, seq, ts, from, own, mention, kind, now, fx);
+                let msg = Incoming {
+                    seq,
+                    ts,
+                    id: &id,
+                    from,
+                    own,
+                    mention,
+                };
+                self.on_room_message(&room, msg, kind, now, fx);
             }
             ServerEvent::Location {
                 room,
                 seq,
                 ts,
                 from,
+                id,
                 latitude,
                 longitude,
-                ..
             } => {
                 if protocol::validate::location(latitude, longitude).is_err() {
                     return;
@@ -883,7 +1066,15 @@ impl App {
                     latitude,
                     longitude,
                 };
-                self.on_room_message(&room, seq, ts, from, own, false, kind, now, fx);
+                let msg = Incoming {
+                    seq,
+                    ts,
+                    id: &id,
+                    from,
+                    own,
+                    mention: false,
+                };
+                self.on_room_message(&room, msg, kind, now, fx);
             }
             ServerEvent::Error { code, message } => {
                 let message = sanitize::one_line(&message);
@@ -897,13 +1088,15 @@ impl App {
         }
     }
 
-    /// A stored message or location as an entry, with its seq and sender.
-    fn stored_entry(&self, ev: ServerEvent) -> Option<(u64, String, Entry)> {
+    /// A stored message or location as an entry, with its seq, sender and
+    /// the sender's request id.
+    fn stored_entry(&self, ev: ServerEvent) -> Option<(u64, String, String, Entry)> {
         match ev {
             ServerEvent::Message {
                 seq,
                 ts,
                 from,
+                id,
                 text,
                 action,
                 ..
@@ -918,12 +1111,13 @@ impl App {
                     action,
                     mention,
                 };
-                Some((seq, from, Entry { ts, kind }))
+                Some((seq, from, id, Entry::new(ts, kind)))
             }
             ServerEvent::Location {
                 seq,
                 ts,
                 from,
+                id,
                 latitude,
                 longitude,
                 ..
@@ -934,7 +1128,7 @@ impl App {
                     latitude,
                     longitude,
                 };
-                Some((seq, from, Entry { ts, kind }))
+                Some((seq, from, id, Entry::new(ts, kind)))
             }
             _ => None,
         }
@@ -957,7 +1151,7 @@ impl App {
             .pending
             .values()
             .any(|p| *p == Pending::History(room.to_string()));
-        let stored: Vec<(u64, String, Entry)> = events
+        let stored: Vec<(u64, String, String, Entry)> = events
             .into_iter()
             .filter_map(|ev| self.stored_entry(ev))
             .collect();
@@ -967,8 +1161,8 @@ impl App {
             let first = r.first_seq;
             let older: Vec<(u64, Entry)> = stored
                 .into_iter()
-                .filter(|(seq, _, _)| first.is_none_or(|f| *seq < f))
-                .map(|(seq, _, e)| (seq, e))
+                .filter(|(seq, _, _, _)| first.is_none_or(|f| *seq < f))
+                .map(|(seq, _, _, e)| (seq, e))
                 .collect();
             if let Some((seq, _)) = older.first() {
                 r.first_seq = Some(*seq);
@@ -995,7 +1189,8 @@ impl App {
             );
             self.push_room(i, now, EntryKind::Notice(text));
         }
-        for (seq, from, entry) in stored {
+        let mut shown = None;
+        for (seq, from, id, entry) in stored {
             let r = &mut self.rooms[i];
             if r.last_seq.is_some_and(|last| seq <= last) {
                 continue; // already shown
@@ -1006,10 +1201,16 @@ impl App {
                 r.more_before = more;
             }
             let own = from.eq_ignore_ascii_case(&me);
+            shown = Some(entry.ts);
+            // Yours, sent while its ack was lost: it is the pending entry.
+            if own && self.settle_own(room, &id, entry.clone()) {
+                continue;
+            }
             let mention = matches!(entry.kind, EntryKind::Message { mention: true, .. });
             // What was missed while away is new to you; a fresh join's
             // backlog is not.
             if resumed && !own && i != self.current {
+                let r = &mut self.rooms[i];
                 r.unread += 1;
                 r.mentioned |= mention;
             }
@@ -1018,24 +1219,33 @@ impl App {
         if self.rooms[i].first_seq.is_none() {
             self.rooms[i].more_before = more;
         }
+        // A fresh join's backlog is set apart from what happens from now on.
+        if let Some(ts) = shown
+            && !resumed
+        {
+            self.push_room(i, ts, EntryKind::Rule(HISTORY_RULE.into()));
+        }
         if let Some(text) = self.rooms[i].join_notice.take() {
             self.push_room(i, now, EntryKind::Notice(text));
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn on_room_message(
         &mut self,
         room: &str,
-        seq: u64,
-        ts: i64,
-        from: String,
-        own: bool,
-        mention: bool,
+        msg: Incoming<'_>,
         kind: EntryKind,
         now: i64,
         fx: &mut Vec<Effect>,
     ) {
+        let Incoming {
+            seq,
+            ts,
+            id,
+            from,
+            own,
+            mention,
+        } = msg;
         let Some(i) = self.room_index(room) else {
             return;
         };
@@ -1053,6 +1263,10 @@ impl App {
         let r = &mut self.rooms[i];
         r.last_seq = Some(seq);
         r.first_seq.get_or_insert(seq);
+        if own && self.settle_own(room, id, Entry::new(ts, kind.clone())) {
+            return;
+        }
+        let r = &mut self.rooms[i];
         if !own {
             r.speakers.retain(|s| s != &from);
             r.speakers.insert(0, from);
@@ -1075,6 +1289,24 @@ impl App {
     }
 
     fn on_ack(&mut self, id: &str, result: AckResult, fx: &mut Vec<Effect>) {
+        if let Some(k) = self
+            .outbox
+            .iter()
+            .position(|o| o.state == OutState::InFlight && o.frame.request_id() == Some(id))
+        {
+            match result {
+                AckResult::Ok { .. } => {
+                    let o = self.outbox.remove(k);
+                    let room = post_room(&o.frame).to_string();
+                    self.set_delivery(&room, id, Delivery::Done);
+                }
+                AckResult::Err(err) => {
+                    let reason = sanitize::one_line(&err.message);
+                    self.fail_post(k, reason);
+                }
+            }
+            return;
+        }
         let pending = self.pending.remove(id);
         let AckResult::Err(err) = result else {
             if let Some(Pending::Join(room)) = &pending {
@@ -1088,13 +1320,8 @@ impl App {
                 if !self.pending.values().any(|p| matches!(p, Pending::Join(_))) {
                     self.startup = false;
                 }
-                let (again, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.unconfirmed)
-                    .into_iter()
-                    .partition(|(_, f)| post_room(f) == room);
-                self.unconfirmed = keep;
-                for (_, frame) in again {
-                    self.post(frame, fx);
-                }
+                let room = room.clone();
+                self.flush_room(&room, fx);
             }
             return;
         };
@@ -1108,6 +1335,7 @@ impl App {
                 if err.code == ErrorCode::AlreadyInRoom {
                     return;
                 }
+                self.outbox.retain(|o| post_room(&o.frame) != room);
                 if let Some(i) = self.room_index(&room) {
                     self.rooms.remove(i);
                     if self.current >= self.rooms.len() && self.current > 0 {
@@ -1124,18 +1352,6 @@ impl App {
                     self.error(format!("cannot leave #{room}: {message}"));
                 }
             }
-            Some(Pending::Post(frame)) => {
-                let room = post_room(&frame).to_string();
-                let text = format!("not sent: {message}");
-                match self.room_index(&room) {
-                    Some(i) => {
-                        let ts = self.rooms[i].entries.back().map_or(0, |e| e.ts);
-                        self.push_room(i, ts, EntryKind::Error(text.clone()));
-                    }
-                    None => self.error(text.clone()),
-                }
-                self.error(text);
-            }
             None => self.error(format!("server: {message}")),
         }
     }
@@ -1151,12 +1367,16 @@ impl App {
     }
 
     fn push_lobby(&mut self, ts: i64, kind: EntryKind) {
-        push_entry(&mut self.lobby, Entry { ts, kind });
+        push_entry(&mut self.lobby, Entry::new(ts, kind));
     }
 
     /// Appends to a room; while that room is scrolled up, the view is
     /// kept still and the "new messages below" count goes up instead.
     fn push_room(&mut self, index: usize, ts: i64, kind: EntryKind) {
+        self.push_room_entry(index, Entry::new(ts, kind));
+    }
+
+    fn push_room_entry(&mut self, index: usize, entry: Entry) {
         let (width, _) = self.pane;
         let fmt = Format {
             clock: self.display.clock,
@@ -1167,8 +1387,11 @@ impl App {
         let Some(room) = self.rooms.get_mut(index) else {
             return;
         };
-        let counts = matches!(kind, EntryKind::Message { .. } | EntryKind::Location { .. });
-        push_entry(&mut room.entries, Entry { ts, kind });
+        let counts = matches!(
+            entry.kind,
+            EntryKind::Message { .. } | EntryKind::Location { .. }
+        );
+        push_entry(&mut room.entries, entry);
         // Any room left scrolled up keeps its place, shown or not.
         if room.scroll > 0 {
             let entries = room.entries.make_contiguous();
@@ -1320,17 +1543,229 @@ mod tests {
         );
     }
 
+    /// The delivery marks of your messages in a room, oldest first.
+    fn own(room: &Room) -> Vec<(String, Delivery)> {
+        room.entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::Message { from, text, .. } if from == "ann" => {
+                    Some((text.clone(), e.delivery.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Connects and joins `dev` (acked); returns nothing.
+    fn joined_dev(a: &mut App) {
+        let fx = a.update(connected(), 0);
+        let (join_id, _) = joins(&fx).remove(0);
+        room_state(a, "dev");
+        a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_ok(join_id, None))),
+            0,
+        );
+    }
+
+    fn sent_frame(fx: &[Effect]) -> ClientEvent {
+        match fx {
+            [Effect::Send(f @ ClientEvent::Send { .. })] => f.clone(),
+            other => panic!("expected one send, got {other:?}"),
+        }
+    }
+
+    fn echo(frame: &ClientEvent, seq: u64) -> Event {
+        let ClientEvent::Send { id, room, text, .. } = frame else {
+            panic!("{frame:?}");
+        };
+        Event::Net(NetEvent::Server(ServerEvent::Message {
+            room: room.clone(),
+            seq,
+            ts: 5_000,
+            from: "ann".into(),
+            id: id.clone(),
+            text: text.clone(),
+            action: false,
+        }))
+    }
+
+    fn ack(frame: &ClientEvent, seq: u64) -> Event {
+        let id = frame.request_id().unwrap_or_default().to_string();
+        Event::Net(NetEvent::Server(ServerEvent::ack_ok(id, Some(seq))))
+    }
+
     #[test]
-    fn nothing_is_sent_while_disconnected_and_the_line_is_kept() {
+    fn a_message_is_pending_at_once_then_sent_and_its_echo_is_not_shown_twice() {
         let mut a = app(&["dev"]);
+        joined_dev(&mut a);
         let fx = typed(&mut a, "hello");
-        assert!(fx.is_empty());
-        assert_eq!(a.editor.text(), "hello");
+        let frame = sent_frame(&fx);
+        assert_eq!(a.editor.text(), "");
+        assert_eq!(own(&a.rooms[0]), [("hello".into(), Delivery::Pending)]);
+        a.update(ack(&frame, 7), 0);
+        assert_eq!(own(&a.rooms[0]), [("hello".into(), Delivery::Done)]);
+        a.update(echo(&frame, 7), 0);
+        assert_eq!(own(&a.rooms[0]), [("hello".into(), Delivery::Done)]);
+        // The entry now carries the server's time, and the number counts
+        // for resuming.
+        let e = a.rooms[0]
+            .entries
+            .iter()
+            .find(|e| e.request.is_some())
+            .cloned();
+        assert_eq!(e.map(|e| e.ts), Some(5_000));
+        assert_eq!(a.rooms[0].last_seq, Some(7));
+        // Another person's message with the same id is someone else's.
+        a.update(
+            Event::Net(NetEvent::Server(ServerEvent::Message {
+                room: "dev".into(),
+                seq: 8,
+                ts: 6_000,
+                from: "bob".into(),
+                id: frame.request_id().unwrap_or_default().into(),
+                text: "hello".into(),
+                action: false,
+            })),
+            0,
+        );
+        assert_eq!(
+            texts(&a.rooms[0]).iter().filter(|t| *t == "hello").count(),
+            2
+        );
+    }
+
+    #[test]
+    fn the_echo_settles_a_message_even_when_it_comes_before_the_ack() {
+        let mut a = app(&["dev"]);
+        joined_dev(&mut a);
+        let frame = sent_frame(&typed(&mut a, "quick"));
+        a.update(echo(&frame, 3), 0);
+        assert_eq!(own(&a.rooms[0]), [("quick".into(), Delivery::Done)]);
+        a.update(ack(&frame, 3), 0);
+        assert_eq!(own(&a.rooms[0]), [("quick".into(), Delivery::Done)]);
+        // Nothing left to resend.
+        disconnect(&mut a);
+        let fx = a.update(connected(), 0);
+        let (join_id, _) = joins(&fx).remove(0);
+        room_state(&mut a, "dev");
+        let fx = a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_ok(join_id, None))),
+            0,
+        );
+        assert!(fx.is_empty(), "{fx:?}");
+    }
+
+    #[test]
+    fn a_refused_message_is_marked_failed_with_the_reason_and_can_be_retried() {
+        let mut a = app(&["dev"]);
+        joined_dev(&mut a);
+        let frame = sent_frame(&typed(&mut a, "too fast"));
+        let id = frame.request_id().unwrap_or_default().to_string();
+        a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_err(
+                id,
+                ErrorCode::RateLimited,
+                "slow down",
+            ))),
+            0,
+        );
+        assert_eq!(
+            own(&a.rooms[0]),
+            [("too fast".into(), Delivery::Failed("slow down".into()))]
+        );
         assert!(
             a.notice
                 .as_ref()
-                .is_some_and(|n| n.error && n.text.contains("not connected"))
+                .is_some_and(|n| n.error && n.text.contains("slow down"))
         );
+        // A failed message is not resent by itself after a reconnect.
+        disconnect(&mut a);
+        let fx = a.update(connected(), 0);
+        let (join_id, _) = joins(&fx).remove(0);
+        room_state(&mut a, "dev");
+        let fx = a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_ok(join_id, None))),
+            0,
+        );
+        assert!(fx.is_empty(), "{fx:?}");
+        // /retry sends it again, with the same id, pending again.
+        let fx = typed(&mut a, "/retry");
+        assert_eq!(sent_frame(&fx), frame);
+        assert_eq!(own(&a.rooms[0]), [("too fast".into(), Delivery::Pending)]);
+        a.update(ack(&frame, 1), 0);
+        assert_eq!(own(&a.rooms[0]), [("too fast".into(), Delivery::Done)]);
+        assert!(typed(&mut a, "/retry").is_empty());
+    }
+
+    #[test]
+    fn a_message_typed_while_disconnected_waits_and_is_sent_after_the_rejoin() {
+        let mut a = app(&["dev"]);
+        joined_dev(&mut a);
+        disconnect(&mut a);
+        let fx = typed(&mut a, "while away");
+        assert!(fx.is_empty(), "{fx:?}");
+        assert_eq!(a.editor.text(), "");
+        assert_eq!(own(&a.rooms[0]), [("while away".into(), Delivery::Pending)]);
+        // Connected but not rejoined yet: still waiting.
+        let fx = a.update(connected(), 0);
+        assert!(
+            fx.iter()
+                .all(|e| matches!(e, Effect::Send(ClientEvent::Join { .. })))
+        );
+        let (join_id, _) = joins(&fx).remove(0);
+        room_state(&mut a, "dev");
+        let fx = a.update(
+            Event::Net(NetEvent::Server(ServerEvent::ack_ok(join_id, None))),
+            0,
+        );
+        let frame = sent_frame(&fx);
+        a.update(ack(&frame, 4), 0);
+        a.update(echo(&frame, 4), 0);
+        assert_eq!(own(&a.rooms[0]), [("while away".into(), Delivery::Done)]);
+    }
+
+    #[test]
+    fn a_message_never_confirmed_fails_after_a_bounded_number_of_tries() {
+        let mut a = app(&["dev"]);
+        joined_dev(&mut a);
+        let frame = sent_frame(&typed(&mut a, "into the void"));
+        for _ in 1..MAX_TRIES {
+            disconnect(&mut a);
+            assert_eq!(
+                own(&a.rooms[0]),
+                [("into the void".into(), Delivery::Pending)]
+            );
+        }
+        disconnect(&mut a);
+        let marks = own(&a.rooms[0]);
+        let [(_, Delivery::Failed(reason))] = marks.as_slice() else {
+            panic!("{:?}", own(&a.rooms[0]));
+        };
+        assert!(reason.contains("no confirmation"), "{reason}");
+        // If it did arrive after all, the resumed history says so.
+        a.update(connected(), 0);
+        room_state(&mut a, "dev");
+        let ClientEvent::Send { id, text, .. } = &frame else {
+            panic!();
+        };
+        a.update(
+            Event::Net(NetEvent::Server(ServerEvent::History {
+                room: "dev".into(),
+                events: vec![ServerEvent::Message {
+                    room: "dev".into(),
+                    seq: 1,
+                    ts: 9,
+                    from: "ann".into(),
+                    id: id.clone(),
+                    text: text.clone(),
+                    action: false,
+                }],
+                more: false,
+                missed: 0,
+            })),
+            0,
+        );
+        assert_eq!(own(&a.rooms[0]), [("into the void".into(), Delivery::Done)]);
     }
 
     #[test]
@@ -1489,6 +1924,7 @@ mod tests {
             .map(|e| match &e.kind {
                 EntryKind::Message { text, .. } => text.clone(),
                 EntryKind::Notice(t) | EntryKind::Error(t) => format!("-- {t}"),
+                EntryKind::Rule(t) => format!("== {t}"),
                 other => format!("{other:?}"),
             })
             .collect()
@@ -1513,7 +1949,13 @@ mod tests {
         let r = &a.rooms[1];
         assert_eq!(
             texts(r),
-            ["m1", "m2", "m3", "-- you joined #ops (1 other person here)"]
+            [
+                "m1",
+                "m2",
+                "m3",
+                "== end of history",
+                "-- you joined #ops (1 other person here)"
+            ]
         );
         // Backlog is not news: no unread count for it.
         assert_eq!(r.unread, 0);
@@ -1674,10 +2116,7 @@ mod tests {
         for i in 0..(HISTORY_LIMIT * 2) {
             push_entry(
                 &mut entries,
-                Entry {
-                    ts: i as i64,
-                    kind: EntryKind::Notice(String::new()),
-                },
+                Entry::new(i as i64, EntryKind::Notice(String::new())),
             );
             assert!(entries.len() <= HISTORY_LIMIT);
         }

@@ -18,6 +18,8 @@ pub enum Command {
     Users,
     Rooms,
     Nick(String),
+    /// Send the current room's failed messages again.
+    Retry,
     Help,
     Quit,
 }
@@ -69,6 +71,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "/nick NAME",
         "change your name (not supported by protocol v1 servers)",
     ),
+    (
+        "retry",
+        "/retry",
+        "send your failed messages in this room again",
+    ),
     ("help", "/help", "show commands and keys"),
     ("quit", "/quit", "leave the chat"),
 ];
@@ -107,6 +114,7 @@ pub fn parse(line: &str) -> Result<Input, CommandError> {
             }
             Command::Nick(args.to_string())
         }
+        "retry" => no_args(args, Command::Retry, "/retry")?,
         "help" | "h" | "?" => Command::Help,
         "quit" | "exit" | "q" => Command::Quit,
         _ => {

@@ -21,6 +21,33 @@ pub struct Entry {
     /// UTC milliseconds (server time for network events).
     pub ts: i64,
     pub kind: EntryKind,
+    pub delivery: Delivery,
+    /// The request id of a message you sent from here, to match its `ack`
+    /// and the server's echo of it.
+    pub request: Option<String>,
+}
+
+impl Entry {
+    pub fn new(ts: i64, kind: EntryKind) -> Self {
+        Entry {
+            ts,
+            kind,
+            delivery: Delivery::Done,
+            request: None,
+        }
+    }
+}
+
+/// Where a message of yours is on its way to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Delivery {
+    /// Stored by the server (and everything that is not yours).
+    #[default]
+    Done,
+    /// Shown at once, not confirmed yet: dim, marked "sending".
+    Pending,
+    /// Will not be delivered; the reason is shown with it.
+    Failed(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +69,9 @@ pub enum EntryKind {
     /// A dim notice from the client or about the connection.
     Notice(String),
     Error(String),
+    /// A dim rule across the pane with a label, e.g. between stored
+    /// history and live messages.
+    Rule(String),
 }
 
 /// Which clock to show times in.
@@ -165,7 +195,7 @@ pub fn entry_rows(entries: &[Entry], index: usize, width: usize, fmt: &Format<'_
     if let Some(day) = day
         && (index == 0 || prev_day != Some(day))
     {
-        rows.push(date_separator(day, width, fmt));
+        rows.push(rule(&day.format("%A, %-d %B %Y").to_string(), width, fmt));
     }
     rows.extend(body_rows(entry, width, fmt));
     rows
@@ -183,8 +213,9 @@ pub fn total_rows(entries: &[Entry], width: usize, fmt: &Format<'_>) -> usize {
         .sum()
 }
 
-fn date_separator(day: NaiveDate, width: usize, fmt: &Format<'_>) -> Row {
-    let label = format!(" {} ", day.format("%A, %-d %B %Y"));
+/// A centred label on a dim horizontal rule.
+fn rule(label: &str, width: usize, fmt: &Format<'_>) -> Row {
+    let label = format!(" {label} ");
     let label_w = label.width();
     let left = width.saturating_sub(label_w) / 2;
     let right = width.saturating_sub(label_w + left);
@@ -264,7 +295,21 @@ fn body_rows(entry: &Entry, width: usize, fmt: &Format<'_>) -> Vec<Row> {
             theme.error(),
             vec![seg(text.clone(), theme.error())],
         ),
+        EntryKind::Rule(label) => return vec![rule(label, width, fmt)],
     };
+    let mut segs = segs;
+    match &entry.delivery {
+        Delivery::Done => {}
+        Delivery::Pending => {
+            for s in &mut segs {
+                s.style = s.style.patch(theme.pending());
+            }
+            segs.push(seg(" … sending", theme.system()));
+        }
+        Delivery::Failed(reason) => {
+            segs.push(seg(format!(" ✗ not sent: {reason}"), theme.error()));
+        }
+    }
 
     if width < COMPACT_BELOW {
         return compact_rows(entry, &name_col, name_style, segs, width, fmt);
@@ -602,18 +647,9 @@ mod tests {
     fn date_separators_when_the_day_changes() {
         let day = 86_400_000;
         let entries = vec![
-            Entry {
-                ts: 1_793_632_020_000,
-                kind: EntryKind::Notice("a".into()),
-            },
-            Entry {
-                ts: 1_793_632_020_000 + 60_000,
-                kind: EntryKind::Notice("b".into()),
-            },
-            Entry {
-                ts: 1_793_632_020_000 + day,
-                kind: EntryKind::Notice("c".into()),
-            },
+            Entry::new(1_793_632_020_000, EntryKind::Notice("a".into())),
+            Entry::new(1_793_632_020_000 + 60_000, EntryKind::Notice("b".into())),
+            Entry::new(1_793_632_020_000 + day, EntryKind::Notice("c".into())),
         ];
         let f = fmt();
         assert_eq!(entry_height(&entries, 0, 60, &f), 2);
@@ -624,14 +660,14 @@ mod tests {
 
     #[test]
     fn locations_carry_a_link_on_its_own_row() {
-        let entries = vec![Entry {
-            ts: 0,
-            kind: EntryKind::Location {
+        let entries = vec![Entry::new(
+            0,
+            EntryKind::Location {
                 from: "bob".into(),
                 latitude: 51.5007,
                 longitude: -0.1246,
             },
-        }];
+        )];
         let rows = entry_rows(&entries, 0, 120, &fmt());
         assert_eq!(rows.len(), 3);
         let url = "https://www.openstreetmap.org/?mlat=51.500700&mlon=-0.124600#map=16/51.500700/-0.124600";
@@ -654,15 +690,15 @@ mod tests {
 
     #[test]
     fn narrow_panes_put_the_name_inline() {
-        let entries = vec![Entry {
-            ts: 0,
-            kind: EntryKind::Message {
+        let entries = vec![Entry::new(
+            0,
+            EntryKind::Message {
                 from: "bob".into(),
                 text: "hello there".into(),
                 action: false,
                 mention: false,
             },
-        }];
+        )];
         let rows = entry_rows(&entries, 0, 30, &fmt());
         let text: String = rows[1]
             .line

@@ -110,6 +110,11 @@ impl Theme {
         }
     }
 
+    /// A message of yours the server has not confirmed yet.
+    pub fn pending(&self) -> Style {
+        Style::default().add_modifier(Modifier::DIM)
+    }
+
     pub fn error(&self) -> Style {
         match self.mode {
             ColorMode::None => Style::default().add_modifier(Modifier::BOLD),

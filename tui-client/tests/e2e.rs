@@ -27,6 +27,8 @@ struct Server {
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     /// A message store on disk that outlives restarts; in memory when `None`.
     store: Option<std::path::PathBuf>,
+    /// Requests per second and burst for each connection.
+    rate: (f64, u32),
 }
 
 impl Server {
@@ -47,7 +49,17 @@ impl Server {
         Self::start_with_store(Some(path))
     }
 
+    /// A server with its own rate limit (0 per second: unlimited).
+    fn start_with_rate(rate_per_sec: f64, burst: u32) -> Server {
+        Self::start_with(None, (rate_per_sec, burst))
+    }
+
     fn start_with_store(store: Option<std::path::PathBuf>) -> Server {
+        let defaults = server::Config::default();
+        Self::start_with(store, (defaults.rate_per_sec, defaults.rate_burst))
+    }
+
+    fn start_with(store: Option<std::path::PathBuf>, rate: (f64, u32)) -> Server {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -59,6 +71,7 @@ impl Server {
             stop: None,
             task: None,
             store,
+            rate,
         };
         server.listen("127.0.0.1:0".parse().unwrap());
         server
@@ -77,6 +90,8 @@ impl Server {
                 path: self.store.clone(),
                 ..Default::default()
             },
+            rate_per_sec: self.rate.0,
+            rate_burst: self.rate.1,
             ..server::Config::default()
         };
         let task = self.runtime.spawn(server::run(listener, config, async {
@@ -157,6 +172,31 @@ async fn raw_client(url: &str, name: &str, room: &str) -> Ws {
         }
     }
     panic!("no ack for the join");
+}
+
+/// Sends `texts` as `from` to `room` and waits until each is acknowledged.
+async fn raw_post_all(url: &str, from: &str, room: &str, texts: &[String]) {
+    let mut ws = raw_client(url, from, room).await;
+    for (i, text) in texts.iter().enumerate() {
+        let frame =
+            serde_json::json!({"type": "send", "id": format!("p{i}"), "room": room, "text": text});
+        ws.send(Message::text(frame.to_string())).await.unwrap();
+    }
+    let mut acked = 0;
+    // Bounded: every frame read is one of the acks or one of the echoes.
+    for _ in 0..texts.len() * 4 {
+        if acked == texts.len() {
+            break;
+        }
+        let frame = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
+        if let Some(Ok(Message::Text(t))) = frame
+            && t.as_str().contains(r#""type":"ack""#)
+        {
+            assert!(t.as_str().contains(r#""ok":true"#), "{}", t.as_str());
+            acked += 1;
+        }
+    }
+    assert_eq!(acked, texts.len());
 }
 
 // ---------- chat-tui in a pseudo-terminal ----------
@@ -317,6 +357,11 @@ impl Tui {
     fn line(&mut self, text: &str) {
         self.send(text);
         self.send("\r");
+    }
+
+    /// The screen row showing `text`, if any.
+    fn row_with(&self, text: &str) -> Option<String> {
+        self.rows().into_iter().find(|r| r.contains(text))
     }
 
     /// The sidebar row of `room` (the text left of the first border).
@@ -631,4 +676,118 @@ fn a_burst_of_typing_larger_than_one_read_is_not_stuck() {
     ann.wait_until("the input line to be empty again", |t| {
         t.rows().last().is_some_and(|r| r.trim_end() == "[dev]")
     });
+}
+
+#[test]
+fn history_on_join_is_set_apart_from_live_messages() {
+    let server = Server::start();
+    let mut ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
+    ann.wait_for("you joined #dev");
+    ann.line("stored before bob came");
+    ann.wait_until("the message to be confirmed", |t| {
+        t.row_with("stored before bob came")
+            .is_some_and(|r| !r.contains("sending"))
+    });
+    let bob = Tui::start(&server.url(), "bob", &["dev"], WIDE);
+    bob.wait_for("you joined #dev");
+    bob.wait_for("end of history");
+    ann.line("said live");
+    bob.wait_for("said live");
+    let rows = bob.rows();
+    let at = |text: &str| rows.iter().position(|r| r.contains(text)).unwrap();
+    let rule = at("end of history");
+    assert!(rows[rule].contains("───"), "{}", rows[rule]);
+    assert!(at("stored before bob came") < rule, "{}", bob.screen());
+    assert!(rule < at("said live"), "{}", bob.screen());
+}
+
+#[test]
+fn page_up_at_the_top_loads_older_history() {
+    let server = Server::start_with_rate(0.0, 0);
+    let texts: Vec<String> = (1..=120).map(|i| format!("old-{i:03}")).collect();
+    let url = server.url();
+    server
+        .runtime
+        .block_on(raw_post_all(&url, "bob", "dev", &texts));
+    let mut ann = Tui::start(&url, "ann", &["dev"], WIDE);
+    ann.wait_for("you joined #dev");
+    ann.wait_for("end of history");
+    // The join brought the latest page only.
+    assert!(!ann.screen().contains("old-070"), "{}", ann.screen());
+    // PgUp until the oldest message is on screen: each press scrolls a
+    // page, and at the top asks the server for the page before.
+    let deadline = Instant::now() + WAIT;
+    let mut presses = 0;
+    while !ann.screen().contains("old-001") {
+        assert!(
+            Instant::now() < deadline && presses < 200,
+            "old-001 never appeared after {presses} PgUp; screen:\n{}",
+            ann.screen()
+        );
+        ann.send("\x1b[5~");
+        presses += 1;
+        std::thread::sleep(POLL);
+    }
+    // And End goes back to the newest.
+    ann.send("\x1b[F");
+    ann.wait_for("old-120");
+}
+
+#[test]
+fn a_message_typed_while_the_server_is_down_is_pending_then_delivered_once() {
+    let mut server = Server::start_on_disk();
+    let mut ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
+    ann.wait_for("you joined #dev");
+    let bob = Tui::start(&server.url(), "bob", &["dev"], WIDE);
+    ann.wait_for("bob joined #dev");
+
+    server.stop();
+    ann.wait_for("disconnected");
+    ann.line("typed while the server was down");
+    ann.wait_until("the message to show as pending", |t| {
+        t.row_with("typed while the server was down")
+            .is_some_and(|r| r.contains("… sending"))
+    });
+    server.restart();
+    ann.wait_for("rejoined #dev");
+    ann.wait_until("the message to be confirmed", |t| {
+        t.row_with("typed while the server was down")
+            .is_some_and(|r| !r.contains("sending"))
+    });
+    bob.wait_for("typed while the server was down");
+    // Exactly once, for the sender, for the others, and in stored history.
+    let carol = Tui::start(&server.url(), "carol", &["dev"], WIDE);
+    carol.wait_for("end of history");
+    for t in [&ann, &bob, &carol] {
+        let screen = t.screen();
+        assert_eq!(
+            screen.matches("typed while the server was down").count(),
+            1,
+            "{}:\n{screen}",
+            t.name
+        );
+    }
+}
+
+#[test]
+fn a_message_the_server_refuses_is_marked_failed_with_the_reason() {
+    // One request in the bucket after the join, refilled very slowly.
+    let server = Server::start_with_rate(0.001, 2);
+    let mut ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
+    ann.wait_for("you joined #dev");
+    ann.line("this one fits");
+    ann.wait_until("the first message to be confirmed", |t| {
+        t.row_with("this one fits")
+            .is_some_and(|r| !r.contains("sending"))
+    });
+    ann.line("this one is too fast");
+    ann.wait_until("the second message to be marked failed", |t| {
+        t.row_with("this one is too fast")
+            .is_some_and(|r| r.contains("✗ not sent: too many requests"))
+    });
+    assert!(
+        !ann.row_with("this one fits").unwrap().contains("not sent"),
+        "{}",
+        ann.screen()
+    );
 }

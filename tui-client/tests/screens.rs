@@ -366,3 +366,107 @@ fn very_narrow_terminal_puts_names_inline() {
     let terminal = screen(&mut app, 48, 14);
     insta::assert_snapshot!(terminal.backend());
 }
+
+/// The request id of the last frame the app asked to send.
+fn last_sent_id(fx: &[tui_client::app::Effect]) -> String {
+    fx.iter()
+        .rev()
+        .find_map(|e| match e {
+            tui_client::app::Effect::Send(f) => f.request_id().map(str::to_string),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn history_rule_and_pending_sent_and_failed_messages() {
+    let mut app = new_app(&["dev"]);
+    net(
+        &mut app,
+        NetEvent::Connected {
+            server: "chat-server/0.1.0".into(),
+            name: "ann".into(),
+            limits: limits(),
+            epoch: "e1".into(),
+        },
+    );
+    server(
+        &mut app,
+        ServerEvent::RoomState {
+            room: "dev".into(),
+            users: vec!["bob".into(), "ann".into()],
+        },
+    );
+    // Stored history on join, then the rule, then live traffic.
+    let stored = (1..=3)
+        .map(|seq| ServerEvent::Message {
+            room: "dev".into(),
+            seq,
+            ts: T0 + seq as i64 * MIN,
+            from: "bob".into(),
+            id: format!("h{seq}"),
+            text: format!("stored message {seq}"),
+            action: false,
+        })
+        .collect();
+    server(
+        &mut app,
+        ServerEvent::History {
+            room: "dev".into(),
+            events: stored,
+            more: false,
+            missed: 0,
+        },
+    );
+    say(&mut app, "dev", 4, T0 + 10 * MIN, "bob", "a live one");
+    // Sent and confirmed (ack, then the echo: shown once).
+    type_text(&mut app, "this one arrived");
+    let fx = app.update(Event::Action(Action::Submit), T0 + 11 * MIN);
+    let sent = last_sent_id(&fx);
+    server(&mut app, ServerEvent::ack_ok(sent.clone(), Some(5)));
+    server(
+        &mut app,
+        ServerEvent::Message {
+            room: "dev".into(),
+            seq: 5,
+            ts: T0 + 11 * MIN,
+            from: "ann".into(),
+            id: sent,
+            text: "this one arrived".into(),
+            action: false,
+        },
+    );
+    // Refused by the server.
+    type_text(&mut app, "this one was refused");
+    let fx = app.update(Event::Action(Action::Submit), T0 + 12 * MIN);
+    let refused = last_sent_id(&fx);
+    server(
+        &mut app,
+        ServerEvent::ack_err(
+            refused,
+            protocol::ErrorCode::RateLimited,
+            "too many requests: slow down",
+        ),
+    );
+    app.notice = None;
+    // Still on its way.
+    type_text(&mut app, "this one is on its way");
+    app.update(Event::Action(Action::Submit), T0 + 13 * MIN);
+    let terminal = screen(&mut app, 100, 16);
+    let text = terminal.backend().to_string();
+    assert_eq!(text.matches("this one arrived").count(), 1, "{text}");
+    // Pending text is dim; confirmed text is not.
+    let buf = terminal.backend().buffer();
+    let style_of = |needle: &str| {
+        (0..buf.area.height).find_map(|y| {
+            let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            let col = row.find(needle)?;
+            let x = row[..col].chars().count() as u16;
+            Some(buf[(x, y)].modifier)
+        })
+    };
+    let dim = ratatui::style::Modifier::DIM;
+    assert!(style_of("this one is on its way").unwrap().contains(dim));
+    assert!(!style_of("this one arrived").unwrap().contains(dim));
+    insta::assert_snapshot!(terminal.backend());
+}
