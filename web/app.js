@@ -11,6 +11,7 @@ const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const REJOIN_RETRY_MS = 5000;
 const REJOIN_RETRIES = 12;
 const HISTORY_PAGE = 50;
+const MAX_TRIES = 5; // sends lost with the connection before a message fails
 const MAX_ENTRIES = 2000;
 const BOTTOM_SLACK_PX = 48;
 
@@ -37,13 +38,13 @@ const state = {
   current: null,
   nextId: 0,
   epoch: null, // identifies the server's message store; seqs compare within one
-  unconfirmed: null, // a send whose ack never came: resent under the same id
+  outbox: new Map(), // request id -> own message not yet confirmed (see deliver)
+  editing: null, // a failed message whose text went back into the field
   pending: new Map(), // request id -> { resolve, timer }
   retries: 0,
   retryTimer: null,
   fatal: null, // reason not to reconnect, e.g. unsupported version
   joinError: null, // error received while joining from the join page
-  sending: false,
   locating: false,
   newCount: 0,
 };
@@ -67,6 +68,13 @@ function formatTime(ts) {
   // history can be older than today: then the date comes first
   if (d.toDateString() === new Date().toDateString()) return time;
   return `${d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })}, ${time}`;
+}
+
+function button(className, text, onClick) {
+  const b = h('button', className, text);
+  b.type = 'button';
+  b.addEventListener('click', onClick);
+  return b;
 }
 
 function timeEl(ts) {
@@ -99,10 +107,6 @@ function checkRoom(raw) {
   return [room, null];
 }
 
-function capitalize(s) {
-  return s ? s[0].toUpperCase() + s.slice(1) : s;
-}
-
 const MESSAGES = {
   rate_limited: 'You are sending too fast. Wait a moment, then try again.',
   too_many_rooms: 'You are in as many rooms as the server allows. Leave one first.',
@@ -114,7 +118,7 @@ const MESSAGES = {
 // A sentence for a failed request; otherwise the server's own message.
 function describe(error, ctx = {}) {
   const code = error && error.code;
-  const msg = capitalize(String((error && error.message) || ''));
+  const msg = String((error && error.message) || '').replace(/^./, (c) => c.toUpperCase());
   if (code === 'name_taken') {
     const hint = state.phase === 'chat' ? 'One name is used in every room you are in.' : 'Pick another name.';
     return `The name “${ctx.name || state.me || state.name}” is already taken in #${ctx.room || ''}. ${hint}`;
@@ -193,8 +197,10 @@ function failPending() {
 // by name and id): a random prefix and a counter.
 const ID_PREFIX = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
 
+const newId = () => `${ID_PREFIX}-${++state.nextId}`;
+
 // Sends a request (under `id` when resending); resolves with its ack.
-function request(event, id = `${ID_PREFIX}-${++state.nextId}`) {
+function request(event, id = newId()) {
   return new Promise((resolve) => {
     const ws = state.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN || !state.identified) {
@@ -340,6 +346,8 @@ async function rejoin(room, attempt) {
   if (state.ws !== ws || !state.rooms.has(room.name)) return;
   if (ack.ok || (ack.error && ack.error.code === 'already_in_room')) {
     room.joined = true;
+    // what lost its ack with the old connection, under the same ids
+    for (const item of state.outbox.values()) if (item.room === room && item.state === 'pending') deliver(item);
   } else {
     addNotice(room, `Could not rejoin #${room.name}: ${describe(ack.error, { room: room.name })}`, Date.now(), 'error');
     // Our old connection may hold the name until the server notices it.
@@ -359,28 +367,19 @@ function setConnected() {
 // --- rooms
 
 function makeRoom(name) {
-  const list = h('ol', 'entries');
-  const item = h('li', 'room-item');
-  const open = h('button', 'room-link');
-  open.type = 'button';
-  const label = h('span', 'room-name', `#${name}`);
-  const badge = h('span', 'badge');
-  badge.hidden = true;
-  open.append(label, badge);
-  const leave = h('button', 'room-leave', 'Leave');
-  leave.type = 'button';
-  leave.setAttribute('aria-label', `Leave #${name}`);
-  item.append(open, leave);
-  const more = h('li', 'more');
-  const moreButton = h('button', 'more-button', 'Load older messages');
-  moreButton.type = 'button';
-  moreButton.dataset.testid = 'load-older';
-  more.append(moreButton);
-  const room = { name, list, item, open, badge, leave, more, moreButton, users: [], unread: 0, joined: false };
+  const room = { name, list: h('ol', 'entries'), item: h('li', 'room-item'), users: [], unread: 0, joined: false };
   Object.assign(room, { firstSeq: 0, lastSeq: 0, loadingOlder: false, atBottom: true, scrollTop: 0 });
-  moreButton.addEventListener('click', () => loadOlder(room));
-  open.addEventListener('click', () => openRoom(room));
-  leave.addEventListener('click', () => leaveRoom(room));
+  room.open = button('room-link', undefined, () => openRoom(room));
+  room.badge = h('span', 'badge');
+  room.badge.hidden = true;
+  room.open.append(h('span', 'room-name', `#${name}`), room.badge);
+  room.leave = button('room-leave', 'Leave', () => leaveRoom(room));
+  room.leave.setAttribute('aria-label', `Leave #${name}`);
+  room.item.append(room.open, room.leave);
+  room.more = h('li', 'more');
+  room.moreButton = button('more-button', 'Load older messages', () => loadOlder(room));
+  room.moreButton.dataset.testid = 'load-older';
+  room.more.append(room.moreButton);
   return room;
 }
 
@@ -487,6 +486,7 @@ async function leaveRoom(room) {
   }
   state.rooms.delete(room.name);
   room.item.remove();
+  for (const item of state.outbox.values()) if (item.room === room) state.outbox.delete(item.id);
   if (state.current === room) {
     state.current = null;
     const next = state.rooms.values().next().value;
@@ -506,6 +506,7 @@ function backToJoin(message, roomName) {
   disconnect();
   state.phase = 'idle';
   state.rooms.clear();
+  state.outbox.clear();
   state.current = null;
   ui.rooms.replaceChildren();
   ui.users.replaceChildren();
@@ -548,7 +549,7 @@ function addEntry(room, li, { unread = false, own = false } = {}) {
       scrollToBottom();
     } else if (unread) {
       state.newCount += 1;
-      ui.newMessages.textContent = state.newCount === 1 ? '1 new message ↓' : `${state.newCount} new messages ↓`;
+      ui.newMessages.textContent = `${state.newCount} new message${state.newCount > 1 ? 's' : ''} ↓`;
       ui.newMessages.hidden = false;
     }
   } else if (unread) {
@@ -618,11 +619,7 @@ function textWithMentions(text, mentionable) {
 }
 
 function validTs(ts) {
-  return typeof ts === 'number' && Number.isFinite(ts) ? ts : Date.now();
-}
-
-function fixed6(v) {
-  return Number(v).toFixed(6);
+  return Number.isFinite(ts) ? ts : Date.now();
 }
 
 // The list entry for a message or location event, or null if unusable.
@@ -639,19 +636,13 @@ function renderMessage(ev) {
   let spoken;
   let mentioned = false;
   if (ev.type === 'location') {
-    const lat = Number(ev.latitude);
-    const lon = Number(ev.longitude);
-    if (!Number.isFinite(lat) || !Number.isFinite(lon)) return null;
+    const [lat, lon] = [ev.latitude, ev.longitude].map((v) => Number(v).toFixed(6));
+    if (!Number.isFinite(+lat) || !Number.isFinite(+lon)) return null;
     li.classList.add('location');
-    const google = h('a', 'map-link', 'Google Maps');
-    google.href = `https://www.google.com/maps?q=${fixed6(lat)},${fixed6(lon)}`;
-    const osm = h('a', 'map-link', 'OpenStreetMap');
-    osm.href = `https://www.openstreetmap.org/?mlat=${fixed6(lat)}&mlon=${fixed6(lon)}#map=16/${fixed6(lat)}/${fixed6(lon)}`;
-    for (const a of [google, osm]) {
-      a.target = '_blank';
-      a.rel = 'noopener noreferrer';
-    }
-    body.append('Shared a location: ', google, ' · ', osm, ' ', h('span', 'coords', `(${fixed6(lat)}, ${fixed6(lon)})`));
+    const link = (text, href) => Object.assign(h('a', 'map-link', text), { href, target: '_blank', rel: 'noopener noreferrer' });
+    const google = link('Google Maps', `https://www.google.com/maps?q=${lat},${lon}`);
+    const osm = link('OpenStreetMap', `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=16/${lat}/${lon}`);
+    body.append('Shared a location: ', google, ' · ', osm, ' ', h('span', 'coords', `(${lat}, ${lon})`));
     li.append(meta, body);
     spoken = `${ev.from} shared a location.`;
   } else {
@@ -690,6 +681,7 @@ function onRoomMessage(ev) {
   const room = state.rooms.get(ev.room);
   if (!room) return;
   const gap = typeof ev.seq === 'number' && room.lastSeq && ev.seq > room.lastSeq + 1;
+  if (echo(room, ev)) return;
   const r = renderMessage(ev);
   if (!r || !track(room, ev.seq)) return;
   if (gap) addNotice(room, 'Some messages were missed here.', validTs(ev.ts), 'info');
@@ -714,7 +706,9 @@ function onHistory(ev) {
     for (const e of events) {
       if (room.firstSeq && e.seq >= room.firstSeq) continue;
       const r = renderMessage(e);
-      if (r) frag.append(r.li);
+      if (!r) continue;
+      r.li.classList.add('history');
+      frag.append(r.li);
     }
     room.list.insertBefore(frag, room.more.nextSibling);
     if (events.length) room.firstSeq = Math.min(room.firstSeq || Infinity, events[0].seq);
@@ -727,8 +721,11 @@ function onHistory(ev) {
   const missed = Number(ev.missed) || 0;
   if (missed > 0) addNotice(room, `${missed} ${missed === 1 ? 'message' : 'messages'} not shown.`, Date.now(), 'info');
   for (const e of events) {
-    const r = renderMessage(e);
-    if (r && track(room, e.seq)) addEntry(room, r.li, { unread: resumed && !r.own, own: r.own });
+    const r = !echo(room, e) && renderMessage(e);
+    if (!r || !track(room, e.seq)) continue;
+    // stored before we came: styled as history (what a resume missed is new)
+    if (!resumed) r.li.classList.add('history');
+    addEntry(room, r.li, { unread: resumed && !r.own, own: r.own });
   }
   if (!resumed) setMore(room, Boolean(ev.more));
 }
@@ -857,24 +854,16 @@ ui.newMessages.addEventListener('click', () => {
 
 // --- composer
 
-function setSending(on) {
-  state.sending = on;
-  ui.composer.classList.toggle('pending', on);
-  ui.messageInput.readOnly = on;
-  ui.messageInput.setAttribute('aria-busy', String(on));
-  ui.send.disabled = on;
-  ui.send.textContent = on ? 'Sending…' : 'Send';
-}
-
 function fitInput() {
   const lines = ui.messageInput.value.split('\n').length;
   ui.messageInput.rows = Math.min(6, Math.max(1, lines));
 }
 
-async function sendMessage() {
-  if (state.sending || !state.current) return;
+function sendMessage() {
   const room = state.current;
-  let text = ui.messageInput.value;
+  if (!room) return;
+  const raw = ui.messageInput.value;
+  let text = raw;
   let action = false;
   const me = /^\/me\s+/.exec(text);
   if (me) {
@@ -885,27 +874,96 @@ async function sendMessage() {
     showError(ui.sendError, 'Type a message first.');
     return;
   }
-  setSending(true);
+  // The field held a failed message's text: this send replaces it.
+  if (state.editing && state.editing.state === 'failed') drop(state.editing);
+  state.editing = null;
+  ui.messageInput.value = '';
+  fitInput();
+  showError(ui.sendError, '');
+  ui.messageInput.removeAttribute('aria-invalid');
+  ui.messageInput.focus();
   const event = { type: 'send', room: room.name, text };
   if (action) event.action = true;
-  // A resend of what may have arrived keeps its id: the server stores it once.
-  const u = state.unconfirmed;
-  const again = u && u.room === room.name && u.text === text && u.action === action;
-  const ack = await request(event, again ? u.id : undefined);
-  setSending(false);
-  const lost = ack.error && (ack.error.code === 'disconnected' || ack.error.code === 'timeout');
-  if (lost && ack.id) state.unconfirmed = { id: ack.id, room: room.name, text, action };
-  else if (!lost) state.unconfirmed = null;
+  // Shown at once, pending until acknowledged; the id stays the same for
+  // every resend, so the server stores it once.
+  const id = newId();
+  const { li } = renderMessage({ ...event, id, from: state.me, ts: Date.now() });
+  const item = { id, room, event, li, raw, note: h('small', 'state'), tries: 0 };
+  li.append(item.note);
+  state.outbox.set(id, item);
+  addEntry(room, li, { own: true });
+  deliver(item);
+}
+
+function mark(item, kind, reason) {
+  item.state = kind;
+  item.li.classList.remove('pending', 'sent', 'failed');
+  item.li.classList.add(kind);
+  item.note.replaceChildren(kind === 'sent' ? 'Sent' : kind === 'pending' ? 'Sending…' : `Not sent: ${reason}`);
+  if (kind !== 'failed') return;
+  const retry = button('retry', 'Retry', () => {
+    if (state.editing === item) state.editing = null;
+    item.tries = 0;
+    deliver(item);
+  });
+  const edit = button('edit', 'Edit', () => {
+    drop(item);
+    putBack(item);
+    ui.messageInput.focus();
+  });
+  item.note.append(' ', retry, ' ', edit);
+  announce(`Message not sent: ${reason}`);
+}
+
+function putBack(item) {
+  ui.messageInput.value = item.raw;
+  fitInput();
+}
+
+function drop(item) {
+  state.outbox.delete(item.id);
+  item.li.remove();
+}
+
+// Sends an own message (again); it stays pending while the connection is
+// down and is resent when its room is rejoined.
+async function deliver(item) {
+  mark(item, 'pending');
+  if (!item.room.joined || !state.identified || item.busy) return;
+  item.busy = true;
+  const ack = await request(item.event, item.id);
+  item.busy = false;
+  if (state.outbox.get(item.id) !== item) return;
+  const code = ack.error && ack.error.code;
   if (ack.ok) {
-    ui.messageInput.value = '';
-    fitInput();
-    showError(ui.sendError, '');
-    ui.messageInput.removeAttribute('aria-invalid');
+    mark(item, 'sent');
+    if (typeof ack.seq === 'number') item.li.dataset.seq = String(ack.seq);
+    if (item.echoed) state.outbox.delete(item.id);
+  } else if (code === 'disconnected') {
+    if (++item.tries >= MAX_TRIES) mark(item, 'failed', `Not confirmed after ${MAX_TRIES} tries.`);
   } else {
-    showError(ui.sendError, describe(ack.error));
-    ui.messageInput.setAttribute('aria-invalid', 'true');
+    const reason = describe(ack.error);
+    mark(item, 'failed', reason);
+    // A message the server will never take goes back into an empty field.
+    if ((code === 'text_too_long' || code === 'empty_text') && !ui.messageInput.value && item.room === state.current) {
+      state.editing = item;
+      putBack(item);
+      ui.messageInput.setAttribute('aria-invalid', 'true');
+    }
+    if (item.room === state.current) showError(ui.sendError, reason);
   }
-  ui.messageInput.focus();
+}
+
+// The server's copy of a message this page sent (live, or replayed on
+// resume): it is already in the list.
+function echo(room, ev) {
+  const item = ev.from === state.me && state.outbox.get(ev.id);
+  if (!item || item.room !== room) return false;
+  track(room, ev.seq);
+  item.echoed = true;
+  if (typeof ev.seq === 'number') item.li.dataset.seq = String(ev.seq);
+  if (item.state === 'sent') state.outbox.delete(item.id);
+  return true;
 }
 
 ui.composer.addEventListener('submit', (e) => {

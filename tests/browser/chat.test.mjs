@@ -227,19 +227,35 @@ await browserSuite('chatting in the browser', ({ pw, WebSocket }) => {
     await eventually(async () => /at most 4000 characters/.test(await lea.page.getByTestId('send-error').textContent()), {
       message: 'too long error',
     });
-    assert.equal(await lea.page.getByTestId('message-input').inputValue(), long, 'the text is kept');
-    assert.equal(await lea.page.getByTestId('send').isEnabled(), true, 'no longer pending');
-    // fixing it sends it and clears the error
+    assert.equal(await lea.page.getByTestId('message-input').inputValue(), long, 'the text is back in the field');
+    // and the list says it failed, and why
+    const failed = entry(lea.page, long);
+    assert.match(await failed.getAttribute('class'), /\bfailed\b/);
+    assert.match(await failed.locator('.state').textContent(), /not sent: .*at most 4000 characters/i);
+    // fixing it sends it, clears the error and replaces the failed entry
     await lea.page.getByTestId('message-input').fill('short enough');
     await lea.page.getByTestId('message-input').press('Enter');
-    await entry(lea.page, 'short enough').waitFor();
+    await eventually(async () => /\bsent\b/.test(await entry(lea.page, 'short enough').getAttribute('class')), { message: 'sent' });
     assert.equal(await lea.page.getByTestId('send-error').textContent(), '');
+    assert.equal(await failed.count(), 0);
+
+    // Edit on a failed message puts its text back in the field
+    await lea.page.getByTestId('message-input').fill(`${long}y`);
+    await lea.page.getByTestId('message-input').press('Enter');
+    const again = entry(lea.page, `${long}y`);
+    await eventually(async () => /\bfailed\b/.test(await again.getAttribute('class')), { message: 'failed again' });
+    await lea.page.getByTestId('message-input').fill('');
+    await again.getByRole('button', { name: 'Edit' }).click();
+    assert.equal(await lea.page.getByTestId('message-input').inputValue(), `${long}y`);
+    assert.equal(await again.count(), 0, 'the entry went back into the field');
   });
 
-  test('send is pending until the server acknowledges it', async () => {
-    // The page's WebSocket goes through a relay that can hold back acks.
+  test('a message is pending until acknowledged, then sent, and shown once', async () => {
+    // The page's WebSocket goes through a relay that can hold back acks; the
+    // echo of the message passes.
     let holding = false;
     const held = [];
+    let echoes = 0;
     let toPage;
     const setup = (context) =>
       context.routeWebSocket(/\/ws$/, (ws) => {
@@ -247,32 +263,77 @@ await browserSuite('chatting in the browser', ({ pw, WebSocket }) => {
         toPage = (m) => ws.send(m);
         ws.onMessage((m) => upstream.send(m));
         upstream.onMessage((m) => {
-          if (holding && JSON.parse(m).type === 'ack') held.push(m);
+          const ev = JSON.parse(m);
+          if (ev.type === 'message' && ev.text === 'wait for it') echoes += 1;
+          if (holding && ev.type === 'ack') held.push(m);
           else ws.send(m);
         });
       });
     const rex = await user('rex', 'pending', { setup });
     const input = rex.page.getByTestId('message-input');
-    const send = rex.page.getByTestId('send');
+    const mine = entry(rex.page, 'wait for it');
 
     holding = true;
     await input.fill('wait for it');
     await input.press('Enter');
-    await eventually(async () => held.length === 1, { message: 'the ack to be held' });
-    assert.equal(await send.isDisabled(), true, 'the button is pending');
-    assert.match(await send.textContent(), /sending/i);
-    assert.equal(await input.getAttribute('aria-busy'), 'true', 'the field is pending');
-    assert.equal(await input.inputValue(), 'wait for it');
-    // typing or pressing Enter again sends nothing more
-    await input.press('Enter');
-    await send.click({ force: true }).catch(() => {});
+    await eventually(async () => held.length === 1 && echoes === 1, { message: 'the ack held and the echo passed' });
+    // the echo carried the seq to the entry already in the list: still one, still pending
+    await eventually(async () => (await mine.getAttribute('data-seq')) !== null, { message: 'the echo to be matched' });
+    assert.equal(await mine.count(), 1, 'the echo is not shown twice');
+    assert.match(await mine.getAttribute('class'), /\bpending\b/);
+    assert.match(await mine.locator('.state').textContent(), /sending/i, 'the state is spelled out');
+    assert.equal(await input.inputValue(), '', 'the field is cleared at once');
+    assert.equal(await input.isEditable(), true, 'the user can type on');
+    assert.equal(await rex.page.getByTestId('send').isEnabled(), true);
 
     holding = false;
     toPage(held.pop());
-    await eventually(async () => (await input.inputValue()) === '', { message: 'the field to clear on ack' });
-    assert.equal(await send.isEnabled(), true);
-    assert.equal(await input.getAttribute('aria-busy'), 'false');
-    assert.equal(await entry(rex.page, 'wait for it').count(), 1, 'sent exactly once');
+    await eventually(async () => /\bsent\b/.test(await mine.getAttribute('class')), { message: 'the entry to be marked sent' });
+    assert.doesNotMatch(await mine.getAttribute('class'), /\bpending\b/);
+    assert.equal(await mine.locator('.state').textContent(), 'Sent');
+    assert.equal(await mine.count(), 1, 'sent exactly once');
+    assert.deepEqual(rex.problems, []);
+  });
+
+  test('a refused message can be sent again with Retry', async () => {
+    // The relay answers the first send itself, as a server that cannot
+    // reach its store would, without passing it on.
+    let refused = 0;
+    const setup = (context) =>
+      context.routeWebSocket(/\/ws$/, (ws) => {
+        const upstream = ws.connectToServer();
+        ws.onMessage((m) => {
+          const ev = JSON.parse(m);
+          if (ev.type === 'send' && refused === 0) {
+            refused += 1;
+            ws.send(JSON.stringify({ type: 'ack', id: ev.id, ok: false, error: { code: 'unavailable', message: 'the store cannot be reached' } }));
+          } else {
+            upstream.send(m);
+          }
+        });
+        upstream.onMessage((m) => ws.send(m));
+      });
+    const sam = await user('sam', 'retry', { setup });
+    const tom = await protocolClient('tom');
+    await tom.join('retry');
+    await waitForUsers(sam.page, ['sam', 'tom']);
+
+    await sam.page.getByTestId('message-input').fill('second time lucky');
+    await sam.page.getByTestId('message-input').press('Enter');
+    const mine = entry(sam.page, 'second time lucky');
+    await eventually(async () => /\bfailed\b/.test(await mine.getAttribute('class')), { message: 'the entry to be marked failed' });
+    assert.match(await mine.locator('.state').textContent(), /not sent: the store cannot be reached/i, 'with the reason');
+    assert.match(await sam.page.getByTestId('send-error').textContent(), /store cannot be reached/);
+
+    await mine.getByRole('button', { name: 'Retry' }).click();
+    await eventually(async () => /\bsent\b/.test(await mine.getAttribute('class')), { message: 'the retry to be acknowledged' });
+    await tom.waitFor((e) => e.type === 'message' && e.text === 'second time lucky');
+    // a round trip, so a second copy would have arrived by now
+    assert.equal((await tom.request({ type: 'send', room: 'retry', text: 'got it' })).ok, true);
+    await entry(sam.page, 'got it').waitFor();
+    assert.equal(tom.events.filter((e) => e.type === 'message' && e.text === 'second time lucky').length, 1);
+    assert.equal(await mine.count(), 1);
+    assert.deepEqual(sam.problems, []);
   });
 
   test('joining and leaving other rooms, with unread counts', async () => {

@@ -44,6 +44,19 @@ await browserSuite('history', ({ pw, WebSocket }) => {
     await entry(ann.page, 'old 1').waitFor();
     assert.deepEqual(await texts(ann.page), ['old 1', 'old 2', 'old 3', 'old 4', 'old 5', 'old 6', 'old 7', 'old 8']);
     await ann.page.getByTestId('load-older').waitFor({ state: 'detached' });
+
+    // stored messages look different from live ones
+    assert.equal((await bob.request({ type: 'send', room: 'past', text: 'new and live' })).ok, true);
+    const live = entry(ann.page, 'new and live');
+    await live.waitFor();
+    const look = (loc) => loc.evaluate((li) => [li.className, getComputedStyle(li).backgroundColor, getComputedStyle(li).borderStyle]);
+    const [liveClass, ...liveLook] = await look(live);
+    assert.doesNotMatch(liveClass, /\bhistory\b/);
+    for (const text of ['old 1', 'old 8']) {
+      const [cls, ...style] = await look(entry(ann.page, text));
+      assert.match(cls, /\bhistory\b/, `${text} is marked as history`);
+      assert.notDeepEqual(style, liveLook, `${text} is styled as history`);
+    }
     assert.deepEqual(ann.problems, []);
   });
 
