@@ -1018,63 +1018,23 @@ impl App {
                 r.speakers.retain(|u| !u.eq_ignore_ascii_case(&name));
                 self.push_room(i, ts, EntryKind::Left(format!("{name} left #{room}")));
             }
-            ServerEvent::Message {
-                room,
-                seq,
-                ts,
-                from,
-                id,
-                text,
-                action,
-            } => {
-                let from = sanitize::one_line(&from);
-                let text = sanitize::message_text(&text);
-                let own = from.eq_ignore_ascii_case(&self.me);
-                let mention = !own && !layout::mention_ranges(&text, &self.me).is_empty();
-                let kind = EntryKind::Message {
-                    from: from.clone(),
-                    text,
-                    action,
-                    mention,
-                };
-                let msg = Incoming {
-                    seq,
-                    ts,
-                    id: &id,
-                    from,
-                    own,
-                    mention,
-                };
-                self.on_room_message(&room, msg, kind, now, fx);
-            }
-            ServerEvent::Location {
-                room,
-                seq,
-                ts,
-                from,
-                id,
-                latitude,
-                longitude,
-            } => {
-                if protocol::validate::location(latitude, longitude).is_err() {
+            ServerEvent::Message { ref room, .. } | ServerEvent::Location { ref room, .. } => {
+                let room = room.clone();
+                // The same conversion (and sanitizing) as stored history.
+                let Some((seq, from, id, entry)) = self.stored_entry(ev) else {
                     return;
-                }
-                let from = sanitize::one_line(&from);
-                let own = from.eq_ignore_ascii_case(&self.me);
-                let kind = EntryKind::Location {
-                    from: from.clone(),
-                    latitude,
-                    longitude,
                 };
+                let own = from.eq_ignore_ascii_case(&self.me);
+                let mention = matches!(entry.kind, EntryKind::Message { mention: true, .. });
                 let msg = Incoming {
                     seq,
-                    ts,
+                    ts: entry.ts,
                     id: &id,
                     from,
                     own,
-                    mention: false,
+                    mention,
                 };
-                self.on_room_message(&room, msg, kind, now, fx);
+                self.on_room_message(&room, msg, entry.kind, now, fx);
             }
             ServerEvent::Error { code, message } => {
                 let message = sanitize::one_line(&message);
