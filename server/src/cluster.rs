@@ -7,8 +7,8 @@
 //! - `log:{room}`: a stream of the room's frames, entry id `{seq}-0`, trimmed
 //!   to a bounded length: the shared history every instance reads for joins,
 //!   resumes and older pages;
-//! - `ids:{room}:{sender}:{request id}`: the seq a request got (expires after
-//!   a day), so a resend to any instance is recognised;
+//! - `ids:{room}:{name length}:{sender}:{request id}`: the seq a request got
+//!   (expires after a day), so a resend to any instance is recognised;
 //! - `members:{room}`: hash of name key -> `instance \t join ms \t name`,
 //!   for cluster-wide user lists and unique names;
 //! - `instance:{id}`: a liveness key with a short expiry, refreshed by its
@@ -290,10 +290,7 @@ impl Cluster {
         client_id: &str,
         frame_without_seq: &str,
     ) -> Result<(bool, Seq), ClusterError> {
-        let ids = format!(
-            "{}ids:{room}:{sender_key}:{client_id}",
-            self.inner.config.prefix
-        );
+        let ids = resend_key(&self.inner.config.prefix, room, sender_key, client_id);
         let mut conn = self.conn();
         let r: Result<(i64, i64), _> = self
             .inner
@@ -510,6 +507,16 @@ impl Cluster {
     }
 }
 
+/// The key remembering which seq a (sender, request id) got. The sender's
+/// name is length-prefixed: names may contain `:`, and without the length
+/// "a:b" + "c" and "a" + "b:c" would share a key.
+fn resend_key(prefix: &str, room: &str, sender_key: &str, client_id: &str) -> String {
+    format!(
+        "{prefix}ids:{room}:{}:{sender_key}:{client_id}",
+        sender_key.len()
+    )
+}
+
 /// A decoded pub/sub payload.
 #[derive(Debug)]
 pub enum FeedEvent {
@@ -551,6 +558,15 @@ impl FeedEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resend_keys_are_unambiguous() {
+        assert_ne!(
+            resend_key("p:", "dev", "a:b", "c"),
+            resend_key("p:", "dev", "a", "b:c")
+        );
+        assert_eq!(resend_key("p:", "dev", "ann", "7"), "p:ids:dev:3:ann:7");
+    }
 
     #[test]
     fn member_entries_round_trip() {
