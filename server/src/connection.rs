@@ -13,7 +13,6 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::SinkExt;
 use protocol::{ClientEvent, ErrorCode, PROTOCOL_VERSION, ServerEvent, close, validate};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::Shared;
@@ -52,7 +51,7 @@ pub async fn serve(mut socket: WebSocket, shared: Arc<Shared>) {
     let id = shared.next_connection_id();
     let (outbound, mut queue, slow) = Outbound::new(id, shared.config.outbound_queue);
 
-    let exit = match handshake(&mut socket, &shared).await {
+    let exit = match Box::pin(handshake(&mut socket, &shared)).await {
         Ok(name) => {
             tracing::debug!(connection = id, %name, "identified");
             let mut client = Client {
@@ -73,7 +72,7 @@ pub async fn serve(mut socket: WebSocket, shared: Arc<Shared>) {
         }
         Err(exit) => exit,
     };
-    goodbye(socket, exit).await;
+    Box::pin(goodbye(socket, exit)).await;
 }
 
 /// Waits for a valid `hello` and answers it with `welcome`.
@@ -148,7 +147,7 @@ async fn run(
     socket: &mut WebSocket,
     shared: &Arc<Shared>,
     client: &mut Client,
-    queue: &mut mpsc::Receiver<Frame>,
+    queue: &mut crate::outbound::Receiver,
     slow: &tokio_util::sync::CancellationToken,
 ) -> Exit {
     let period = shared.config.heartbeat_interval;
@@ -163,10 +162,7 @@ async fn run(
             biased;
             () = shared.shutdown.cancelled() => return shutting_down(),
             () = slow.cancelled() => return slow_consumer(),
-            n = queue.recv_many(&mut batch, MAX_FRAMES_PER_FLUSH) => {
-                if n == 0 {
-                    return Exit::Gone;
-                }
+            _ = queue.recv_many(&mut batch, MAX_FRAMES_PER_FLUSH) => {
                 // A client that stops reading blocks this write; the room
                 // notices its full queue and flips `slow`, which ends the wait.
                 tokio::select! {
@@ -178,7 +174,7 @@ async fn run(
             message = socket.recv() => {
                 last_heard = Instant::now();
                 match message {
-                    Some(Ok(Message::Text(text))) => handle_text(shared, client, &text).await,
+                    Some(Ok(Message::Text(text))) => Box::pin(handle_text(shared, client, &text)).await,
                     Some(Ok(Message::Binary(_))) => queue_reply(client, &binary_refused()),
                     Some(Ok(Message::Close(_))) | None => return Exit::Gone,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
