@@ -49,7 +49,7 @@ struct Client {
 /// Serves one upgraded WebSocket until it closes.
 pub async fn serve(mut socket: WebSocket, shared: Arc<Shared>) {
     let id = shared.next_connection_id();
-    let (outbound, mut queue, slow) = Outbound::new(id, shared.config.outbound_queue);
+    let (outbound, mut queue) = Outbound::new(id, shared.config.outbound_queue);
 
     let exit = match Box::pin(handshake(&mut socket, &shared)).await {
         Ok(name) => {
@@ -60,7 +60,7 @@ pub async fn serve(mut socket: WebSocket, shared: Arc<Shared>) {
                 rooms: HashMap::new(),
                 bucket: TokenBucket::new(shared.config.rate_per_sec, shared.config.rate_burst),
             };
-            let exit = run(&mut socket, &shared, &mut client, &mut queue, &slow).await;
+            let exit = run(&mut socket, &shared, &mut client, &mut queue).await;
             for (_, room) in client.rooms.drain() {
                 room.send(RoomCommand::Leave {
                     connection_id: id,
@@ -148,7 +148,6 @@ async fn run(
     shared: &Arc<Shared>,
     client: &mut Client,
     queue: &mut crate::outbound::Receiver,
-    slow: &tokio_util::sync::CancellationToken,
 ) -> Exit {
     let period = shared.config.heartbeat_interval;
     let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
@@ -161,14 +160,13 @@ async fn run(
         tokio::select! {
             biased;
             () = shared.shutdown.cancelled() => return shutting_down(),
-            () = slow.cancelled() => return slow_consumer(),
-            _ = queue.recv_many(&mut batch, MAX_FRAMES_PER_FLUSH) => {
-                // A client that stops reading blocks this write; the room
-                // notices its full queue and flips `slow`, which ends the wait.
-                tokio::select! {
-                    r = write_batch(socket, &mut batch) => if r.is_err() { return Exit::Gone },
-                    () = slow.cancelled() => return slow_consumer(),
-                    () = shared.shutdown.cancelled() => return shutting_down(),
+            r = queue.recv_many(&mut batch, MAX_FRAMES_PER_FLUSH) => {
+                if r.is_err() {
+                    return slow_consumer();
+                }
+                // Boxed: this state is large and only exists while writing.
+                if let Some(exit) = Box::pin(write_or_stop(socket, &mut batch, queue, shared)).await {
+                    return exit;
                 }
             }
             message = socket.recv() => {
@@ -194,6 +192,22 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+/// Writes a batch, unless the client turns out too slow (a client that
+/// stops reading blocks the write; the room notices its full queue and marks
+/// it, which ends the wait) or the server shuts down first.
+async fn write_or_stop(
+    socket: &mut WebSocket,
+    batch: &mut Vec<Frame>,
+    queue: &crate::outbound::Receiver,
+    shared: &Shared,
+) -> Option<Exit> {
+    tokio::select! {
+        r = write_batch(socket, batch) => r.err().map(|_| Exit::Gone),
+        () = queue.slowed() => Some(slow_consumer()),
+        () = shared.shutdown.cancelled() => Some(shutting_down()),
     }
 }
 

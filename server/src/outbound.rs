@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 /// One serialized server event. Cloning shares the bytes, so a broadcast
 /// serializes once and costs a reference-count increment per recipient.
@@ -67,6 +66,8 @@ struct Queue {
 struct Frames {
     queued: VecDeque<Frame>,
     closed: bool,
+    /// Set when a push found the queue full: the client is disconnected.
+    slow: bool,
 }
 
 impl Queue {
@@ -82,26 +83,22 @@ impl Queue {
 pub struct Outbound {
     pub connection_id: u64,
     queue: Arc<Queue>,
-    slow: CancellationToken,
 }
 
 impl Outbound {
-    /// A new outbound queue of `capacity` frames, the receiving end for the
-    /// connection's writer, and the token cancelled when the client is
-    /// found too slow.
-    pub fn new(connection_id: u64, capacity: usize) -> (Self, Receiver, CancellationToken) {
+    /// A new outbound queue of `capacity` frames and the receiving end for
+    /// the connection's writer.
+    pub fn new(connection_id: u64, capacity: usize) -> (Self, Receiver) {
         let queue = Arc::new(Queue {
             frames: Mutex::new(Frames::default()),
             ready: Notify::new(),
             capacity: capacity.max(1),
         });
-        let slow = CancellationToken::new();
         let handle = Outbound {
             connection_id,
             queue: queue.clone(),
-            slow: slow.clone(),
         };
-        (handle, Receiver { queue }, slow)
+        (handle, Receiver { queue })
     }
 
     /// Queues a frame without waiting. A full queue marks the client slow.
@@ -110,9 +107,14 @@ impl Outbound {
         if frames.closed {
             return Err(QueueError::Closed);
         }
+        if frames.slow {
+            return Err(QueueError::Slow);
+        }
         if frames.queued.len() >= self.queue.capacity {
+            frames.slow = true;
+            frames.queued.clear();
             drop(frames);
-            self.slow.cancel();
+            self.queue.ready.notify_one();
             return Err(QueueError::Slow);
         }
         frames.queued.push_back(frame);
@@ -140,11 +142,15 @@ pub struct Receiver {
 
 impl Receiver {
     /// Waits until something is queued, then moves up to `limit` frames into
-    /// `batch`. Returns how many were moved (never 0).
-    pub async fn recv_many(&mut self, batch: &mut Vec<Frame>, limit: usize) -> usize {
+    /// `batch`. Returns how many were moved (never 0), or `Slow` once the
+    /// client has been found too slow.
+    pub async fn recv_many(&mut self, batch: &mut Vec<Frame>, limit: usize) -> Result<usize, Slow> {
         loop {
             {
                 let mut frames = self.queue.lock();
+                if frames.slow {
+                    return Err(Slow);
+                }
                 let n = frames.queued.len().min(limit.max(1));
                 if n > 0 {
                     batch.extend(frames.queued.drain(..n));
@@ -152,13 +158,28 @@ impl Receiver {
                     if frames.queued.is_empty() && frames.queued.capacity() > 64 {
                         frames.queued = VecDeque::new();
                     }
-                    return n;
+                    return Ok(n);
                 }
             }
             self.queue.ready.notified().await;
         }
     }
+
+    /// Completes once the client has been found too slow (for waiting on
+    /// while a write to it is blocked).
+    pub async fn slowed(&self) {
+        loop {
+            if self.queue.lock().slow {
+                return;
+            }
+            self.queue.ready.notified().await;
+        }
+    }
 }
+
+/// The client let its queue fill up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slow;
 
 impl Drop for Receiver {
     fn drop(&mut self) {
@@ -178,39 +199,43 @@ mod tests {
 
     #[tokio::test]
     async fn frames_come_out_in_order_in_batches() {
-        let (out, mut rx, slow) = Outbound::new(1, 10);
+        let (out, mut rx) = Outbound::new(1, 10);
         for n in 0..5 {
             out.push(frame(n)).unwrap();
         }
         let mut batch = Vec::new();
-        assert_eq!(rx.recv_many(&mut batch, 3).await, 3);
-        assert_eq!(rx.recv_many(&mut batch, 10).await, 2);
+        assert_eq!(rx.recv_many(&mut batch, 3).await, Ok(3));
+        assert_eq!(rx.recv_many(&mut batch, 10).await, Ok(2));
         let ids: Vec<String> = batch.iter().map(|f| f.as_str().to_owned()).collect();
         for (n, text) in ids.iter().enumerate() {
             assert!(text.contains(&format!("\"id\":\"{n}\"")), "{text}");
         }
-        assert!(!slow.is_cancelled());
     }
 
     #[tokio::test]
     async fn a_full_queue_marks_the_client_slow() {
-        let (out, _rx, slow) = Outbound::new(1, 2);
+        let (out, mut rx) = Outbound::new(1, 2);
         out.push(frame(1)).unwrap();
         out.push(frame(2)).unwrap();
         assert_eq!(out.push(frame(3)), Err(QueueError::Slow));
-        assert!(slow.is_cancelled());
+        assert_eq!(out.push(frame(4)), Err(QueueError::Slow), "stays slow");
+        let mut batch = Vec::new();
+        assert_eq!(rx.recv_many(&mut batch, 8).await, Err(Slow));
+        tokio::time::timeout(std::time::Duration::from_secs(5), rx.slowed())
+            .await
+            .expect("slowed completes");
     }
 
     #[tokio::test]
     async fn a_dropped_receiver_closes_the_queue() {
-        let (out, rx, _slow) = Outbound::new(1, 2);
+        let (out, rx) = Outbound::new(1, 2);
         drop(rx);
         assert_eq!(out.push(frame(1)), Err(QueueError::Closed));
     }
 
     #[tokio::test]
     async fn the_writer_wakes_when_a_frame_arrives() {
-        let (out, mut rx, _slow) = Outbound::new(1, 8);
+        let (out, mut rx) = Outbound::new(1, 8);
         let writer = tokio::spawn(async move {
             let mut batch = Vec::new();
             rx.recv_many(&mut batch, 8).await
@@ -221,6 +246,6 @@ mod tests {
             .await
             .expect("woken")
             .expect("no panic");
-        assert_eq!(n, 1);
+        assert_eq!(n, Ok(1));
     }
 }
