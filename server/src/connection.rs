@@ -274,7 +274,10 @@ async fn handle_request(
     id: &str,
 ) -> Result<(), Refusal> {
     match event {
-        ClientEvent::Hello { .. } => unreachable_hello(),
+        // `handle_text` answers a second hello (it has no id) before here.
+        ClientEvent::Hello { .. } => {
+            Err((ErrorCode::AlreadyIdentified, "already identified".into()))
+        }
         ClientEvent::Join {
             room, since, epoch, ..
         } => {
@@ -370,11 +373,6 @@ async fn handle_request(
             .await
         }
     }
-}
-
-fn unreachable_hello() -> Result<(), Refusal> {
-    // `handle_text` answers a second hello before we get here.
-    Err((ErrorCode::AlreadyIdentified, "already identified".into()))
 }
 
 async fn post(client: &mut Client, room: &str, id: &str, post: Post) -> Result<(), Refusal> {

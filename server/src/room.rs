@@ -574,38 +574,58 @@ impl Room {
         };
         let outbound = sender.outbound.clone();
         let from = sender.name.to_string();
-        let sender_key = protocol::validate::name_key(&from);
-        let room = self.name.clone();
+        let key = (protocol::validate::name_key(&from), request_id);
+        let seq = match &mut self.mode {
+            Mode::Local(local) => {
+                // A resend of a message we already have: acknowledge it with
+                // its original number (now, or when its commit completes).
+                if let Some(&seq) = local.recent.get(&key) {
+                    let (_, request_id) = key;
+                    if seq <= self.delivered {
+                        let _ = outbound.send(&ServerEvent::ack_ok(request_id, Some(seq)));
+                    } else if let Some(p) = local.pending.iter_mut().find(|p| p.seq == seq) {
+                        p.acks.push((outbound, request_id));
+                    }
+                    return;
+                }
+                local.last_seq + 1
+            }
+            // Redis numbers it (and recognises resends) in the append script.
+            Mode::Cluster(_) => 0,
+        };
+        let (sender_key, request_id) = key;
+        let room = self.name.to_string();
         let ts = now_ms();
-        let event = |seq: Seq| match &post {
+        let id = request_id.clone();
+        let event = match post {
             Post::Text { text, action } => ServerEvent::Message {
-                room: room.to_string(),
+                room,
                 seq,
                 ts,
-                from: from.clone(),
-                id: request_id.clone(),
-                text: text.clone(),
-                action: *action,
+                from,
+                id,
+                text,
+                action,
             },
             Post::Location {
                 latitude,
                 longitude,
             } => ServerEvent::Location {
-                room: room.to_string(),
+                room,
                 seq,
                 ts,
-                from: from.clone(),
-                id: request_id.clone(),
-                latitude: *latitude,
-                longitude: *longitude,
+                from,
+                id,
+                latitude,
+                longitude,
             },
         };
+        let frame = Frame::encode(&event);
         match &mut self.mode {
             Mode::Cluster(c) => {
-                let frame = protocol::encode(&event(0));
                 match c
                     .cluster
-                    .append(&self.name, &sender_key, &request_id, &frame)
+                    .append(&self.name, &sender_key, &request_id, frame.as_str())
                     .await
                 {
                     Ok((_, seq)) => {
@@ -621,26 +641,13 @@ impl Room {
                 }
             }
             Mode::Local(local) => {
-                // A resend of a message we already have: acknowledge it with
-                // its original number (now, or when its commit completes).
-                let key = (sender_key, request_id.clone());
-                if let Some(&seq) = local.recent.get(&key) {
-                    if seq <= self.delivered {
-                        let _ = outbound.send(&ServerEvent::ack_ok(request_id, Some(seq)));
-                    } else if let Some(p) = local.pending.iter_mut().find(|p| p.seq == seq) {
-                        p.acks.push((outbound, request_id));
-                    }
-                    return;
-                }
-                let seq = local.last_seq + 1;
-                let frame = Frame::encode(&event(seq));
                 let record = Record {
                     room: self.name.clone(),
                     seq,
                     ts,
-                    sender_key: key.0.clone(),
+                    sender_key: sender_key.clone(),
                     client_id: request_id.clone(),
-                    frame: frame.as_str().to_owned(),
+                    frame: frame.clone(),
                 };
                 if let Err(e) = local.store.append(record, local.notify.clone()).await {
                     tracing::error!(room = %self.name, error = %e, "cannot store message");
@@ -652,7 +659,7 @@ impl Room {
                     return;
                 }
                 local.last_seq = seq;
-                local.remember(key.0, key.1, seq);
+                local.remember(sender_key, request_id.clone(), seq);
                 local.pending.push_back(Pending {
                     seq,
                     frame,

@@ -60,8 +60,8 @@ pub struct Record {
     /// recognisable.
     pub sender_key: String,
     pub client_id: String,
-    /// The frame as broadcast.
-    pub frame: String,
+    /// The frame as broadcast (shared with the broadcast, not copied).
+    pub frame: crate::outbound::Frame,
 }
 
 /// What a room needs to start: where its numbering stands and the request
@@ -346,7 +346,7 @@ impl Worker {
                     r.ts,
                     r.sender_key,
                     r.client_id,
-                    r.frame
+                    r.frame.as_str()
                 ])?;
                 let e = last.entry(&r.room).or_insert(0);
                 *e = (*e).max(r.seq);
