@@ -223,22 +223,7 @@ async fn a_client_moving_to_another_instance_resumes_without_gap_or_duplicate() 
     }
     // ann comes back on the other instance.
     let mut ann = raw_client(&servers[1].addr, "ann").await;
-    let id = ann.next_id();
-    let (ack, others) = ann
-        .request(ClientEvent::Join {
-            id,
-            room: "dev".into(),
-            since: Some(seen),
-            epoch: Some(epoch),
-        })
-        .await;
-    assert_ok(&ack);
-    let Some(ServerEvent::History { events, missed, .. }) = others
-        .into_iter()
-        .find(|e| matches!(e, ServerEvent::History { .. }))
-    else {
-        panic!("no history")
-    };
+    let (events, _, missed) = ann.join_with("dev", Some(seen), Some(epoch)).await;
     // The history, then live traffic: an acknowledged message may still be
     // on its way to this instance's room when ann joins, and then arrives live.
     let mut got: Vec<Seq> = events
@@ -407,22 +392,7 @@ async fn nothing_acknowledged_is_lost_when_redis_restarts() {
 
     // A newcomer on the other instance finds every acknowledged message.
     let mut cat = raw_client(&servers[1].addr, "cat").await;
-    let id = cat.next_id();
-    let (ack, others) = cat
-        .request(ClientEvent::Join {
-            id,
-            room: "dev".into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
-    assert_ok(&ack);
-    let Some(ServerEvent::History { events, .. }) = others
-        .into_iter()
-        .find(|e| matches!(e, ServerEvent::History { .. }))
-    else {
-        panic!("no history")
-    };
+    let (events, _, _) = cat.join_with("dev", None, None).await;
     // What cat sees is the history, then live traffic (an instance that is
     // still catching up after the outage delivers the rest live).
     let mut seen: Vec<(Seq, String)> = events.iter().filter_map(message_seq).collect();
@@ -453,20 +423,4 @@ async fn nothing_acknowledged_is_lost_when_redis_restarts() {
         |e| matches!(e, ServerEvent::Message { text, .. } if text == "after"),
     )
     .await;
-}
-
-async fn http_get(addr: &str, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .expect("write");
-    let mut out = Vec::new();
-    tokio::time::timeout(PATIENCE, s.read_to_end(&mut out))
-        .await
-        .expect("in time")
-        .expect("read");
-    String::from_utf8_lossy(&out).into_owned()
 }

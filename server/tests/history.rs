@@ -36,39 +36,6 @@ fn epoch_of(welcome: &ServerEvent) -> String {
     }
 }
 
-/// Joins and returns (users, history events, more, missed).
-async fn join_with(
-    c: &mut Client,
-    room: &str,
-    since: Option<Seq>,
-    epoch: Option<String>,
-) -> (Vec<ServerEvent>, bool, u64) {
-    let id = c.next_id();
-    let (ack, others) = c
-        .request(ClientEvent::Join {
-            id,
-            room: room.into(),
-            since,
-            epoch,
-        })
-        .await;
-    assert_ok(&ack);
-    let mut history = None;
-    for e in others {
-        if let ServerEvent::History {
-            events,
-            more,
-            missed,
-            ..
-        } = e
-        {
-            assert!(history.is_none(), "one history per join");
-            history = Some((events, more, missed));
-        }
-    }
-    history.expect("a history frame before the join ack")
-}
-
 fn texts(events: &[ServerEvent]) -> Vec<String> {
     events
         .iter()
@@ -114,7 +81,7 @@ async fn joining_delivers_the_latest_page_and_older_pages_on_request() {
     say_n(&mut ann, "dev", 60, "m").await;
 
     let mut bob = Client::named(&server, "bob").await;
-    let (events, more, missed) = join_with(&mut bob, "dev", None, None).await;
+    let (events, more, missed) = bob.join_with("dev", None, None).await;
     assert_eq!(
         texts(&events),
         (10..60).map(|i| format!("m{i}")).collect::<Vec<_>>()
@@ -158,7 +125,7 @@ async fn a_client_that_reconnects_gets_exactly_what_it_missed() {
     let sent = say_n(&mut bob, "dev", 200, "missed").await;
 
     let mut ann = Client::named(&server, "ann").await;
-    let (events, more, missed) = join_with(&mut ann, "dev", Some(seen), Some(epoch)).await;
+    let (events, more, missed) = ann.join_with("dev", Some(seen), Some(epoch)).await;
     assert_eq!(seqs(&events), sent, "exactly the missed messages, in order");
     assert_eq!(
         texts(&events),
@@ -199,7 +166,7 @@ async fn a_gap_beyond_the_bound_is_reported_not_skipped_silently() {
     say_n(&mut bob, "dev", 150, "y").await;
 
     let mut ann = Client::named(&server, "ann").await;
-    let (events, more, missed) = join_with(&mut ann, "dev", Some(first), Some(epoch)).await;
+    let (events, more, missed) = ann.join_with("dev", Some(first), Some(epoch)).await;
     assert_eq!(events.len(), 20, "the latest page");
     assert_eq!(texts(&events).last().map(String::as_str), Some("y149"));
     assert_eq!(missed, 130, "150 missed, 20 shown");
@@ -253,7 +220,7 @@ async fn a_resent_message_is_stored_and_delivered_once() {
     }
     assert_eq!(onces, 1);
     let mut cat = Client::named(&server, "cat").await;
-    let (events, _, _) = join_with(&mut cat, "dev", None, None).await;
+    let (events, _, _) = cat.join_with("dev", None, None).await;
     assert_eq!(texts(&events), vec!["once", "after"]);
 }
 
@@ -291,7 +258,7 @@ async fn numbering_survives_restarts_and_a_new_store_has_a_new_epoch() {
     bob.join("dev").await;
     say_n(&mut bob, "dev", 2, "new").await;
     let mut ann = Client::named(&server, "ann").await;
-    let (events, _, missed) = join_with(&mut ann, "dev", Some(next), Some(epoch1)).await;
+    let (events, _, missed) = ann.join_with("dev", Some(next), Some(epoch1)).await;
     assert_eq!(
         texts(&events),
         vec!["new0", "new1"],
@@ -308,7 +275,7 @@ async fn retention_keeps_the_newest_messages() {
     ann.join("dev").await;
     say_n(&mut ann, "dev", 30, "m").await;
     let mut bob = Client::named(&server, "bob").await;
-    let (events, more, _) = join_with(&mut bob, "dev", None, None).await;
+    let (events, more, _) = bob.join_with("dev", None, None).await;
     assert_eq!(
         texts(&events),
         (20..30).map(|i| format!("m{i}")).collect::<Vec<_>>()

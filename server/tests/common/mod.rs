@@ -249,6 +249,41 @@ impl Client {
             .expect("room_state before the join ack")
     }
 
+    /// Joins `room` (resuming after `since` in `epoch` if given), asserting
+    /// success; returns the one `history` that came before the ack:
+    /// (events, more, missed).
+    pub async fn join_with(
+        &mut self,
+        room: &str,
+        since: Option<protocol::Seq>,
+        epoch: Option<String>,
+    ) -> (Vec<ServerEvent>, bool, u64) {
+        let id = self.next_id();
+        let (ack, others) = self
+            .request(ClientEvent::Join {
+                id,
+                room: room.into(),
+                since,
+                epoch,
+            })
+            .await;
+        assert_ok(&ack);
+        let mut history = None;
+        for e in others {
+            if let ServerEvent::History {
+                events,
+                more,
+                missed,
+                ..
+            } = e
+            {
+                assert!(history.is_none(), "one history per join");
+                history = Some((events, more, missed));
+            }
+        }
+        history.expect("a history frame before the join ack")
+    }
+
     pub async fn say(&mut self, room: &str, text: &str) -> ServerEvent {
         let id = self.next_id();
         self.request(ClientEvent::Send {
@@ -367,4 +402,18 @@ pub fn skip_without(what: &str, why: &str) -> bool {
     }
     eprintln!("SKIPPED: {what} unavailable ({why}); set CI=1 to make this a failure");
     true
+}
+
+/// A plain HTTP/1.1 GET to `addr`; returns the whole response as text.
+pub async fn http_get(addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
+        .await
+        .expect("response in time")
+        .expect("read");
+    String::from_utf8_lossy(&response).into_owned()
 }
