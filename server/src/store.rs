@@ -264,6 +264,8 @@ struct Worker {
 
 impl Worker {
     fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+        // What aged out while the server was down goes before anyone reads.
+        self.sweep_by_age();
         let mut group = Vec::with_capacity(64);
         while let Some(first) = rx.blocking_recv() {
             group.push(first);
@@ -325,7 +327,7 @@ impl Worker {
                 Request::Append { .. } => {}
             }
         }
-        self.sweep_by_age();
+        self.sweep_by_age_if_due();
     }
 
     fn write(
@@ -421,11 +423,16 @@ impl Worker {
         })
     }
 
+    /// Deletes messages past the retention age, at most once per
+    /// [`AGE_SWEEP`] (and once when the store opens).
+    fn sweep_by_age_if_due(&mut self) {
+        if self.last_sweep.elapsed() >= AGE_SWEEP {
+            self.sweep_by_age();
+        }
+    }
+
     fn sweep_by_age(&mut self) {
         let Some(age) = self.retain_age else { return };
-        if self.last_sweep.elapsed() < AGE_SWEEP {
-            return;
-        }
         self.last_sweep = Instant::now();
         let cutoff = crate::clock::now_ms() - age.as_millis() as i64;
         match self

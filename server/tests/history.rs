@@ -283,6 +283,47 @@ async fn retention_keeps_the_newest_messages() {
     assert!(!more);
 }
 
+#[tokio::test]
+async fn retention_by_age_drops_old_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let server = durable_server(&dir, |_| {}).await;
+        let mut ann = Client::named(&server, "ann").await;
+        ann.join("dev").await;
+        say_n(&mut ann, "dev", 3, "old").await;
+        ann.close().await;
+        server.shutdown().await.unwrap();
+    }
+    // Make those three two days old, in the real store file.
+    let two_days_ago = chrono::Utc::now().timestamp_millis() - 2 * 24 * 3600 * 1000;
+    let db = rusqlite::Connection::open(dir.path().join("chat.sqlite3")).unwrap();
+    let aged = db
+        .execute("UPDATE events SET ts = ?1", [two_days_ago])
+        .unwrap();
+    assert_eq!(aged, 3);
+    drop(db);
+
+    let server = durable_server(&dir, |c| {
+        c.store.retain_age = Some(std::time::Duration::from_secs(24 * 3600));
+    })
+    .await;
+    let mut ann = Client::named(&server, "ann").await;
+    ann.join("dev").await;
+    let after = say_n(&mut ann, "dev", 1, "new").await[0];
+    assert!(
+        after > 3,
+        "numbering continues past deleted messages: {after}"
+    );
+    let mut bob = Client::named(&server, "bob").await;
+    let (events, more, _) = bob.join_with("dev", None, None).await;
+    assert_eq!(
+        texts(&events),
+        vec!["new0"],
+        "only the message within the age limit"
+    );
+    assert!(!more);
+}
+
 /// SIGKILL while clients are sending: every acknowledged message is there
 /// after the restart, in order, exactly once.
 #[tokio::test]
