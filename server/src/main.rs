@@ -233,3 +233,48 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
         let _ = tokio::signal::ctrl_c().await;
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Options {
+        Options::try_parse_from(std::iter::once("chat-server").chain(args.iter().copied()))
+            .expect("options parse")
+    }
+
+    #[test]
+    fn listen_address_defaults_port_and_override() {
+        assert_eq!(
+            parse(&["--memory"]).listen_addr().to_string(),
+            "127.0.0.1:3000"
+        );
+        // PORT (here as its flag) means every interface, as hosting platforms expect.
+        assert_eq!(
+            parse(&["--port", "4000"]).listen_addr().to_string(),
+            "0.0.0.0:4000"
+        );
+        assert_eq!(
+            parse(&["--port", "4000", "--listen", "127.0.0.1:5000"])
+                .listen_addr()
+                .to_string(),
+            "127.0.0.1:5000"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_reason() {
+        let err = parse(&["--rate-limit=-1", "--memory"])
+            .config()
+            .unwrap_err();
+        assert!(err.to_string().contains("--rate-limit"), "{err}");
+        assert!(Options::try_parse_from(["chat-server", "--memory", "--data-dir", "x"]).is_err());
+        let memory = parse(&["--memory"]).config().expect("config");
+        assert!(memory.store.path.is_none());
+        let dir = parse(&["--data-dir", "some/dir"]).config().expect("config");
+        assert_eq!(
+            dir.store.path.as_deref(),
+            Some(std::path::Path::new("some/dir/chat.sqlite3"))
+        );
+    }
+}
