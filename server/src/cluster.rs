@@ -32,7 +32,7 @@ use protocol::Seq;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
-use crate::outbound::Frame;
+use crate::frame::Frame;
 
 /// Settings for cluster mode.
 #[derive(Debug, Clone)]
@@ -169,9 +169,9 @@ impl Cluster {
     pub async fn connect(config: ClusterConfig) -> Result<Cluster, ClusterError> {
         let client = redis::Client::open(config.url.as_str())?;
         let mut conn = client.get_connection_manager().await?;
-        let instance = crate::store::new_id();
+        let instance = crate::ids::new_id();
         let epoch_key = format!("{}epoch", config.prefix);
-        let _: bool = conn.set_nx(&epoch_key, crate::store::new_id()).await?;
+        let _: bool = conn.set_nx(&epoch_key, crate::ids::new_id()).await?;
         let epoch: String = conn.get(&epoch_key).await?;
         let cluster = Cluster {
             inner: Arc::new(Inner {

@@ -16,7 +16,8 @@ use protocol::{ClientEvent, ErrorCode, PROTOCOL_VERSION, ServerEvent, close, val
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::Shared;
-use crate::outbound::{Frame, Outbound};
+use crate::frame::Frame;
+use crate::outbound::Outbound;
 use crate::rate_limit::TokenBucket;
 use crate::registry::RoomHandle;
 use crate::room::{Member, Post, RoomCommand};

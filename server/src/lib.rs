@@ -8,7 +8,7 @@
 //!    [`room::RoomCommand`] to the room's actor, found via the
 //!    [`registry::Registry`].
 //! 2. The [`room`] actor owns the member list and the sequence counter. It
-//!    stamps the message, serializes it **once** into a [`outbound::Frame`]
+//!    stamps the message, serializes it **once** into a [`frame::Frame`]
 //!    and hands a cheap clone of the same bytes to every member's bounded
 //!    [`outbound::Outbound`] queue.
 //! 3. Each connection's writer drains its queue, coalescing whatever is
@@ -21,58 +21,25 @@ pub mod cluster;
 pub mod cluster_feed;
 pub mod config;
 pub mod connection;
+pub mod frame;
 pub mod http;
+pub mod ids;
 pub mod origin;
 pub mod outbound;
 pub mod rate_limit;
 pub mod registry;
 pub mod room;
+pub mod state;
 pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 pub use config::Config;
-
-/// Everything a connection needs, shared by all of them.
-#[derive(Debug)]
-pub struct Shared {
-    pub config: Config,
-    pub registry: Arc<registry::Registry>,
-    /// Cancelled when the server starts shutting down.
-    pub shutdown: CancellationToken,
-    /// Tracks live WebSocket connections so shutdown can wait for them to
-    /// say goodbye.
-    pub connections: TaskTracker,
-    next_connection_id: AtomicU64,
-}
-
-impl Shared {
-    fn new(config: Config, backend: room::Backend) -> Self {
-        let limits = room::HistoryLimits {
-            on_join: config.history_on_join,
-            resume: config.resume_limit,
-        };
-        Shared {
-            config,
-            registry: Arc::new(registry::Registry::new(backend, limits)),
-            shutdown: CancellationToken::new(),
-            connections: TaskTracker::new(),
-            next_connection_id: AtomicU64::new(1),
-        }
-    }
-
-    /// A process-unique id for a new connection.
-    pub fn next_connection_id(&self) -> u64 {
-        self.next_connection_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    }
-}
+pub use state::Shared;
 
 /// Serves HTTP and WebSocket clients on `listener` until `shutdown`
 /// completes, then stops accepting, tells every connected client that the

@@ -10,33 +10,9 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::ws::Utf8Bytes;
 use tokio::sync::Notify;
 
-/// One serialized server event. Cloning shares the bytes, so a broadcast
-/// serializes once and costs a reference-count increment per recipient.
-#[derive(Debug, Clone)]
-pub struct Frame(Utf8Bytes);
-
-impl Frame {
-    /// Serializes an event.
-    pub fn encode(event: &protocol::ServerEvent) -> Self {
-        Frame(Utf8Bytes::from(protocol::encode(event)))
-    }
-
-    /// Wraps JSON text that is already one encoded server event.
-    pub fn from_text(text: String) -> Self {
-        Frame(Utf8Bytes::from(text))
-    }
-
-    pub fn into_text(self) -> Utf8Bytes {
-        self.0
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-}
+use crate::frame::Frame;
 
 /// Why a frame could not be queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,7 +26,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clock::now_ms;
 use crate::cluster::{Cluster, FeedEvent};
 use crate::cluster_feed::Feed;
-use crate::outbound::{Frame, Outbound, QueueError};
+use crate::frame::Frame;
+use crate::outbound::{Outbound, QueueError};
 use crate::registry::Registry;
 use crate::store::{Committed, Page, Record, Store};
 

@@ -61,7 +61,7 @@ pub struct Record {
     pub sender_key: String,
     pub client_id: String,
     /// The frame as broadcast (shared with the broadcast, not copied).
-    pub frame: crate::outbound::Frame,
+    pub frame: crate::frame::Frame,
 }
 
 /// What a room needs to start: where its numbering stands and the request
@@ -237,22 +237,12 @@ fn prepare(conn: &Connection) -> Result<String, StoreError> {
     if let Some(epoch) = existing {
         return Ok(epoch);
     }
-    let epoch = new_id();
+    let epoch = crate::ids::new_id();
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('epoch', ?1)",
         params![epoch],
     )?;
     Ok(epoch)
-}
-
-/// A fresh, practically unique id (store epochs, cluster instances): the
-/// creation time in nanoseconds mixed with the process id, in hex.
-pub(crate) fn new_id() -> String {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
-    let pid = u64::from(std::process::id());
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{:016x}", nanos ^ pid.rotate_left(40) ^ n.rotate_left(20))
 }
 
 struct Worker {
