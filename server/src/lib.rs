@@ -18,7 +18,6 @@
 pub mod assets;
 pub mod clock;
 pub mod cluster;
-pub mod cluster_feed;
 pub mod config;
 pub mod connection;
 pub mod frame;
@@ -71,8 +70,8 @@ pub async fn run(
                 epoch = cluster.epoch(),
                 "cluster mode"
             );
-            let feed = cluster_feed::Feed::start(cluster.clone(), stopping.clone());
-            tokio::spawn(keep_alive(cluster.clone(), stopping.clone()));
+            let feed = cluster::Feed::start(cluster.clone(), stopping.clone());
+            tokio::spawn(cluster::keep_alive(cluster.clone(), stopping.clone()));
             room::Backend::Cluster(cluster, feed)
         }
     };
@@ -116,19 +115,4 @@ pub async fn run(
         cluster.deregister().await;
     }
     Ok(())
-}
-
-/// Cluster mode: refreshes this instance's liveness key a few times per
-/// expiry period, so other instances know its members are still here.
-async fn keep_alive(cluster: cluster::Cluster, stopping: CancellationToken) {
-    let period = (cluster.config().instance_ttl / 3).max(std::time::Duration::from_millis(50));
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(period) => {}
-            () = stopping.cancelled() => return,
-        }
-        if let Err(e) = cluster.heartbeat().await {
-            tracing::debug!(error = %e, "heartbeat to redis failed");
-        }
-    }
 }

@@ -24,8 +24,7 @@ use protocol::{ErrorCode, Seq, ServerEvent};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::now_ms;
-use crate::cluster::{Cluster, FeedEvent};
-use crate::cluster_feed::Feed;
+use crate::cluster::{Cluster, Feed, FeedEvent};
 use crate::frame::Frame;
 use crate::outbound::{Outbound, QueueError};
 use crate::registry::Registry;

@@ -11,10 +11,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::StreamExt;
+use protocol::Seq;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::cluster::{Cluster, FeedEvent};
+use super::Cluster;
+use crate::frame::Frame;
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -187,5 +189,68 @@ fn apply_offline(routes: &mut Routes, command: Command) {
         Command::Unsubscribe { room } => {
             routes.remove(&room);
         }
+    }
+}
+
+/// A decoded pub/sub payload.
+#[derive(Debug)]
+pub enum FeedEvent {
+    Message {
+        seq: Seq,
+        frame: Frame,
+    },
+    Joined {
+        name_key: String,
+        frame: Frame,
+    },
+    Presence {
+        frame: Frame,
+    },
+    /// The subscription was re-established after an outage: re-read what
+    /// may have been missed and re-register members.
+    Resync,
+}
+
+impl FeedEvent {
+    pub fn parse(payload: &str) -> Option<FeedEvent> {
+        let (head, frame) = payload.split_once('\n')?;
+        let frame = Frame::from_text(frame.to_owned());
+        match head.as_bytes().first()? {
+            b'M' => Some(FeedEvent::Message {
+                seq: head[1..].parse().ok()?,
+                frame,
+            }),
+            b'J' => Some(FeedEvent::Joined {
+                name_key: head[1..].to_owned(),
+                frame,
+            }),
+            b'P' => Some(FeedEvent::Presence { frame }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_payloads_parse() {
+        match FeedEvent::parse("M42\n{\"type\":\"message\"}") {
+            Some(FeedEvent::Message { seq, frame }) => {
+                assert_eq!(seq, 42);
+                assert_eq!(frame.as_str(), "{\"type\":\"message\"}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(FeedEvent::parse("Jann\n{}"), Some(FeedEvent::Joined { name_key, .. }) if name_key == "ann")
+        );
+        assert!(matches!(
+            FeedEvent::parse("P\n{}"),
+            Some(FeedEvent::Presence { .. })
+        ));
+        assert!(FeedEvent::parse("X\n{}").is_none());
+        assert!(FeedEvent::parse("no newline").is_none());
     }
 }
