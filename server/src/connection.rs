@@ -20,7 +20,7 @@ use crate::frame::Frame;
 use crate::outbound::Outbound;
 use crate::rate_limit::TokenBucket;
 use crate::registry::RoomHandle;
-use crate::room::{Member, Post, RoomCommand};
+use crate::room::{JoinError, Member, Post, RoomCommand};
 
 /// Frames written before one flush, at most. Bounds the time between
 /// checks of the other `select!` branches under heavy fan-out.
@@ -307,11 +307,9 @@ async fn handle_request(
                     Ok(())
                 }
                 // The room already sent the refusal (name taken) or dropped
-                // the client (slow); only an internal failure is left to say.
-                Err(ErrorCode::Internal) => {
-                    Err((ErrorCode::Internal, "could not join room".into()))
-                }
-                Err(_) => Ok(()),
+                // the client (slow); only an unreachable room is left to say.
+                Err(e @ JoinError::Unreachable) => Err((ErrorCode::Internal, e.to_string())),
+                Err(JoinError::Refused(_)) => Ok(()),
             }
         }
         ClientEvent::Leave { room, .. } => {

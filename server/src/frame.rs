@@ -1,4 +1,5 @@
-//! [`Frame`]: one server event, serialized once.
+//! [`Frame`]: one server event, serialized once; [`Page`]: frames as a
+//! message log reads them back.
 //!
 //! Rooms broadcast frames, the store keeps them verbatim, the cluster log
 //! carries them, and connections write them: all of them pass the same
@@ -29,4 +30,14 @@ impl Frame {
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
+}
+
+/// Stored frames as a message log hands them out, oldest first. They are
+/// kept as the text that was broadcast, so a `history` frame is built by
+/// concatenating them.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub frames: Vec<String>,
+    /// Older events exist before the first frame.
+    pub more: bool,
 }

@@ -62,27 +62,20 @@ async fn upgrade(
 /// Degraded (Redis unreachable in cluster mode) still answers 200: the
 /// instance keeps serving its clients as well as it can.
 async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    let redis = match shared.registry.backend() {
-        crate::room::Backend::Cluster(cluster, _) => Some(cluster.is_healthy()),
-        crate::room::Backend::Local(_) => None,
-    };
+    let health = shared.registry.backend().health();
     let status = if shared.shutdown.is_cancelled() {
         "shutting down"
-    } else if redis == Some(false) {
+    } else if health.is_degraded() {
         "degraded"
     } else {
         "ok"
     };
-    let redis = match redis {
-        Some(true) => ",\"redis\":\"ok\"",
-        Some(false) => ",\"redis\":\"unreachable\"",
-        None => "",
-    };
     (
         [(header::CACHE_CONTROL, "no-store")],
         format!(
-            "{{\"status\":\"{status}\",\"rooms\":{}{redis}}}\n",
-            shared.registry.running_rooms()
+            "{{\"status\":\"{status}\",\"rooms\":{}{}}}\n",
+            shared.registry.running_rooms(),
+            health.json_fields()
         ),
     )
 }

@@ -7,9 +7,11 @@
 //!    validates it with the `protocol` crate, and forwards a
 //!    [`room::RoomCommand`] to the room's actor, found via the
 //!    [`registry::Registry`].
-//! 2. The [`room`] actor owns the member list and the sequence counter. It
-//!    stamps the message, serializes it **once** into a [`frame::Frame`]
-//!    and hands a cheap clone of the same bytes to every member's bounded
+//! 2. The [`room`] task owns the room's members here and its message log
+//!    (the local SQLite store, or Redis in cluster mode, behind one
+//!    interface). The log numbers and stores the message, serialized
+//!    **once** into a [`frame::Frame`], and acknowledges the sender; the
+//!    room hands a cheap clone of the same bytes to every member's bounded
 //!    [`outbound::Outbound`] queue.
 //! 3. Each connection's writer drains its queue, coalescing whatever is
 //!    queued into one flush. A member whose queue is full is disconnected as
@@ -40,6 +42,17 @@ use tokio_util::sync::CancellationToken;
 pub use config::Config;
 pub use state::Shared;
 
+/// Why the server could not start or keep serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The history store or the cluster could not be opened.
+    #[error(transparent)]
+    Backend(#[from] room::BackendError),
+    /// Accepting connections failed.
+    #[error("serving connections: {0}")]
+    Serve(std::io::Error),
+}
+
 /// Serves HTTP and WebSocket clients on `listener` until `shutdown`
 /// completes, then stops accepting, tells every connected client that the
 /// server is going away, closes their sockets cleanly and returns.
@@ -47,34 +60,9 @@ pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> Result<(), ServerError> {
     let stopping = CancellationToken::new();
-    let backend = match &config.cluster {
-        None => {
-            let store = store::Store::open(&config.store)?;
-            tracing::info!(
-                store = %config.store.path.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "memory".into()),
-                epoch = store.epoch(),
-                "history store open"
-            );
-            room::Backend::Local(store)
-        }
-        Some(cluster_config) => {
-            let cluster = cluster::Cluster::connect(cluster_config.clone())
-                .await
-                .map_err(|e| {
-                    anyhow::anyhow!("cannot join the cluster at {}: {e}", cluster_config.url)
-                })?;
-            tracing::info!(
-                instance = cluster.instance(),
-                epoch = cluster.epoch(),
-                "cluster mode"
-            );
-            let feed = cluster::Feed::start(cluster.clone(), stopping.clone());
-            tokio::spawn(cluster::keep_alive(cluster.clone(), stopping.clone()));
-            room::Backend::Cluster(cluster, feed)
-        }
-    };
+    let backend = room::Backend::start(&config, stopping.clone()).await?;
     let shared = Arc::new(Shared::new(config, backend));
     let app = http::router(shared.clone());
 
@@ -93,7 +81,8 @@ pub async fn run(
     });
     axum::serve(listener, app)
         .with_graceful_shutdown(graceful)
-        .await?;
+        .await
+        .map_err(ServerError::Serve)?;
 
     // Upgraded WebSocket connections are not tracked by the HTTP server; wait
     // (bounded) for them to send their close frames.
@@ -110,9 +99,6 @@ pub async fn run(
         );
     }
     stopping.cancel();
-    if let room::Backend::Cluster(cluster, _) = shared.registry.backend() {
-        // Our members are gone; let the other instances reap them now.
-        cluster.deregister().await;
-    }
+    shared.registry.backend().close().await;
     Ok(())
 }

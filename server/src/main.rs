@@ -207,7 +207,7 @@ fn main() -> anyhow::Result<()> {
         // On stdout, for people and for scripts that start us on port 0.
         println!("listening on http://{local}");
         tracing::info!(%local, "chat-server ready");
-        server::run(listener, config, shutdown).await
+        Ok(server::run(listener, config, shutdown).await?)
     })
 }
 

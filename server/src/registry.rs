@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::room::{Backend, COMMAND_QUEUE, HistoryLimits, Member, Resume, Room, RoomCommand};
+use crate::room::{
+    Backend, COMMAND_QUEUE, HistoryLimits, JoinError, Member, Resume, Retire, RoomCommand,
+};
 
 /// A cheap handle to a running room task.
 #[derive(Debug, Clone)]
@@ -64,13 +65,11 @@ impl Registry {
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
         let handle = RoomHandle { commands: tx };
         rooms.insert(name.clone(), handle.clone());
-        tokio::spawn(Room::run(
-            name,
-            rx,
-            self.clone(),
-            self.backend.clone(),
-            self.limits,
-        ));
+        let seat = Seat {
+            registry: self.clone(),
+            room: name.clone(),
+        };
+        self.backend.spawn_room(name, rx, seat, self.limits);
         handle
     }
 
@@ -83,7 +82,7 @@ impl Registry {
         request_id: &str,
         since: Option<protocol::Seq>,
         epoch: Option<&str>,
-    ) -> Result<RoomHandle, ErrorCode> {
+    ) -> Result<RoomHandle, JoinError> {
         // A room may retire between our lookup and our command reaching it;
         // its task then drops the command (and our reply sender) and we start
         // over with a fresh task. The bound only guards against a bug.
@@ -107,23 +106,32 @@ impl Registry {
                 Err(_) => continue,
             }
         }
-        Err(ErrorCode::Internal)
-    }
-
-    /// Called by an empty room: removes it unless a command is already
-    /// waiting for it. Returns whether the room may stop. Its numbering is
-    /// in the store, so a room that comes back continues it.
-    pub(crate) fn retire(&self, room: &Arc<str>, commands: &mpsc::Receiver<RoomCommand>) -> bool {
-        let mut rooms = self.lock();
-        if !commands.is_empty() {
-            return false;
-        }
-        rooms.remove(room);
-        true
+        Err(JoinError::Unreachable)
     }
 
     /// Number of rooms with a running task.
     pub fn running_rooms(&self) -> usize {
         self.lock().len()
+    }
+}
+
+/// A running room's place in the registry, handed to its task so that it
+/// can retire itself.
+#[derive(Debug)]
+struct Seat {
+    registry: Arc<Registry>,
+    room: Arc<str>,
+}
+
+impl Retire for Seat {
+    fn retire(&self, commands: &mpsc::Receiver<RoomCommand>) -> bool {
+        // Checked under the lock: a joiner that found the room before this
+        // has already queued its command, and one after starts a new task.
+        let mut rooms = self.registry.lock();
+        if !commands.is_empty() {
+            return false;
+        }
+        rooms.remove(&self.room);
+        true
     }
 }

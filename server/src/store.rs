@@ -19,6 +19,8 @@ use protocol::Seq;
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::frame::{Frame, Page};
+
 /// Requests waiting for the store thread before rooms have to wait.
 const QUEUE: usize = 4096;
 /// Most requests handled in one group.
@@ -61,7 +63,7 @@ pub struct Record {
     pub sender_key: String,
     pub client_id: String,
     /// The frame as broadcast (shared with the broadcast, not copied).
-    pub frame: crate::frame::Frame,
+    pub frame: Frame,
 }
 
 /// What a room needs to start: where its numbering stands and the request
@@ -70,14 +72,6 @@ pub struct Record {
 pub struct RoomStart {
     pub last_seq: Seq,
     pub recent: Vec<(String, String, Seq)>,
-}
-
-/// Stored frames, oldest first.
-#[derive(Debug, Default)]
-pub struct Page {
-    pub frames: Vec<String>,
-    /// Older events exist before the first frame.
-    pub more: bool,
 }
 
 /// The outcome of an append, reported per room after each commit: every

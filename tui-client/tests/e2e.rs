@@ -24,7 +24,7 @@ struct Server {
     runtime: tokio::runtime::Runtime,
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    task: Option<tokio::task::JoinHandle<Result<(), server::ServerError>>>,
     /// A message store on disk that outlives restarts; in memory when `None`.
     store: Option<std::path::PathBuf>,
     /// Requests per second and burst for each connection.

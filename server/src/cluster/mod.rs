@@ -77,6 +77,8 @@ pub enum ClusterError {
     Redis(#[from] redis::RedisError),
     #[error("redis returned something unexpected: {0}")]
     Unexpected(String),
+    #[error("redis did not confirm the subscription to the room's channel")]
+    NotSubscribed,
 }
 
 /// One instance's view of the cluster. Cheap to clone.

@@ -20,7 +20,7 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub struct TestServer {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<anyhow::Result<()>>>,
+    task: Option<JoinHandle<Result<(), server::ServerError>>>,
 }
 
 impl TestServer {
@@ -49,7 +49,7 @@ impl TestServer {
     }
 
     /// Asks the server to shut down and waits for `run` to return.
-    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+    pub async fn shutdown(mut self) -> Result<(), server::ServerError> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

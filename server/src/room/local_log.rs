@@ -1,0 +1,215 @@
+//! The local log: a room's messages in this instance's SQLite store.
+//!
+//! The room numbers a message itself, serializes it once and hands it to
+//! the store thread. When the store reports the commit, the log
+//! acknowledges the senders and delivers the same bytes to the members, so
+//! nobody sees (and no sender is told about) a message that a crash could
+//! still lose. Names are unique among this instance's members; there is
+//! nobody else to ask.
+
+use std::collections::{HashMap, VecDeque};
+
+use protocol::{ErrorCode, Seq, ServerEvent};
+use tokio::sync::mpsc;
+
+use super::log::{ClaimError, Draft, LogError, LogKey, MessageLog, NOT_STORED, encode_numbered};
+use super::members::{Member, Members};
+use crate::frame::{Frame, Page};
+use crate::outbound::Outbound;
+use crate::store::{Committed, Record, Store};
+
+/// How many recent (sender, request id) pairs a room remembers to recognise
+/// a resent message.
+const RECENT_IDS: usize = 4096;
+
+/// A message numbered and sent to the store, not yet committed.
+#[derive(Debug)]
+struct Pending {
+    seq: Seq,
+    frame: Frame,
+    /// Everyone to acknowledge once it is durable (a resend adds itself).
+    acks: Vec<(Outbound, String)>,
+}
+
+/// One room's log in the local store.
+#[derive(Debug)]
+pub struct LocalLog {
+    store: Store,
+    key: LogKey,
+    /// Highest number handed out.
+    last_seq: Seq,
+    pending: VecDeque<Pending>,
+    /// The numbers of recent messages by (sender key, request id), and the
+    /// order to forget them in.
+    recent: HashMap<(String, String), Seq>,
+    recent_order: VecDeque<(String, String)>,
+    /// The store reports commits here.
+    notify: mpsc::UnboundedSender<Committed>,
+    commits: mpsc::UnboundedReceiver<Committed>,
+}
+
+impl LocalLog {
+    /// Opens the log of `key`: where its numbering stands and which request
+    /// ids its recent messages had. Returns the highest number stored.
+    pub async fn open(store: Store, key: LogKey) -> Result<(LocalLog, Seq), LogError> {
+        let start = store.start_room(key.shared(), RECENT_IDS).await?;
+        let (notify, commits) = mpsc::unbounded_channel();
+        let mut log = LocalLog {
+            store,
+            key,
+            last_seq: start.last_seq,
+            pending: VecDeque::new(),
+            recent: HashMap::new(),
+            recent_order: VecDeque::new(),
+            notify,
+            commits,
+        };
+        for (sender, id, seq) in start.recent.into_iter().rev() {
+            log.remember(sender, id, seq);
+        }
+        Ok((log, start.last_seq))
+    }
+
+    fn remember(&mut self, sender_key: String, request_id: String, seq: Seq) {
+        let key = (sender_key, request_id);
+        if self.recent.insert(key.clone(), seq).is_none() {
+            self.recent_order.push_back(key);
+        }
+        while self.recent_order.len() > RECENT_IDS {
+            if let Some(old) = self.recent_order.pop_front() {
+                self.recent.remove(&old);
+            }
+        }
+    }
+}
+
+impl MessageLog for LocalLog {
+    type Event = Committed;
+
+    fn epoch(&self) -> &str {
+        self.store.epoch()
+    }
+
+    async fn next_event(&mut self) -> Committed {
+        match self.commits.recv().await {
+            Some(done) => done,
+            // Never: this log holds a sender itself.
+            None => std::future::pending().await,
+        }
+    }
+
+    /// The store finished a commit: acknowledge everything up to `upto`,
+    /// then broadcast it, in order.
+    async fn on_event(&mut self, done: Committed, here: &mut Members) {
+        let ready = self
+            .pending
+            .iter()
+            .take_while(|p| p.seq <= done.upto)
+            .count();
+        for p in self.pending.range(..ready) {
+            for (outbound, id) in &p.acks {
+                let ack = if done.ok {
+                    ServerEvent::ack_ok(id.clone(), Some(p.seq))
+                } else {
+                    not_stored(id.clone())
+                };
+                let _ = outbound.send(&ack);
+            }
+        }
+        for p in self.pending.drain(..ready) {
+            if done.ok {
+                here.deliver(p.seq, &p.frame);
+            } else {
+                // A failed message must not be acknowledged as a resend later.
+                self.recent.retain(|_, seq| *seq != p.seq);
+            }
+        }
+    }
+
+    async fn append(&mut self, mut draft: Draft, sender: &Outbound) {
+        let key = (draft.sender_key, draft.request_id);
+        // A resend of a message we already have: acknowledge it with its
+        // original number (now, or when its commit completes).
+        if let Some(&seq) = self.recent.get(&key) {
+            let (_, request_id) = key;
+            match self.pending.iter_mut().find(|p| p.seq == seq) {
+                Some(p) => p.acks.push((sender.clone(), request_id)),
+                None => {
+                    let _ = sender.send(&ServerEvent::ack_ok(request_id, Some(seq)));
+                }
+            }
+            return;
+        }
+        let seq = self.last_seq + 1;
+        let frame = encode_numbered(&mut draft.event, seq);
+        let (sender_key, request_id) = key;
+        let record = Record {
+            room: self.key.shared(),
+            seq,
+            ts: draft.ts,
+            sender_key: sender_key.clone(),
+            client_id: request_id.clone(),
+            frame: frame.clone(),
+        };
+        if let Err(e) = self.store.append(record, self.notify.clone()).await {
+            tracing::error!(room = %self.key, error = %e, "cannot store message");
+            let _ = sender.send(&not_stored(request_id));
+            return;
+        }
+        self.last_seq = seq;
+        self.remember(sender_key, request_id.clone(), seq);
+        self.pending.push_back(Pending {
+            seq,
+            frame,
+            acks: vec![(sender.clone(), request_id)],
+        });
+    }
+
+    async fn page(&self, after: Seq, upto: Seq, limit: u32) -> Result<Page, LogError> {
+        Ok(self
+            .store
+            .page(self.key.shared(), after, upto, limit)
+            .await?)
+    }
+
+    /// The room has already checked its members for the name; on this
+    /// instance alone, that is everyone.
+    async fn claim(
+        &mut self,
+        joiner: &Member,
+        _name_key: &str,
+        here: &Members,
+    ) -> Result<Vec<String>, ClaimError> {
+        Ok(here
+            .names()
+            .chain(std::iter::once(&*joiner.name))
+            .map(str::to_owned)
+            .collect())
+    }
+
+    async fn release(&mut self, _connection_id: u64) -> bool {
+        true
+    }
+
+    async fn announce_join(&mut self, joiner: u64, _key: &str, frame: &Frame, here: &mut Members) {
+        here.broadcast(frame, Some(joiner));
+    }
+
+    async fn announce_left(&mut self, frame: &Frame, here: &mut Members) {
+        here.broadcast(frame, None);
+    }
+
+    /// Everything committed is delivered at once: nothing to catch up on.
+    async fn resync(&mut self, _upto: Seq, _here: &mut Members) {}
+
+    fn is_idle(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    fn close(self) {}
+}
+
+/// The failed `ack` of a message the store could not keep.
+fn not_stored(request_id: String) -> ServerEvent {
+    ServerEvent::ack_err(request_id, ErrorCode::Internal, NOT_STORED)
+}

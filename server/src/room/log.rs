@@ -1,0 +1,236 @@
+//! The message log behind a room: one interface, [`MessageLog`], with two
+//! implementations. `local_log.rs` keeps the log in this instance's SQLite
+//! store; `redis_log.rs` shares it with every instance through Redis.
+//!
+//! A log is opened for one conversation, named by a [`LogKey`], and owned
+//! by that conversation's task, so it needs no locks. Its futures are
+//! `Send` (the task runs on the multi-threaded runtime) and the room task
+//! is generic over it: the per-message path is a direct call.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use protocol::{ErrorCode, Seq, ServerEvent, TimestampMs};
+
+use super::Post;
+use super::members::{Member, Members};
+use crate::cluster::ClusterError;
+use crate::frame::{Frame, Page};
+use crate::outbound::Outbound;
+use crate::store::StoreError;
+
+/// What a log is kept under. A room's key is its name as is (room names
+/// are lower-case letters, digits, `-` and `_`), so stored rooms keep their
+/// history; another kind of conversation takes a key with a prefix no room
+/// name can have (such as `dm:`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LogKey(Arc<str>);
+
+impl LogKey {
+    /// The key of the room called `name`.
+    pub fn room(name: &Arc<str>) -> LogKey {
+        LogKey(name.clone())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key as a shared string, for the store's records.
+    pub fn shared(&self) -> Arc<str> {
+        self.0.clone()
+    }
+}
+
+impl std::fmt::Display for LogKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a client hears when the local store could not keep its message.
+pub const NOT_STORED: &str = "the message could not be stored; try again";
+/// What a client hears when Redis is out of reach.
+pub const CLUSTER_UNREACHABLE: &str =
+    "the chat cluster cannot reach its shared store right now; nothing was sent, try again";
+
+/// Why the log could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+}
+
+impl LogError {
+    /// The code a client is answered with: a local store failure is ours
+    /// (`internal`), an unreachable Redis is temporary (`unavailable`).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            LogError::Store(_) => ErrorCode::Internal,
+            LogError::Cluster(_) => ErrorCode::Unavailable,
+        }
+    }
+
+    /// What to tell a client whose message or join this stopped.
+    pub fn client_message(&self) -> &'static str {
+        match self {
+            LogError::Store(_) => NOT_STORED,
+            LogError::Cluster(_) => CLUSTER_UNREACHABLE,
+        }
+    }
+}
+
+/// Why a name could not be claimed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    /// Someone the log knows of (on another instance) has that name.
+    #[error("the name is already used in this room")]
+    Taken,
+    #[error(transparent)]
+    Log(#[from] LogError),
+}
+
+/// A message on its way into the log: built and owned by the room, not
+/// numbered yet.
+#[derive(Debug)]
+pub struct Draft {
+    /// The sender's name key and request id: together they recognise a
+    /// resend.
+    pub sender_key: String,
+    pub request_id: String,
+    pub ts: TimestampMs,
+    /// The `message` or `location` event, with `seq: 0` until numbered.
+    pub event: ServerEvent,
+}
+
+impl Draft {
+    /// A message `from` in `room`, stamped now.
+    pub fn new(room: &str, from: &str, request_id: String, post: Post) -> Draft {
+        let ts = crate::clock::now_ms();
+        let sender_key = protocol::validate::name_key(from);
+        let (room, from, id) = (room.to_owned(), from.to_owned(), request_id.clone());
+        let event = match post {
+            Post::Text { text, action } => ServerEvent::Message {
+                room,
+                seq: 0,
+                ts,
+                from,
+                id,
+                text,
+                action,
+            },
+            Post::Location {
+                latitude,
+                longitude,
+            } => ServerEvent::Location {
+                room,
+                seq: 0,
+                ts,
+                from,
+                id,
+                latitude,
+                longitude,
+            },
+        };
+        Draft {
+            sender_key,
+            request_id,
+            ts,
+            event,
+        }
+    }
+}
+
+/// Serializes a drafted event, numbered `seq` (once: this frame is what is
+/// stored and broadcast).
+pub fn encode_numbered(event: &mut ServerEvent, seq: Seq) -> Frame {
+    if let ServerEvent::Message { seq: s, .. } | ServerEvent::Location { seq: s, .. } = event {
+        *s = seq;
+    }
+    Frame::encode(event)
+}
+
+/// Where a room keeps its messages and who holds which name.
+///
+/// Messages reach members only through [`Members::deliver`], in sequence
+/// order, and only once the log will not lose them; the sender's `ack` is
+/// the log's to send, because only the log knows when that is.
+pub trait MessageLog: Send + Sized + 'static {
+    /// Something the log has to report to the room between commands: a
+    /// commit, a message or presence from another instance, a reconnect.
+    type Event: Send;
+
+    /// The epoch clients compare to know whether their numbers still hold.
+    fn epoch(&self) -> &str;
+
+    /// Waits for the next event. Cancel-safe: the room waits for commands
+    /// at the same time.
+    fn next_event(&mut self) -> impl Future<Output = Self::Event> + Send;
+
+    /// Acts on an event: acknowledges, delivers in order to `here`,
+    /// announces, resynchronises.
+    fn on_event(
+        &mut self,
+        event: Self::Event,
+        here: &mut Members,
+    ) -> impl Future<Output = ()> + Send;
+
+    /// Numbers and stores a message, and acknowledges `sender` with its
+    /// number: at once if the message is as durable as this log makes it
+    /// when this returns, else when it is. A resend of a stored message is
+    /// acknowledged with the number it got the first time, and not stored
+    /// again. A failure is acknowledged as such.
+    fn append(&mut self, draft: Draft, sender: &Outbound) -> impl Future<Output = ()> + Send;
+
+    /// Stored frames with `after < seq <= upto`: the newest `limit` of them,
+    /// oldest first, and whether older ones exist.
+    fn page(
+        &self,
+        after: Seq,
+        upto: Seq,
+        limit: u32,
+    ) -> impl Future<Output = Result<Page, LogError>> + Send;
+
+    /// Claims `name_key` for `joiner` (whose name no member here has), and
+    /// returns everyone in the room in join order, the joiner last.
+    fn claim(
+        &mut self,
+        joiner: &Member,
+        name_key: &str,
+        here: &Members,
+    ) -> impl Future<Output = Result<Vec<String>, ClaimError>> + Send;
+
+    /// Gives up the name a connection claimed. True if it was still this
+    /// connection's, so its departure is to be announced.
+    fn release(&mut self, connection_id: u64) -> impl Future<Output = bool> + Send;
+
+    /// Tells the room that `joiner` (name key `name_key`) joined: everyone
+    /// but the joiner hears `frame`.
+    fn announce_join(
+        &mut self,
+        joiner: u64,
+        name_key: &str,
+        frame: &Frame,
+        here: &mut Members,
+    ) -> impl Future<Output = ()> + Send;
+
+    /// Tells the room that someone left.
+    fn announce_left(
+        &mut self,
+        frame: &Frame,
+        here: &mut Members,
+    ) -> impl Future<Output = ()> + Send;
+
+    /// Delivers to `here`, in order, what the log holds up to `upto` and
+    /// `here` was not handed yet (a client moving from another instance may
+    /// have seen more than this one delivered).
+    fn resync(&mut self, upto: Seq, here: &mut Members) -> impl Future<Output = ()> + Send;
+
+    /// Nothing is waiting in the log to be acknowledged or delivered.
+    fn is_idle(&self) -> bool;
+
+    /// The room retires: stop whatever the log does for it.
+    fn close(self);
+}

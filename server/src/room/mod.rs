@@ -1,0 +1,119 @@
+//! Rooms. One task per room owns the room's members here, so presence and
+//! ordering need no locks; it keeps the room's messages in a message log.
+//!
+//! - `task.rs`: the room loop. Takes commands from the room's bounded queue
+//!   and events from its log, answers joiners, posts and history requests.
+//! - `history.rs`: the `history` frames a joiner or a history request gets.
+//! - `members.rs`: the members on this instance, what they were delivered,
+//!   presence frames and the broadcast (which never waits on a client).
+//! - `log.rs`: the one interface a room keeps its messages and names
+//!   behind: append-and-number, page, claim and release a name, resync.
+//! - `local_log.rs`: that interface on this instance's SQLite store; a
+//!   message is acknowledged and broadcast once its commit is on disk.
+//! - `redis_log.rs`: that interface shared by every instance through Redis;
+//!   a message is acknowledged once Redis has it and broadcast as the room's
+//!   channel delivers it, in sequence order.
+//! - `backend.rs`: which log this server uses, its health and epoch, and
+//!   starting a room's task on it.
+//!
+//! The room task is generic over its log, so the per-message path calls
+//! the log directly: no boxing and no matching on the mode.
+
+mod backend;
+mod history;
+mod local_log;
+mod log;
+mod members;
+mod redis_log;
+mod task;
+
+use protocol::{ErrorCode, Seq};
+use tokio::sync::{mpsc, oneshot};
+
+pub use backend::{Backend, BackendError, Health};
+pub use log::{LogError, LogKey};
+pub use members::Member;
+
+/// Capacity of a room's command queue. Senders wait when it is full, which
+/// slows down only the connections talking to a busy room.
+pub const COMMAND_QUEUE: usize = 256;
+
+/// What a member asked for in a room.
+#[derive(Debug)]
+pub enum Post {
+    Text { text: String, action: bool },
+    Location { latitude: f64, longitude: f64 },
+}
+
+/// Where a joiner's history should start.
+#[derive(Debug, Default)]
+pub struct Resume {
+    pub since: Option<Seq>,
+    pub epoch: Option<String>,
+}
+
+/// Requests to a room's task.
+#[derive(Debug)]
+pub enum RoomCommand {
+    /// Add a member. The room answers the joiner itself (`room_state`,
+    /// `history`, then the `ack`; or a failed `ack`) and reports the outcome
+    /// on `reply`.
+    Join {
+        member: Member,
+        request_id: String,
+        resume: Resume,
+        reply: oneshot::Sender<Result<(), JoinError>>,
+    },
+    /// Remove a member; `request_id` is set when the member asked to leave
+    /// (and gets an `ack`), unset when its connection went away.
+    Leave {
+        connection_id: u64,
+        request_id: Option<String>,
+    },
+    /// A message or location from a member.
+    Post {
+        connection_id: u64,
+        request_id: String,
+        post: Post,
+    },
+    /// Older messages for a member.
+    History {
+        connection_id: u64,
+        request_id: String,
+        before: Seq,
+        limit: u32,
+    },
+}
+
+/// Why a join did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    /// The room refused and has already told the joiner why with a failed
+    /// `ack` (or dropped it as a slow consumer).
+    #[error("the room refused the join ({})", .0.as_str())]
+    Refused(ErrorCode),
+    /// No room task took the request (it kept retiring under us).
+    #[error("could not join room")]
+    Unreachable,
+}
+
+/// How much history a room hands out.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryLimits {
+    /// Messages sent to a joiner that is not resuming.
+    pub on_join: u32,
+    /// Most messages replayed to a resuming joiner; beyond this it gets the
+    /// latest page and a count of what it missed.
+    pub resume: u64,
+}
+
+/// A room's way out of the table of running rooms. The registry hands one
+/// to every room task it starts, so the room can retire itself without
+/// knowing the registry.
+pub trait Retire: Send + Sync + 'static {
+    /// Takes the room out of the table unless a command is already waiting
+    /// in `commands` (someone found the room just before). True if the room
+    /// may stop; its numbering is in the log, so it continues if the room
+    /// comes back.
+    fn retire(&self, commands: &mpsc::Receiver<RoomCommand>) -> bool;
+}

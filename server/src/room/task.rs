@@ -1,0 +1,250 @@
+//! The room loop: one task per room. It owns the room's members here and
+//! its log, takes commands from the room's bounded queue and events from
+//! the log, and talks to connections only through their outbound queues,
+//! never waiting on them.
+//!
+//! A message's way through the room: the member's `Post` becomes a
+//! [`Draft`], the log numbers and stores it and acknowledges the sender;
+//! the log then hands it to [`Members::deliver`] in sequence order, which
+//! passes the same bytes to every member.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use protocol::{ErrorCode, ServerEvent};
+use tokio::sync::mpsc;
+
+use super::history::UNREADABLE;
+use super::log::{ClaimError, Draft, LogError, MessageLog};
+use super::members::{Member, Members};
+use super::{HistoryLimits, JoinError, Post, Resume, Retire, RoomCommand};
+
+/// Commands handled per turn of the loop, at most.
+const COMMAND_BATCH: usize = 64;
+
+/// The room's state, owned by its task.
+#[derive(Debug)]
+pub(super) struct Room<L> {
+    pub(super) members: Members,
+    pub(super) log: L,
+    pub(super) limits: HistoryLimits,
+}
+
+/// Runs the room `name` until it is empty, has nothing in flight and nobody
+/// is about to join; then retires it. `open` opens its log; a room whose log
+/// cannot be opened refuses its joiners and retires at once.
+pub(crate) async fn run<L: MessageLog>(
+    name: Arc<str>,
+    mut commands: mpsc::Receiver<RoomCommand>,
+    retire: impl Retire,
+    limits: HistoryLimits,
+    open: impl Future<Output = Result<(L, protocol::Seq), LogError>>,
+) {
+    let (log, last_seq) = match open.await {
+        Ok(opened) => opened,
+        Err(e) => {
+            tracing::warn!(room = %name, error = %e, "cannot open room");
+            refuse_all(&mut commands, &retire, e.code()).await;
+            return;
+        }
+    };
+    let mut room = Room {
+        members: Members::new(name, last_seq),
+        log,
+        limits,
+    };
+    let mut batch = Vec::with_capacity(COMMAND_BATCH);
+    loop {
+        tokio::select! {
+            biased;
+            event = room.log.next_event() => room.log.on_event(event, &mut room.members).await,
+            n = commands.recv_many(&mut batch, COMMAND_BATCH) => {
+                if n == 0 {
+                    return;
+                }
+                for command in batch.drain(..) {
+                    room.handle(command).await;
+                }
+            }
+        }
+        room.announce_departures().await;
+        if room.is_idle() && retire.retire(&commands) {
+            tracing::debug!(room = %room.members.room(), "room empty, retired");
+            room.log.close();
+            return;
+        }
+    }
+}
+
+impl<L: MessageLog> Room<L> {
+    fn is_idle(&self) -> bool {
+        self.members.is_empty() && self.log.is_idle()
+    }
+
+    async fn handle(&mut self, command: RoomCommand) {
+        match command {
+            RoomCommand::Join {
+                member,
+                request_id,
+                resume,
+                reply,
+            } => {
+                let result = self.join(member, request_id, resume).await;
+                // The joiner may have gone away meanwhile; nothing to do then.
+                let _ = reply.send(result.map_err(JoinError::Refused));
+            }
+            RoomCommand::Leave {
+                connection_id,
+                request_id,
+            } => {
+                if let Some(member) = self.members.remove(connection_id)
+                    && let Some(id) = request_id
+                {
+                    let _ = member.outbound.send(&ServerEvent::ack_ok(id, None));
+                }
+            }
+            RoomCommand::Post {
+                connection_id,
+                request_id,
+                post,
+            } => self.post(connection_id, request_id, post).await,
+            RoomCommand::History {
+                connection_id,
+                request_id,
+                before,
+                limit,
+            } => self.history(connection_id, request_id, before, limit).await,
+        }
+    }
+
+    /// Adds a member: claims its name, sends it `room_state`, `history` and
+    /// the `ack`, and announces it. A refusal is answered here too.
+    async fn join(
+        &mut self,
+        member: Member,
+        request_id: String,
+        resume: Resume,
+    ) -> Result<(), ErrorCode> {
+        let refuse = |member: &Member, code: ErrorCode, message: &str| {
+            let _ = member
+                .outbound
+                .send(&ServerEvent::ack_err(request_id.clone(), code, message));
+            Err(code)
+        };
+        let key = protocol::validate::name_key(&member.name);
+        let taken = || {
+            format!(
+                "the name {:?} is already used in room {}",
+                &*member.name,
+                self.members.room()
+            )
+        };
+        if self.members.has_name(&key) {
+            return refuse(&member, ErrorCode::NameTaken, &taken());
+        }
+        let users = match self.log.claim(&member, &key, &self.members).await {
+            Ok(users) => users,
+            Err(ClaimError::Taken) => return refuse(&member, ErrorCode::NameTaken, &taken()),
+            Err(ClaimError::Log(e)) => {
+                tracing::warn!(room = %self.members.room(), error = %e, "cannot claim a name");
+                return refuse(&member, e.code(), e.client_message());
+            }
+        };
+        let state = ServerEvent::RoomState {
+            room: self.members.room().to_string(),
+            users,
+        };
+        // A client moving from another instance may have seen more than this
+        // one has delivered yet: catch up first, so its `since` is covered.
+        if let Some(since) = resume.since
+            && since > self.members.delivered()
+            && resume.epoch.as_deref() == Some(self.log.epoch())
+        {
+            self.log.resync(since, &mut self.members).await;
+        }
+        let history = match self.history_for_joiner(&resume).await {
+            Ok(frame) => frame,
+            Err(_) => {
+                self.log.release(member.id()).await;
+                return refuse(&member, ErrorCode::Unavailable, UNREADABLE);
+            }
+        };
+        let queued = member
+            .outbound
+            .send(&state)
+            .and_then(|()| member.outbound.push(history))
+            .and_then(|()| {
+                member
+                    .outbound
+                    .send(&ServerEvent::ack_ok(request_id.clone(), None))
+            });
+        if queued.is_err() {
+            self.log.release(member.id()).await;
+            return Err(ErrorCode::SlowConsumer);
+        }
+        let id = member.id();
+        let joined = self.members.joined_frame(&member.name);
+        self.members.add(member, key.clone());
+        self.log
+            .announce_join(id, &key, &joined, &mut self.members)
+            .await;
+        Ok(())
+    }
+
+    async fn post(&mut self, connection_id: u64, request_id: String, post: Post) {
+        let Some(sender) = self.members.get(connection_id) else {
+            // The sender was dropped as a slow consumer while its request was
+            // queued; its connection is closing and needs no answer.
+            return;
+        };
+        let draft = Draft::new(self.members.room(), &sender.name, request_id, post);
+        self.log.append(draft, &sender.outbound).await;
+    }
+
+    /// Announces everyone who left since the last call.
+    async fn announce_departures(&mut self) {
+        // Bounded: each round removes members, and there are finitely many.
+        for _ in 0..10_000 {
+            let departed = self.members.take_departed();
+            if departed.is_empty() {
+                return;
+            }
+            for d in departed {
+                if self.log.release(d.connection_id).await {
+                    let left = self.members.left_frame(&d.name);
+                    self.log.announce_left(&left, &mut self.members).await;
+                }
+            }
+        }
+    }
+}
+
+/// A room that cannot open its log answers joins with an error and retires.
+async fn refuse_all(
+    commands: &mut mpsc::Receiver<RoomCommand>,
+    retire: &impl Retire,
+    code: ErrorCode,
+) {
+    loop {
+        while let Ok(command) = commands.try_recv() {
+            if let RoomCommand::Join {
+                member,
+                request_id,
+                reply,
+                ..
+            } = command
+            {
+                let _ = member.outbound.send(&ServerEvent::ack_err(
+                    request_id,
+                    code,
+                    "the room is unavailable right now; try again",
+                ));
+                let _ = reply.send(Err(JoinError::Refused(code)));
+            }
+        }
+        if retire.retire(commands) {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
