@@ -26,6 +26,8 @@ mod log;
 mod members;
 mod redis_log;
 mod task;
+#[cfg(test)]
+mod tests;
 
 use protocol::{ErrorCode, Seq};
 use tokio::sync::{mpsc, oneshot};
