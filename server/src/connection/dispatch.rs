@@ -1,0 +1,215 @@
+//! Request dispatch for an identified client: decodes a text frame,
+//! checks it (request id, rate limit, validation), and hands it to the room
+//! it is for. Whoever decides a request answers it with its one `ack`: a
+//! refusal here is queued behind whatever rooms queued before it; a request
+//! that reaches a room is answered by the room.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use protocol::{ClientEvent, ErrorCode, ServerEvent, ValidationError, validate};
+
+use super::decode_error;
+use crate::Shared;
+use crate::outbound::Outbound;
+use crate::rate_limit::TokenBucket;
+use crate::registry::RoomHandle;
+use crate::room::{JoinError, Member, Post, RoomCommand};
+
+/// An identified client.
+#[derive(Debug)]
+pub(super) struct Client {
+    pub name: Arc<str>,
+    pub outbound: Outbound,
+    /// The rooms it is in, by name.
+    pub rooms: HashMap<String, RoomHandle>,
+    pub bucket: TokenBucket,
+}
+
+/// Why a request was refused here (the `ack` says it).
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("already identified")]
+    AlreadyIdentified,
+    #[error("already in room {0}")]
+    AlreadyInRoom(String),
+    #[error("a connection may be in at most {0} rooms; leave one first")]
+    TooManyRooms(usize),
+    #[error("not in room {0}; join it first")]
+    NotInRoom(String),
+    #[error(transparent)]
+    Join(JoinError),
+}
+
+impl Refusal {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Refusal::Invalid(e) => e.code(),
+            Refusal::AlreadyIdentified => ErrorCode::AlreadyIdentified,
+            Refusal::AlreadyInRoom(_) => ErrorCode::AlreadyInRoom,
+            Refusal::TooManyRooms(_) => ErrorCode::TooManyRooms,
+            Refusal::NotInRoom(_) => ErrorCode::NotInRoom,
+            Refusal::Join(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// Queues an answer to this client behind whatever rooms queued before it.
+pub(super) fn queue_reply(client: &Client, event: &ServerEvent) {
+    // A full queue marks the client slow; the loop then closes it.
+    let _ = client.outbound.send(event);
+}
+
+/// Handles one text frame from an identified client.
+pub(super) async fn handle_text(shared: &Arc<Shared>, client: &mut Client, text: &str) {
+    let event = match protocol::decode_client(text) {
+        Ok(event) => event,
+        Err(e) => {
+            // Malformed frames cost a token too, so garbage cannot be cheaper
+            // than requests.
+            client.bucket.try_take();
+            return queue_reply(client, &decode_error(e));
+        }
+    };
+    let Some(id) = event.request_id().map(str::to_owned) else {
+        return queue_reply(
+            client,
+            &ServerEvent::error(
+                ErrorCode::AlreadyIdentified,
+                "already identified; hello is sent once",
+            ),
+        );
+    };
+    if let Err(e) = validate::request_id(&id) {
+        return queue_reply(client, &ServerEvent::error(e.code(), e.to_string()));
+    }
+    if !client.bucket.try_take() {
+        return queue_reply(
+            client,
+            &ServerEvent::ack_err(
+                id,
+                ErrorCode::RateLimited,
+                "too many requests; slow down and retry",
+            ),
+        );
+    }
+    if let Err(refusal) = dispatch(shared, client, event, &id).await {
+        queue_reply(
+            client,
+            &ServerEvent::ack_err(id, refusal.code(), refusal.to_string()),
+        );
+    }
+}
+
+/// Sends a checked request on to its room.
+async fn dispatch(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    event: ClientEvent,
+    id: &str,
+) -> Result<(), Refusal> {
+    match event {
+        // `handle_text` answers a second hello (it has no id) before here.
+        ClientEvent::Hello { .. } => Err(Refusal::AlreadyIdentified),
+        ClientEvent::Join {
+            room, since, epoch, ..
+        } => {
+            validate::room_name(&room)?;
+            if client.rooms.contains_key(&room) {
+                return Err(Refusal::AlreadyInRoom(room));
+            }
+            let max = shared.config.max_rooms_per_connection;
+            if client.rooms.len() >= max {
+                return Err(Refusal::TooManyRooms(max));
+            }
+            let member = Member {
+                name: client.name.clone(),
+                outbound: client.outbound.clone(),
+            };
+            match shared
+                .registry
+                .join(&room, member, id, since, epoch.as_deref())
+                .await
+            {
+                Ok(handle) => {
+                    client.rooms.insert(room, handle);
+                    Ok(())
+                }
+                // The room already sent the refusal (name taken) or dropped
+                // the client (slow); only an unreachable room is left to say.
+                Err(JoinError::Refused(_)) => Ok(()),
+                Err(e @ JoinError::Unreachable) => Err(Refusal::Join(e)),
+            }
+        }
+        ClientEvent::Leave { room, .. } => {
+            let Some(handle) = client.rooms.remove(&room) else {
+                return Err(Refusal::NotInRoom(room));
+            };
+            handle
+                .send(RoomCommand::Leave {
+                    connection_id: client.outbound.connection_id,
+                    request_id: Some(id.to_owned()),
+                })
+                .await;
+            Ok(())
+        }
+        ClientEvent::History {
+            room,
+            before,
+            limit,
+            ..
+        } => {
+            let command = RoomCommand::History {
+                connection_id: client.outbound.connection_id,
+                request_id: id.to_owned(),
+                before,
+                limit,
+            };
+            to_room(client, room, command).await
+        }
+        ClientEvent::Send {
+            room, text, action, ..
+        } => {
+            validate::message_text(&text)?;
+            let post = Post::Text { text, action };
+            to_room(client, room, posted(client, id, post)).await
+        }
+        ClientEvent::Location {
+            room,
+            latitude,
+            longitude,
+            ..
+        } => {
+            validate::location(latitude, longitude)?;
+            let post = Post::Location {
+                latitude,
+                longitude,
+            };
+            to_room(client, room, posted(client, id, post)).await
+        }
+    }
+}
+
+fn posted(client: &Client, id: &str, post: Post) -> RoomCommand {
+    RoomCommand::Post {
+        connection_id: client.outbound.connection_id,
+        request_id: id.to_owned(),
+        post,
+    }
+}
+
+/// Sends a command to a room the client is in. A room that has stopped
+/// (it retired after dropping this client as a slow consumer) is forgotten.
+async fn to_room(client: &mut Client, room: String, command: RoomCommand) -> Result<(), Refusal> {
+    let Some(handle) = client.rooms.get(&room) else {
+        return Err(Refusal::NotInRoom(room));
+    };
+    if handle.send(command).await {
+        Ok(())
+    } else {
+        client.rooms.remove(&room);
+        Err(Refusal::NotInRoom(room))
+    }
+}
