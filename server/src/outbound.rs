@@ -15,11 +15,13 @@ use tokio::sync::Notify;
 use crate::frame::Frame;
 
 /// Why a frame could not be queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum QueueError {
     /// The client is too slow; it has been told to disconnect.
+    #[error("the client is too slow and is being disconnected")]
     Slow,
     /// The connection is already gone.
+    #[error("the connection is closed")]
     Closed,
 }
 
@@ -154,7 +156,8 @@ impl Receiver {
 }
 
 /// The client let its queue fill up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the client let its outbound queue fill up")]
 pub struct Slow;
 
 impl Drop for Receiver {

@@ -55,6 +55,7 @@ pub struct StoreConfig {
 /// One stored room event.
 #[derive(Debug)]
 pub struct Record {
+    /// The conversation's log key (for a room, its name).
     pub room: Arc<str>,
     pub seq: Seq,
     pub ts: i64,
