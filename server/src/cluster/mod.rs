@@ -27,7 +27,8 @@
 //! This module holds the connection, its health and this instance's
 //! liveness; `messages.rs` the counter, stream and resend keys;
 //! `presence.rs` the member hash; `feed.rs` the pub/sub connection;
-//! `scripts.rs` the Lua that keeps each step atomic.
+//! `scripts.rs` the Lua that keeps each step atomic. What a room does with
+//! all this is in `room/redis_log.rs`.
 
 mod feed;
 mod messages;
