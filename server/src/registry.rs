@@ -1,5 +1,6 @@
 //! The room registry: finds the task of a room by name, starting one on
-//! first join, and forgets rooms that have emptied.
+//! first join on the server's backend, and gives each task a `Seat` to
+//! retire itself with once it has emptied.
 //!
 //! The lock here is a plain `std` mutex held only to look up or insert a
 //! map entry, never across an `await`.
