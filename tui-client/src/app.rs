@@ -5,6 +5,8 @@
 //! carry out (frames to send, a bell, quitting). It does no I/O and reads no
 //! clock: the current time is passed in, so tests are exact.
 
+pub mod outbox;
+
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
