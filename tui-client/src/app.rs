@@ -5,6 +5,7 @@
 //! carry out (frames to send, a bell, quitting). It does no I/O and reads no
 //! clock: the current time is passed in, so tests are exact.
 
+pub mod action;
 pub mod outbox;
 
 use std::collections::{HashMap, VecDeque};
@@ -12,15 +13,15 @@ use std::time::Duration;
 
 use protocol::{AckResult, ClientEvent, ErrorCode, ServerEvent, ServerLimits};
 
-use crate::commands::{self, COMMANDS, Command, Input};
+use crate::commands::{self, Command, Input};
 use crate::complete::{self, Completer};
 use crate::config::{Bell, Clock};
 use crate::editor::Editor;
-use crate::keys::{Action, Edit};
 use crate::layout::{self, Delivery, Entry, EntryKind, Format, Zone};
 use crate::net::NetEvent;
 use crate::sanitize;
 use crate::theme::Theme;
+use action::{Action, Edit};
 
 /// Most entries kept per room; older ones are dropped.
 pub const HISTORY_LIMIT: usize = 5_000;
@@ -778,7 +779,7 @@ impl App {
                 return true;
             }
             Command::Help => {
-                for line in help_lines() {
+                for line in crate::help::lines() {
                     self.push_current(now, EntryKind::Notice(line));
                 }
             }
@@ -1383,26 +1384,6 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     } else {
         format!("{n} {many}")
     }
-}
-
-/// The text of `/help`.
-pub fn help_lines() -> Vec<String> {
-    let mut lines = vec!["commands:".to_string()];
-    for (_, usage, what) in COMMANDS {
-        lines.push(format!("  {usage:<20} {what}"));
-    }
-    lines.extend(
-        [
-            "keys:",
-            "  Enter send · Up/Down recall sent lines · Tab complete nick, command, room",
-            "  Ctrl-A/E start/end · Ctrl-B/F and Alt-B/F move · Ctrl-W/U/K delete · Ctrl-Y paste",
-            "  Alt-1..9 room N · Ctrl-N/P next/previous room · Alt-A next room with activity",
-            "  PgUp/PgDn scroll · End back to the newest · F2 or Alt-U user list",
-            "  Ctrl-L redraw · Ctrl-C quit",
-        ]
-        .map(String::from),
-    );
-    lines
 }
 
 #[cfg(test)]

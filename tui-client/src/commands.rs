@@ -45,40 +45,94 @@ pub enum CommandError {
     Invalid(String),
 }
 
-/// Name, usage and one-line description of every command, for `/help` and
-/// for completion.
-pub const COMMANDS: &[(&str, &str, &str)] = &[
-    (
+/// One command as the help shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// Other names that do the same.
+    pub aliases: &'static [&'static str],
+    pub usage: &'static str,
+    pub what: &'static str,
+}
+
+const fn spec(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    usage: &'static str,
+    what: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        aliases,
+        usage,
+        what,
+    }
+}
+
+/// Every command, in the order the help lists them. [`parse`] knows a
+/// command by these names, Tab completes them, and `/help`, `chat-tui
+/// --help` and the command table in README.md are rendered from this table
+/// (see [`crate::help`]).
+pub const COMMANDS: &[CommandSpec] = &[
+    spec(
         "join",
+        &["j"],
         "/join ROOM",
         "join a room (created if nobody is in it) and switch to it",
     ),
-    ("leave", "/leave [ROOM]", "leave the current room, or ROOM"),
-    (
+    spec(
+        "leave",
+        &["part"],
+        "/leave [ROOM]",
+        "leave the current room, or ROOM",
+    ),
+    spec(
         "me",
+        &[],
         "/me ACTION",
         "say what you do, shown as \"* you ACTION\"",
     ),
-    (
+    spec(
         "location",
+        &["loc"],
         "/location [LAT LON]",
         "share a position; alone, the default location from the config file",
     ),
-    ("users", "/users", "list the people in the current room"),
-    ("rooms", "/rooms", "list the rooms you are in"),
-    (
+    spec(
+        "users",
+        &["names", "who"],
+        "/users",
+        "list the people in the current room",
+    ),
+    spec(
+        "rooms",
+        &["list"],
+        "/rooms",
+        "list your rooms with user and unread counts",
+    ),
+    spec(
         "nick",
+        &[],
         "/nick NAME",
         "change your name (not supported by protocol v1 servers)",
     ),
-    (
+    spec(
         "retry",
+        &[],
         "/retry",
         "send your failed messages in this room again",
     ),
-    ("help", "/help", "show commands and keys"),
-    ("quit", "/quit", "leave the chat"),
+    spec("help", &["h", "?"], "/help", "show commands and keys"),
+    spec("quit", &["exit", "q"], "/quit", "leave the chat"),
 ];
+
+/// The command called `typed` (by name or alias, any case).
+pub fn find(typed: &str) -> Option<&'static CommandSpec> {
+    let typed = typed.to_lowercase();
+    COMMANDS
+        .iter()
+        .find(|c| c.name == typed || c.aliases.contains(&typed.as_str()))
+}
 
 /// Parses one line of input.
 pub fn parse(line: &str) -> Result<Input, CommandError> {
@@ -92,39 +146,44 @@ pub fn parse(line: &str) -> Result<Input, CommandError> {
         Some((n, a)) => (n, a.trim()),
         None => (rest, ""),
     };
-    let cmd = match name.to_lowercase().as_str() {
-        "join" | "j" => Command::Join(room_arg(args, "/join ROOM")?),
-        "leave" | "part" => Command::Leave(if args.is_empty() {
+    let Some(spec) = find(name) else {
+        return Err(CommandError::Unknown {
+            name: name.chars().take(32).collect(),
+            suggestion: suggest(name),
+        });
+    };
+    let cmd = match spec.name {
+        "join" => Command::Join(room_arg(args, spec.usage)?),
+        "leave" => Command::Leave(if args.is_empty() {
             None
         } else {
-            Some(room_arg(args, "/leave [ROOM]")?)
+            Some(room_arg(args, spec.usage)?)
         }),
-        "me" => {
-            if args.is_empty() {
-                return Err(CommandError::Usage("/me ACTION"));
-            }
-            Command::Me(args.to_string())
-        }
-        "location" | "loc" => Command::Location(location_args(args)?),
-        "users" | "names" | "who" => no_args(args, Command::Users, "/users")?,
-        "rooms" | "list" => no_args(args, Command::Rooms, "/rooms")?,
-        "nick" => {
-            if args.is_empty() {
-                return Err(CommandError::Usage("/nick NAME"));
-            }
-            Command::Nick(args.to_string())
-        }
-        "retry" => no_args(args, Command::Retry, "/retry")?,
-        "help" | "h" | "?" => Command::Help,
-        "quit" | "exit" | "q" => Command::Quit,
+        "me" => Command::Me(some_text(args, spec.usage)?),
+        "location" => Command::Location(location_args(args)?),
+        "users" => no_args(args, Command::Users, spec.usage)?,
+        "rooms" => no_args(args, Command::Rooms, spec.usage)?,
+        "nick" => Command::Nick(some_text(args, spec.usage)?),
+        "retry" => no_args(args, Command::Retry, spec.usage)?,
+        "help" => Command::Help,
+        "quit" => Command::Quit,
+        // A table entry without a case here; a test runs every one.
         _ => {
             return Err(CommandError::Unknown {
-                name: name.chars().take(32).collect(),
-                suggestion: suggest(name),
+                name: spec.name.to_string(),
+                suggestion: None,
             });
         }
     };
     Ok(Input::Command(cmd))
+}
+
+fn some_text(args: &str, usage: &'static str) -> Result<String, CommandError> {
+    if args.is_empty() {
+        Err(CommandError::Usage(usage))
+    } else {
+        Ok(args.to_string())
+    }
 }
 
 fn no_args(args: &str, cmd: Command, usage: &'static str) -> Result<Command, CommandError> {
@@ -169,7 +228,7 @@ fn suggest(typed: &str) -> Option<&'static str> {
     let typed = typed.to_lowercase();
     COMMANDS
         .iter()
-        .map(|(name, _, _)| (*name, edit_distance(&typed, name)))
+        .map(|c| (c.name, edit_distance(&typed, c.name)))
         .filter(|(name, d)| *d <= 2 || (typed.len() >= 2 && name.starts_with(&typed)))
         .min_by_key(|(_, d)| *d)
         .map(|(name, _)| name)
@@ -262,6 +321,30 @@ mod tests {
         assert_eq!(cmd("/quit"), Command::Quit);
         assert_eq!(cmd("/nick bob"), Command::Nick("bob".into()));
         assert_eq!(parse("/users now"), Err(CommandError::Usage("/users")));
+    }
+
+    #[test]
+    fn aliases_and_every_command_in_the_table_parse() {
+        assert_eq!(cmd("/j dev"), Command::Join("dev".into()));
+        assert_eq!(cmd("/part"), Command::Leave(None));
+        assert_eq!(cmd("/WHO"), Command::Users);
+        assert_eq!(cmd("/?"), Command::Help);
+        assert_eq!(cmd("/q"), Command::Quit);
+        for c in COMMANDS {
+            for name in std::iter::once(&c.name).chain(c.aliases) {
+                // With the arguments of its usage where it needs some.
+                let line = match c.name {
+                    "join" => format!("/{name} dev"),
+                    "me" | "nick" => format!("/{name} x"),
+                    _ => format!("/{name}"),
+                };
+                assert!(
+                    matches!(parse(&line), Ok(Input::Command(_))),
+                    "{line}: {:?}",
+                    parse(&line)
+                );
+            }
+        }
     }
 
     #[test]

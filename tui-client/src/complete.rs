@@ -8,7 +8,7 @@
 //! - anything else: nicknames in the current room, with `: ` after a nick at
 //!   the very start of the line (`bo` -> `bob: `), a space elsewhere.
 
-use crate::commands::COMMANDS;
+use crate::commands::{self, COMMANDS};
 
 /// What can be completed right now.
 #[derive(Debug, Clone, Copy)]
@@ -103,16 +103,16 @@ fn candidates(before: &str, word: &str, ctx: Context<'_>) -> Vec<String> {
         let prefix = prefix.to_lowercase();
         return COMMANDS
             .iter()
-            .filter(|(name, _, _)| name.starts_with(&prefix))
-            .map(|(name, _, _)| format!("/{name} "))
+            .filter(|c| c.name.starts_with(&prefix))
+            .map(|c| format!("/{} ", c.name))
             .collect();
     }
     let first_word = before.split_whitespace().next().unwrap_or("");
     let room_argument = before.split_whitespace().count() == 1
-        && matches!(
-            first_word.to_lowercase().as_str(),
-            "/join" | "/leave" | "/part" | "/j"
-        );
+        && first_word
+            .strip_prefix('/')
+            .and_then(commands::find)
+            .is_some_and(|c| matches!(c.name, "join" | "leave"));
     if let Some(prefix) = word.strip_prefix('#') {
         return rooms(prefix, ctx, "#");
     }

@@ -6,7 +6,7 @@
 
 use tui_input::{Input, InputRequest};
 
-use crate::keys::Edit;
+use crate::app::action::Edit;
 
 /// Most lines kept for Up/Down recall.
 const HISTORY_LIMIT: usize = 200;

@@ -16,7 +16,7 @@ use ratatui::layout::Position;
 use tokio::sync::mpsc;
 
 use crate::app::{App, Effect, Event};
-use crate::keys;
+use crate::keymap;
 use crate::net::{NetCommand, NetEvent};
 use crate::ui::{self, ScreenLink};
 
@@ -219,7 +219,7 @@ fn quit(net: &NetLink) -> Exit {
 /// Terminal events the app cares about.
 fn translate(ev: TermEvent) -> Option<Event> {
     match ev {
-        TermEvent::Key(key) => keys::map(key).map(Event::Action),
+        TermEvent::Key(key) => keymap::map(key).map(Event::Action),
         TermEvent::Paste(text) => Some(Event::Paste(text)),
         TermEvent::Resize(..) => Some(Event::Resize),
         _ => None,

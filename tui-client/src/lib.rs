@@ -5,7 +5,8 @@
 //! - [`config`]: the config file merged with options and environment;
 //! - [`net`]: the network actor that owns the WebSocket and reconnects;
 //! - [`app`]: the state and `update`, no I/O;
-//! - [`keys`]: the key map, terminal keys to [`keys::Action`]s;
+//! - [`keymap`]: the key map, terminal keys to [`keymap::Action`]s, as one
+//!   table; [`commands`] holds the command table; [`help`] renders both;
 //! - [`editor`], [`commands`], [`complete`]: the input line, slash commands,
 //!   Tab completion;
 //! - [`layout`]: history to wrapped, styled rows; [`ui`]: drawing;
@@ -19,7 +20,8 @@ pub mod complete;
 pub mod config;
 pub mod editor;
 pub mod event_loop;
-pub mod keys;
+pub mod help;
+pub mod keymap;
 pub mod layout;
 pub mod net;
 pub mod sanitize;

@@ -24,11 +24,7 @@ use tui_client::theme::{ColorMode, Theme};
 #[command(
     name = "chat-tui",
     version,
-    after_help = "Keys: Enter send, Up/Down history, Tab complete, Alt-1..9 room N, \
-Ctrl-N/P next/previous room, Alt-A next active room, PgUp/PgDn scroll, End bottom, \
-F2 or Alt-U user list, Ctrl-L redraw, Ctrl-C quit. Type /help inside for commands.\n\
-Config file: the TOML file named by --config, else config.toml in the platform config \
-directory (on Linux ~/.config/chat-tui/config.toml)."
+    after_help = tui_client::help::after_help()
 )]
 struct Cli {
     /// Your display name

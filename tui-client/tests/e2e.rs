@@ -791,3 +791,25 @@ fn a_message_the_server_refuses_is_marked_failed_with_the_reason() {
         ann.screen()
     );
 }
+
+#[test]
+fn help_lists_the_keys_and_commands_of_the_tables() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chat-tui"))
+        .arg("--help")
+        .env("CHAT_CONFIG", "/nonexistent/chat-tui-test/config.toml")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for row in tui_client::keymap::KEYMAP {
+        assert!(
+            text.contains(&row.keys_label()),
+            "{}:\n{text}",
+            row.keys_label()
+        );
+    }
+    for c in tui_client::commands::COMMANDS {
+        assert!(text.contains(c.usage), "{}:\n{text}", c.usage);
+    }
+    assert!(text.contains("--name <NAME>"), "{text}");
+}

@@ -11,7 +11,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tui_client::app::{App, Display, Event};
 use tui_client::config::{Bell, Clock};
-use tui_client::keys::{self, Action};
+use tui_client::keymap::{self, Action};
 use tui_client::layout::Zone;
 use tui_client::net::NetEvent;
 use tui_client::theme::{ColorMode, Theme};
@@ -103,7 +103,7 @@ fn act(app: &mut App, action: Action) {
 }
 
 fn key(app: &mut App, code: KeyCode, modifiers: KeyModifiers) {
-    if let Some(a) = keys::map(KeyEvent::new(code, modifiers)) {
+    if let Some(a) = keymap::map(KeyEvent::new(code, modifiers)) {
         act(app, a);
     }
 }
