@@ -2,11 +2,16 @@
 //!
 //! Generic over the ratatui backend and the input stream, so tests drive it
 //! with a `TestBackend` and scripted events. It sleeps until something
-//! happens: a terminal event, a network event, or the shutdown signal.
-//! There is no timer and no polling.
+//! happens: a terminal event, a network event, the shutdown signal, or the
+//! instant the app asked to be woken at ([`App::wake`]). There is no
+//! polling. It changes no state itself: everything goes through
+//! [`App::update`]; the loop only waits, draws (once per batch) and carries
+//! out the effects.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, Write};
+use std::time::Duration;
 
 use crossterm::event::Event as TermEvent;
 use futures::{FutureExt, Stream, StreamExt};
@@ -14,8 +19,10 @@ use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
 use ratatui::layout::Position;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
-use crate::app::{App, Effect, Event};
+use crate::app::outbox::Millis;
+use crate::app::{App, Effect, Event, Now};
 use crate::keymap;
 use crate::net::{NetCommand, NetEvent};
 use crate::ui::{self, ScreenLink};
@@ -127,6 +134,39 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// The loop's clocks: the wall clock, and a monotonic one counted from the
+/// loop's start for the app's timers (tokio's, so tests can pause time).
+struct Clock {
+    origin: Instant,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            origin: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> Now {
+        Now {
+            wall_ms: now_ms(),
+            mono_ms: Millis::try_from(self.origin.elapsed().as_millis()).unwrap_or(Millis::MAX),
+        }
+    }
+
+    fn instant(&self, mono_ms: Millis) -> Instant {
+        self.origin + Duration::from_millis(mono_ms)
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 pub async fn run<B, S, F>(
     terminal: &mut Terminal<B>,
     mut input: S,
@@ -141,16 +181,26 @@ where
     S: Stream<Item = io::Result<TermEvent>> + Unpin,
     F: Future<Output = ()>,
 {
+    let clock = Clock::start();
     let mut shutdown = std::pin::pin!(shutdown);
     let mut net_open = true;
+    let size = terminal.size()?;
+    app.update(
+        Event::Resize {
+            width: size.width,
+            height: size.height,
+        },
+        clock.now(),
+    );
     draw(terminal, app, options)?;
     loop {
-        let mut effects = Vec::new();
+        let wake = app.wake().map(|ms| clock.instant(ms));
+        let mut effects = VecDeque::new();
         tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(ev)) => {
                     if let Some(e) = translate(ev) {
-                        effects.extend(app.update(e, now_ms()));
+                        effects.extend(app.update(e, clock.now()));
                     }
                     // Take what else is already there (a paste, fast
                     // typing) before drawing once.
@@ -158,7 +208,7 @@ where
                         match input.next().now_or_never() {
                             Some(Some(Ok(ev))) => {
                                 if let Some(e) = translate(ev) {
-                                    effects.extend(app.update(e, now_ms()));
+                                    effects.extend(app.update(e, clock.now()));
                                 }
                             }
                             Some(Some(Err(e))) => return Err(e.into()),
@@ -171,28 +221,26 @@ where
             },
             ev = net.events.recv(), if net_open => match ev {
                 Some(ev) => {
-                    effects.extend(app.update(Event::Net(ev), now_ms()));
+                    effects.extend(app.update(Event::Net(ev), clock.now()));
                     // Handle what else is queued before drawing once.
                     for _ in 0..NET_BATCH {
                         match net.events.try_recv() {
-                            Ok(ev) => effects.extend(app.update(Event::Net(ev), now_ms())),
+                            Ok(ev) => effects.extend(app.update(Event::Net(ev), clock.now())),
                             Err(_) => break,
                         }
                     }
                 }
                 None => net_open = false,
             },
+            () = until(wake) => effects.extend(app.update(Event::Tick, clock.now())),
             () = &mut shutdown => return Ok(quit(&net)),
         }
         let mut bell = false;
-        for effect in effects {
+        while let Some(effect) = effects.pop_front() {
             match effect {
                 Effect::Send(frame) => {
                     if net.commands.try_send(NetCommand::Send(frame)).is_err() {
-                        app.notice = Some(crate::app::Notice {
-                            text: "the network is busy: not sent, try again".into(),
-                            error: true,
-                        });
+                        effects.extend(app.update(Event::NetBusy, clock.now()));
                     }
                 }
                 Effect::Bell => bell = true,
@@ -221,25 +269,18 @@ fn translate(ev: TermEvent) -> Option<Event> {
     match ev {
         TermEvent::Key(key) => keymap::map(key).map(Event::Action),
         TermEvent::Paste(text) => Some(Event::Paste(text)),
-        TermEvent::Resize(..) => Some(Event::Resize),
+        TermEvent::Resize(width, height) => Some(Event::Resize { width, height }),
         _ => None,
     }
 }
 
-fn draw<B>(terminal: &mut Terminal<B>, app: &mut App, options: LoopOptions) -> Result<(), LoopError>
+fn draw<B>(terminal: &mut Terminal<B>, app: &App, options: LoopOptions) -> Result<(), LoopError>
 where
     B: Backend + TerminalExtras,
     B::Error: Send + Sync + 'static,
 {
     let mut drawn = ui::Drawn::default();
     terminal.draw(|frame| drawn = ui::draw(frame, app))?;
-    let resized = (drawn.pane.width as usize, drawn.pane.height as usize) != app.pane;
-    app.set_pane(drawn.pane.width as usize, drawn.pane.height as usize);
-    if resized {
-        // Row counts depend on the width: draw again with the new size so
-        // scrolling stays right.
-        terminal.draw(|frame| drawn = ui::draw(frame, app))?;
-    }
     if options.hyperlinks {
         terminal
             .backend_mut()

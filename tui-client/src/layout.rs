@@ -3,103 +3,19 @@
 //! display width.
 //!
 //! Pure functions of the entries, the pane width and the display
-//! preferences. The renderer draws what these return, and the app uses the
-//! same row counts to keep the view still while you are scrolled up.
+//! preferences, used by the renderer only: the app core keeps its view
+//! anchored to entries and never counts rows.
 
-use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
+use crate::app::entries::{Delivery, Entry, EntryKind};
 use crate::config::Clock;
+use crate::mention;
 use crate::theme::Theme;
-
-/// One line of a room's history.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    /// UTC milliseconds (server time for network events).
-    pub ts: i64,
-    pub kind: EntryKind,
-    pub delivery: Delivery,
-    /// The request id of a message you sent from here, to match its `ack`
-    /// and the server's echo of it.
-    pub request: Option<String>,
-}
-
-impl Entry {
-    pub fn new(ts: i64, kind: EntryKind) -> Self {
-        Entry {
-            ts,
-            kind,
-            delivery: Delivery::Done,
-            request: None,
-        }
-    }
-}
-
-/// Where a message of yours is on its way to the server.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Delivery {
-    /// Stored by the server (and everything that is not yours).
-    #[default]
-    Done,
-    /// Shown at once, not confirmed yet: dim, marked "sending".
-    Pending,
-    /// Will not be delivered; the reason is shown with it.
-    Failed(String),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum EntryKind {
-    Message {
-        from: String,
-        text: String,
-        action: bool,
-        /// The text mentions your name.
-        mention: bool,
-    },
-    Location {
-        from: String,
-        latitude: f64,
-        longitude: f64,
-    },
-    Joined(String),
-    Left(String),
-    /// A dim notice from the client or about the connection.
-    Notice(String),
-    Error(String),
-    /// A dim rule across the pane with a label, e.g. between stored
-    /// history and live messages.
-    Rule(String),
-}
-
-/// Which clock to show times in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Zone {
-    Local,
-    /// A fixed offset, for tests and reproducible screenshots.
-    Fixed(FixedOffset),
-}
-
-impl Zone {
-    pub fn datetime(self, ts_ms: i64) -> Option<NaiveDateTime> {
-        match self {
-            Zone::Local => Local
-                .timestamp_millis_opt(ts_ms)
-                .earliest()
-                .map(|d| d.naive_local()),
-            Zone::Fixed(off) => off
-                .timestamp_millis_opt(ts_ms)
-                .earliest()
-                .map(|d: DateTime<FixedOffset>| d.naive_local()),
-        }
-    }
-
-    pub fn date(self, ts_ms: i64) -> Option<NaiveDate> {
-        self.datetime(ts_ms).map(|d| d.date())
-    }
-}
+use crate::zone::Zone;
 
 /// Everything about how history looks that is not the history itself.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -199,18 +115,6 @@ pub fn entry_rows(entries: &[Entry], index: usize, width: usize, fmt: &Format<'_
     }
     rows.extend(body_rows(entry, width, fmt));
     rows
-}
-
-/// How many rows [`entry_rows`] gives, without styling cost worth caring about.
-pub fn entry_height(entries: &[Entry], index: usize, width: usize, fmt: &Format<'_>) -> usize {
-    entry_rows(entries, index, width, fmt).len()
-}
-
-/// Total rows of a whole history.
-pub fn total_rows(entries: &[Entry], width: usize, fmt: &Format<'_>) -> usize {
-    (0..entries.len())
-        .map(|i| entry_height(entries, i, width, fmt))
-        .sum()
 }
 
 /// A centred label on a dim horizontal rule.
@@ -415,7 +319,7 @@ fn text_segs(text: &str, mention: bool, fmt: &Format<'_>) -> Vec<Seg> {
     }
     let mut segs = Vec::new();
     let mut last = 0;
-    for (start, end) in mention_ranges(text, fmt.me) {
+    for (start, end) in mention::ranges(text, fmt.me) {
         if start > last {
             segs.push(seg(&text[last..start], Style::default()));
         }
@@ -426,40 +330,6 @@ fn text_segs(text: &str, mention: bool, fmt: &Format<'_>) -> Vec<Seg> {
         segs.push(seg(&text[last..], Style::default()));
     }
     segs
-}
-
-/// Byte ranges where `name` occurs in `text` as a whole word, ignoring case.
-pub fn mention_ranges(text: &str, name: &str) -> Vec<(usize, usize)> {
-    let needle: Vec<char> = name.chars().flat_map(char::to_lowercase).collect();
-    if needle.is_empty() {
-        return Vec::new();
-    }
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let before_ok = i == 0 || !is_word(chars[i - 1].1);
-        let mut j = i;
-        let mut k = 0;
-        while before_ok && k < needle.len() && j < chars.len() {
-            let lower: Vec<char> = chars[j].1.to_lowercase().collect();
-            if needle[k..].starts_with(&lower) {
-                k += lower.len();
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        if before_ok && k == needle.len() && (j == chars.len() || !is_word(chars[j].1)) {
-            let end = chars.get(j).map_or(text.len(), |c| c.0);
-            found.push((chars[i].0, end));
-            i = j;
-        } else {
-            i += 1;
-        }
-    }
-    found
 }
 
 /// One grapheme placed on a row.
@@ -566,152 +436,4 @@ fn cells_to_spans(cells: Vec<Cell<'_>>) -> (Vec<Span<'static>>, Vec<RowLink>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::theme::ColorMode;
-
-    fn fmt() -> Format<'static> {
-        Format {
-            clock: Clock::H12,
-            zone: Zone::Fixed(FixedOffset::east_opt(0).unwrap()),
-            theme: Theme::new(ColorMode::None),
-            me: "ann",
-        }
-    }
-
-    fn texts(rows: &[Vec<Cell<'_>>]) -> Vec<String> {
-        rows.iter()
-            .map(|r| r.iter().map(|c| c.text).collect())
-            .collect()
-    }
-
-    fn plain(s: &str) -> Vec<Seg> {
-        vec![seg(s, Style::default())]
-    }
-
-    #[test]
-    fn wraps_at_spaces() {
-        let segs = plain("the quick brown fox");
-        assert_eq!(texts(&wrap(&segs, 10)), ["the quick ", "brown fox"]);
-    }
-
-    #[test]
-    fn breaks_long_words() {
-        let segs = plain("abcdefghij");
-        assert_eq!(texts(&wrap(&segs, 4)), ["abcd", "efgh", "ij"]);
-    }
-
-    #[test]
-    fn wide_characters_never_straddle_rows() {
-        // Each of these is two columns wide: three fit in 7 columns.
-        let segs = plain("日本語日本");
-        let rows = wrap(&segs, 7);
-        assert_eq!(texts(&rows), ["日本語", "日本"]);
-        for r in &rows {
-            assert!(r.iter().map(|c| c.width).sum::<usize>() <= 7);
-        }
-        let segs = plain("ok 👩‍👩‍👧👍 done");
-        let rows = wrap(&segs, 4);
-        assert_eq!(texts(&rows), ["ok ", "👩‍👩‍👧👍", "done"]);
-    }
-
-    #[test]
-    fn newlines_start_rows() {
-        assert_eq!(texts(&wrap(&plain("a\nb"), 10)), ["a", "b"]);
-    }
-
-    #[test]
-    fn mentions_are_whole_words_ignoring_case() {
-        assert_eq!(mention_ranges("hi Ann!", "ann"), vec![(3, 6)]);
-        assert_eq!(
-            mention_ranges("ann: look, ANN", "ann"),
-            vec![(0, 3), (11, 14)]
-        );
-        assert!(mention_ranges("annabel and joanne", "ann").is_empty());
-        assert_eq!(mention_ranges("hé zoë", "Zoë"), vec![(4, 8)]);
-    }
-
-    #[test]
-    fn twelve_and_twenty_four_hour_clocks() {
-        // 2026-11-02 15:07 UTC
-        let ts = 1_793_632_020_000;
-        let mut f = fmt();
-        assert_eq!(f.time(ts), "3:07 PM");
-        f.clock = Clock::H24;
-        assert_eq!(f.time(ts), "15:07");
-        f.zone = Zone::Fixed(FixedOffset::east_opt(9 * 3600).unwrap());
-        assert_eq!(f.time(ts), "00:07");
-    }
-
-    #[test]
-    fn date_separators_when_the_day_changes() {
-        let day = 86_400_000;
-        let entries = vec![
-            Entry::new(1_793_632_020_000, EntryKind::Notice("a".into())),
-            Entry::new(1_793_632_020_000 + 60_000, EntryKind::Notice("b".into())),
-            Entry::new(1_793_632_020_000 + day, EntryKind::Notice("c".into())),
-        ];
-        let f = fmt();
-        assert_eq!(entry_height(&entries, 0, 60, &f), 2);
-        assert_eq!(entry_height(&entries, 1, 60, &f), 1);
-        assert_eq!(entry_height(&entries, 2, 60, &f), 2);
-        assert_eq!(total_rows(&entries, 60, &f), 5);
-    }
-
-    #[test]
-    fn locations_carry_a_link_on_its_own_row() {
-        let entries = vec![Entry::new(
-            0,
-            EntryKind::Location {
-                from: "bob".into(),
-                latitude: 51.5007,
-                longitude: -0.1246,
-            },
-        )];
-        let rows = entry_rows(&entries, 0, 120, &fmt());
-        assert_eq!(rows.len(), 3);
-        let url = "https://www.openstreetmap.org/?mlat=51.500700&mlon=-0.124600#map=16/51.500700/-0.124600";
-        assert_eq!(
-            rows[2].links,
-            vec![RowLink {
-                column: 24,
-                text: url.into(),
-                url: url.into()
-            }]
-        );
-        let text: String = rows[2]
-            .line
-            .spans
-            .iter()
-            .map(|s| s.content.as_ref())
-            .collect();
-        assert!(text.ends_with(url), "{text}");
-    }
-
-    #[test]
-    fn narrow_panes_put_the_name_inline() {
-        let entries = vec![Entry::new(
-            0,
-            EntryKind::Message {
-                from: "bob".into(),
-                text: "hello there".into(),
-                action: false,
-                mention: false,
-            },
-        )];
-        let rows = entry_rows(&entries, 0, 30, &fmt());
-        let text: String = rows[1]
-            .line
-            .spans
-            .iter()
-            .map(|s| s.content.as_ref())
-            .collect();
-        assert_eq!(text, "12:00 AM bob: hello there");
-    }
-
-    #[test]
-    fn long_names_are_cut_visibly() {
-        assert_eq!(fit_right("bob", 5), "  bob");
-        assert_eq!(fit_right("bartholomew", 5), "bart+");
-    }
-}
+mod tests;

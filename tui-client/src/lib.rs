@@ -4,14 +4,17 @@
 //!
 //! - [`config`]: the config file merged with options and environment;
 //! - [`net`]: the network actor that owns the WebSocket and reconnects;
-//! - [`app`]: the state and `update`, no I/O;
+//! - [`app`]: the state and `update`, no I/O and no terminal; its
+//!   [`app::outbox`] keeps your lines by the protocol's rulebook;
 //! - [`keymap`]: the key map, terminal keys to [`keymap::Action`]s, as one
-//!   table; [`commands`] holds the command table; [`help`] renders both;
-//! - [`editor`], [`commands`], [`complete`]: the input line, slash commands,
-//!   Tab completion;
+//!   table; [`commands`]: the command table and the parser; [`help`]:
+//!   both rendered for `/help`, `--help` and the README;
+//! - [`editor`], [`complete`]: the input line, Tab completion;
 //! - [`layout`]: history to wrapped, styled rows; [`ui`]: drawing;
-//! - [`sanitize`]: making untrusted text inert; [`theme`]: colours;
-//! - [`event_loop`]: input + network + screen, generic over the backend;
+//! - [`sanitize`]: making untrusted text inert; [`mention`]: when a message
+//!   names you; [`theme`], [`zone`]: colours and the clock shown;
+//! - [`event_loop`]: input + network + timers + screen, generic over the
+//!   backend;
 //! - [`terminal`]: raw mode in and out, also on panic.
 
 pub mod app;
@@ -23,8 +26,10 @@ pub mod event_loop;
 pub mod help;
 pub mod keymap;
 pub mod layout;
+pub mod mention;
 pub mod net;
 pub mod sanitize;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
+pub mod zone;

@@ -10,10 +10,10 @@ use clap::Parser;
 use tui_client::app::{App, Display};
 use tui_client::config::{self, Bell, Clock, Colors, Overrides, Settings};
 use tui_client::event_loop::{self, Exit, LoopOptions, NetLink};
-use tui_client::layout::Zone;
 use tui_client::net;
 use tui_client::terminal::TerminalGuard;
 use tui_client::theme::{ColorMode, Theme};
+use tui_client::zone::Zone;
 
 /// A keyboard-driven terminal chat client.
 ///

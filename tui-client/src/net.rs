@@ -3,8 +3,9 @@
 //! The UI talks to it through a [`NetHandle`]: commands go in on one bounded
 //! channel, [`NetEvent`]s come out on another. The UI never awaits the
 //! socket; it only `try_send`s. When the connection drops the actor reports
-//! it, waits with exponential backoff and jitter, connects again and says
-//! hello; the app then rejoins its rooms.
+//! it, waits with exponential backoff and jitter (the outbox rulebook's
+//! schedule: attempt n waits `backoff(n)`), connects again and says hello;
+//! the app then rejoins its rooms.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
@@ -25,8 +26,6 @@ const COMMAND_QUEUE: usize = 256;
 const EVENT_QUEUE: usize = 4096;
 /// How long connecting plus the hello/welcome exchange may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-const BACKOFF_FIRST: Duration = Duration::from_millis(500);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -240,7 +239,8 @@ async fn actor(
                         return;
                     }
                     Err(e) => {
-                        if !backoff(attempt, e.to_string(), &events, &mut commands).await {
+                        let next = attempt.saturating_add(1);
+                        if !backoff(next, e.to_string(), &events, &mut commands).await {
                             return;
                         }
                         continue;
@@ -274,14 +274,15 @@ async fn actor(
     }
 }
 
-/// Reports the loss and waits before the next attempt; false on shutdown.
+/// Reports the loss and waits before attempt number `attempt`; false on
+/// shutdown.
 async fn backoff(
     attempt: u32,
     reason: String,
     events: &mpsc::Sender<NetEvent>,
     commands: &mut mpsc::Receiver<NetCommand>,
 ) -> bool {
-    let retry_in = backoff_delay(attempt, jitter());
+    let retry_in = crate::app::outbox::backoff(attempt, jitter());
     if events
         .send(NetEvent::Disconnected { reason, retry_in })
         .await
@@ -306,16 +307,8 @@ async fn wait_for_shutdown(commands: &mut mpsc::Receiver<NetCommand>) {
     }
 }
 
-/// `BACKOFF_FIRST * 2^(attempt-1)`, at most `BACKOFF_MAX`, scaled by a jitter
-/// factor in 0.5..=1.0 so that many clients do not reconnect in lockstep.
-pub fn backoff_delay(attempt: u32, jitter: f64) -> Duration {
-    let exp = attempt.saturating_sub(1).min(16);
-    let base = BACKOFF_FIRST.saturating_mul(1u32 << exp).min(BACKOFF_MAX);
-    base.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
-}
-
 /// A number in 0..1 that differs between calls and processes.
-fn jitter() -> f64 {
+pub fn jitter() -> f64 {
     (random_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
@@ -386,16 +379,6 @@ async fn converse(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff_delay(1, 1.0), Duration::from_millis(500));
-        assert_eq!(backoff_delay(2, 1.0), Duration::from_secs(1));
-        assert_eq!(backoff_delay(4, 1.0), Duration::from_secs(4));
-        assert_eq!(backoff_delay(20, 1.0), BACKOFF_MAX);
-        assert_eq!(backoff_delay(u32::MAX, 1.0), BACKOFF_MAX);
-        assert_eq!(backoff_delay(2, 0.0), Duration::from_millis(500));
-    }
 
     #[test]
     fn jitter_is_a_fraction() {

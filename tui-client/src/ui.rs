@@ -18,8 +18,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::{App, ConnState};
-use crate::layout::{self, Row};
+use crate::app::{App, ConnState, Entries, Scroll};
+use crate::layout::{self, Format, Row};
 
 /// A link as placed on the screen, for painting as an OSC 8 hyperlink.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,44 +162,78 @@ fn truncate(s: &str, width: usize) -> String {
     out
 }
 
+/// How the layout should look for this app: its clock, zone, colours and
+/// your name.
+fn format(app: &App) -> Format<'_> {
+    Format {
+        clock: app.display.clock,
+        zone: app.display.zone,
+        theme: app.display.theme,
+        me: &app.me,
+    }
+}
+
+/// The rows the message pane shows for a view, top to bottom, and whether
+/// there are rows below them.
+///
+/// The view's bottom is `rows` rows above the last row of its anchor (the
+/// newest entry when following). Where that would run past the oldest row,
+/// the pane shows the first rows instead, going on below the anchor to
+/// fill it: the view never scrolls into emptiness.
+pub fn message_rows(
+    entries: &Entries,
+    scroll: Scroll,
+    width: usize,
+    height: usize,
+    fmt: &Format<'_>,
+) -> (Vec<Row>, bool) {
+    let all = entries.as_slice();
+    let n = all.len();
+    if n == 0 || height == 0 {
+        return (Vec::new(), false);
+    }
+    let (anchor, skip) = match scroll {
+        Scroll::Bottom => (n - 1, 0),
+        Scroll::Anchored { anchor, rows } => (entries.index(anchor), rows),
+    };
+    // Walk up from the anchor until the rows scrolled past and a pane are
+    // covered, newest row first.
+    let mut up: Vec<Row> = Vec::new();
+    let mut i = anchor + 1;
+    while i > 0 && up.len() < skip.saturating_add(height) {
+        i -= 1;
+        up.extend(layout::entry_rows(&all, i, width, fmt).into_iter().rev());
+    }
+    if up.len() >= skip.saturating_add(height) {
+        let mut rows: Vec<Row> = up.into_iter().skip(skip).take(height).collect();
+        rows.reverse();
+        return (rows, skip > 0 || anchor + 1 < n);
+    }
+    // The oldest row is in reach: the first page.
+    up.reverse();
+    let mut rows = up;
+    let mut next = anchor + 1;
+    while rows.len() < height && next < n {
+        rows.extend(layout::entry_rows(&all, next, width, fmt));
+        next += 1;
+    }
+    let below = rows.len() > height || next < n;
+    rows.truncate(height);
+    (rows, below)
+}
+
 fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect) -> (Rect, Vec<ScreenLink>) {
     let width = area.width as usize;
     let height = area.height as usize;
     if width == 0 || height == 0 {
         return (area, Vec::new());
     }
-    let fmt = app.format();
+    let fmt = format(app);
     let entries = app.visible_entries();
     let (scroll, new_below) = app
         .current_room()
-        .map_or((0, 0), |r| (r.scroll, r.new_below));
-
-    // Walk back from the newest entry until the rows on screen and the
-    // rows scrolled past are covered.
-    let contiguous: Vec<_>;
-    let slice = match entries.as_slices() {
-        (a, []) => a,
-        _ => {
-            contiguous = entries.iter().cloned().collect();
-            &contiguous[..]
-        }
-    };
-    let mut rows_rev: Vec<Row> = Vec::new();
-    for i in (0..slice.len()).rev() {
-        let rows = layout::entry_rows(slice, i, width, &fmt);
-        rows_rev.extend(rows.into_iter().rev());
-        if rows_rev.len() >= scroll + height {
-            break;
-        }
-    }
-    // Past the top of the history the view stops at the first row.
-    let scroll = scroll.min(rows_rev.len().saturating_sub(height));
-    let mut visible: Vec<Row> = rows_rev
-        .into_iter()
-        .skip(scroll)
-        .take(height)
-        .collect::<Vec<_>>();
-    visible.reverse();
+        .map_or((Scroll::Bottom, 0), |r| (r.scroll, r.new_below));
+    let (visible, below) = message_rows(entries, scroll, width, height, &fmt);
 
     // Short histories sit at the bottom of the pane, like a chat log.
     let top_pad = height - visible.len();
@@ -225,7 +259,7 @@ fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect) -> (Rect, Vec<Scr
     }
     frame.render_widget(Paragraph::new(lines), area);
 
-    if scroll > 0 {
+    if below {
         let theme = app.display.theme;
         let text = if new_below > 0 {
             format!(

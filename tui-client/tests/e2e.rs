@@ -29,6 +29,8 @@ struct Server {
     store: Option<std::path::PathBuf>,
     /// Requests per second and burst for each connection.
     rate: (f64, u32),
+    /// Rooms one connection may be in (from the next start on).
+    max_rooms: usize,
 }
 
 impl Server {
@@ -72,6 +74,7 @@ impl Server {
             task: None,
             store,
             rate,
+            max_rooms: server::Config::default().max_rooms_per_connection,
         };
         server.listen("127.0.0.1:0".parse().unwrap());
         server
@@ -92,6 +95,7 @@ impl Server {
             },
             rate_per_sec: self.rate.0,
             rate_burst: self.rate.1,
+            max_rooms_per_connection: self.max_rooms,
             ..server::Config::default()
         };
         let task = self.runtime.spawn(server::run(listener, config, async {
@@ -812,4 +816,50 @@ fn help_lists_the_keys_and_commands_of_the_tables() {
         assert!(text.contains(c.usage), "{}:\n{text}", c.usage);
     }
     assert!(text.contains("--name <NAME>"), "{text}");
+}
+
+#[test]
+fn a_refused_rejoin_keeps_the_room_and_fails_its_waiting_line_until_joined_again() {
+    let mut server = Server::start();
+    let mut ann = Tui::start(&server.url(), "ann", &["dev", "ops"], WIDE);
+    ann.wait_for("you joined #dev");
+    ann.send("\x1b2"); // Alt-2
+    ann.wait_for("you joined #ops");
+
+    server.stop();
+    ann.wait_for("disconnected");
+    ann.line("typed in ops while the server was down");
+    ann.wait_until("the line to show as pending", |t| {
+        t.row_with("typed in ops while the server was down")
+            .is_some_and(|r| r.contains("… sending"))
+    });
+    // Back with room for one room per connection: dev is rejoined first,
+    // ops is refused.
+    server.max_rooms = 1;
+    server.restart();
+    ann.wait_until("the line to be marked failed with the reason", |t| {
+        t.row_with("typed in ops while the server was down")
+            .is_some_and(|r| r.contains("✗ not sent: a connection may be in at most 1 rooms"))
+    });
+    ann.wait_for("(/join ops tries again)");
+    assert!(
+        ann.sidebar_row("ops").contains("ops"),
+        "the room stays:\n{}",
+        ann.screen()
+    );
+    // Nothing resends it by itself; the person makes room and asks again.
+    ann.line("/leave dev");
+    ann.line("/join ops");
+    ann.wait_for("rejoined #ops");
+    assert!(
+        ann.row_with("typed in ops while the server was down")
+            .is_some_and(|r| r.contains("✗ not sent")),
+        "{}",
+        ann.screen()
+    );
+    ann.line("/retry");
+    ann.wait_until("the line to be sent", |t| {
+        t.row_with("typed in ops while the server was down")
+            .is_some_and(|r| !r.contains("sending") && !r.contains("not sent"))
+    });
 }

@@ -7,16 +7,16 @@ use std::time::Duration;
 
 use chrono::FixedOffset;
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use protocol::{ClientEvent, ServerEvent, ServerLimits};
+use protocol::{ClientEvent, ErrorCode, ServerEvent, ServerLimits};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 use tui_client::app::{App, Display};
 use tui_client::config::{Bell, Clock};
 use tui_client::event_loop::{self, Exit, LoopOptions, NetLink};
-use tui_client::layout::Zone;
 use tui_client::net::{NetCommand, NetEvent};
 use tui_client::theme::{ColorMode, Theme};
+use tui_client::zone::Zone;
 
 fn key(code: KeyCode, modifiers: KeyModifiers) -> std::io::Result<TermEvent> {
     Ok(TermEvent::Key(KeyEvent::new(code, modifiers)))
@@ -154,4 +154,106 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
     let notice = app.notice.as_ref().map(|n| n.text.as_str()).unwrap_or("");
     assert!(notice.starts_with("unknown command /frob"), "{notice}");
     assert!(app.rooms[0].joined);
+}
+
+/// The loop sleeps until the app's wake time and then lets the outbox
+/// resend: a line refused as `unavailable` goes out again by itself, with
+/// no key press and no frame from the server.
+#[tokio::test]
+async fn the_loop_wakes_for_the_outbox_and_resends() {
+    let display = Display {
+        clock: Clock::H24,
+        zone: Zone::Fixed(FixedOffset::east_opt(0).unwrap()),
+        theme: Theme::new(ColorMode::None),
+        bell: Bell::Off,
+    };
+    let mut app = App::new(
+        "ann",
+        "ws://127.0.0.1:1/ws",
+        &["dev".to_string()],
+        display,
+        None,
+    );
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (key_tx, mut key_rx) = mpsc::channel(64);
+    let input = futures::stream::poll_fn(move |cx| key_rx.poll_recv(cx));
+    let (cmd_tx, mut cmd_rx) = mpsc::channel(64);
+    let (net_tx, net_rx) = mpsc::channel(64);
+    let link = NetLink {
+        commands: cmd_tx,
+        events: net_rx,
+    };
+    let options = LoopOptions {
+        hyperlinks: false,
+        link_color: false,
+    };
+    let driver = async {
+        net_tx
+            .send(NetEvent::Connected {
+                server: "chat-server/test".into(),
+                name: "ann".into(),
+                limits: ServerLimits {
+                    max_name_chars: 32,
+                    max_room_chars: 32,
+                    max_text_chars: 4000,
+                    max_frame_bytes: 32768,
+                    max_rooms: 32,
+                    rate_per_sec: 0.0,
+                    rate_burst: 0,
+                },
+                epoch: "e1".into(),
+            })
+            .await
+            .unwrap();
+        let Some(NetCommand::Send(ClientEvent::Join { id, .. })) =
+            next_command(&mut cmd_rx, Duration::from_secs(10)).await
+        else {
+            panic!("expected a join");
+        };
+        net_tx
+            .send(NetEvent::Server(ServerEvent::ack_ok(id, None)))
+            .await
+            .unwrap();
+        for c in "again?\r".chars() {
+            let code = if c == '\r' {
+                KeyCode::Enter
+            } else {
+                KeyCode::Char(c)
+            };
+            key_tx.send(key(code, KeyModifiers::NONE)).await.unwrap();
+        }
+        let first = next_command(&mut cmd_rx, Duration::from_secs(10)).await;
+        let Some(NetCommand::Send(sent @ ClientEvent::Send { .. })) = first else {
+            panic!("expected the line, got {first:?}");
+        };
+        let id = sent.request_id().unwrap().to_string();
+        net_tx
+            .send(NetEvent::Server(ServerEvent::ack_err(
+                id,
+                ErrorCode::Unavailable,
+                "the shared store is unreachable",
+            )))
+            .await
+            .unwrap();
+        // Bounded wait; the backoff is at most half a second.
+        let again = next_command(&mut cmd_rx, Duration::from_secs(10)).await;
+        assert_eq!(again, Some(NetCommand::Send(sent)));
+        key_tx
+            .send(key(KeyCode::Char('c'), KeyModifiers::CONTROL))
+            .await
+            .unwrap();
+    };
+    let (exit, ()) = tokio::join!(
+        event_loop::run(
+            &mut terminal,
+            input,
+            link,
+            &mut app,
+            options,
+            std::future::pending::<()>()
+        ),
+        driver
+    );
+    assert_eq!(exit.unwrap(), Exit::Quit);
+    assert!(app.notice.is_none(), "unavailable is not an error to show");
 }

@@ -12,10 +12,10 @@ use ratatui::backend::TestBackend;
 use tui_client::app::{App, Display, Event};
 use tui_client::config::{Bell, Clock};
 use tui_client::keymap::{self, Action};
-use tui_client::layout::Zone;
 use tui_client::net::NetEvent;
 use tui_client::theme::{ColorMode, Theme};
 use tui_client::ui;
+use tui_client::zone::Zone;
 
 /// 2026-11-02 09:00 UTC, a Monday.
 const T0: i64 = 1_793_610_000_000;
@@ -114,15 +114,15 @@ fn type_text(app: &mut App, text: &str) {
     }
 }
 
-/// Draws like the event loop does: once to learn the pane size, again
-/// with it.
+/// Draws like the event loop does: the app learns the terminal's size
+/// from an event, then one draw. The pane it draws has the height the app
+/// pages by.
 fn screen(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
+    app.update(Event::Resize { width, height }, T0);
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    for _ in 0..2 {
-        let mut drawn = ui::Drawn::default();
-        terminal.draw(|f| drawn = ui::draw(f, app)).unwrap();
-        app.set_pane(drawn.pane.width as usize, drawn.pane.height as usize);
-    }
+    let mut drawn = ui::Drawn::default();
+    terminal.draw(|f| drawn = ui::draw(f, app)).unwrap();
+    assert_eq!(usize::from(drawn.pane.height), app.message_pane_rows());
     terminal
 }
 
@@ -381,15 +381,16 @@ fn last_sent_id(fx: &[tui_client::app::Effect]) -> String {
 #[test]
 fn history_rule_and_pending_sent_and_failed_messages() {
     let mut app = new_app(&["dev"]);
-    net(
-        &mut app,
-        NetEvent::Connected {
+    let fx = app.update(
+        Event::Net(NetEvent::Connected {
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
             limits: limits(),
             epoch: "e1".into(),
-        },
+        }),
+        T0,
     );
+    let join = last_sent_id(&fx);
     server(
         &mut app,
         ServerEvent::RoomState {
@@ -418,6 +419,8 @@ fn history_rule_and_pending_sent_and_failed_messages() {
             missed: 0,
         },
     );
+    // The join's ack: lines go out from now on.
+    server(&mut app, ServerEvent::ack_ok(join, None));
     say(&mut app, "dev", 4, T0 + 10 * MIN, "bob", "a live one");
     // Sent and confirmed (ack, then the echo: shown once).
     type_text(&mut app, "this one arrived");

@@ -1,0 +1,157 @@
+//! What keys do: editing and sending the input line, Tab completion,
+//! moving between rooms and scrolling.
+
+use super::{Action, App, Edit, Effect, Now};
+use crate::commands::{self, Input};
+use crate::complete;
+
+impl App {
+    pub(super) fn on_action(&mut self, action: Action, now: Now, fx: &mut Vec<Effect>) {
+        if action != Action::Complete {
+            self.completer.reset();
+        }
+        match action {
+            Action::Edit(edit) => self.editor.apply(edit),
+            Action::Submit => self.submit(now, fx),
+            Action::HistoryPrev => self.editor.history_prev(),
+            Action::HistoryNext => self.editor.history_next(),
+            Action::Complete => self.complete(),
+            Action::GoToRoom(i) => {
+                if i < self.rooms.len() {
+                    self.switch_to(i);
+                }
+            }
+            Action::NextRoom => {
+                if !self.rooms.is_empty() {
+                    self.switch_to((self.current + 1) % self.rooms.len());
+                }
+            }
+            Action::PrevRoom => {
+                if !self.rooms.is_empty() {
+                    self.switch_to((self.current + self.rooms.len() - 1) % self.rooms.len());
+                }
+            }
+            Action::NextActive => {
+                if let Some(i) = self.next_active() {
+                    self.switch_to(i);
+                }
+            }
+            Action::PageUp => self.page_up(fx),
+            Action::PageDown => self.page_down(),
+            Action::ScrollBottom => self.scroll_to_bottom(),
+            Action::EndAndBottom => {
+                self.editor.apply(Edit::End);
+                self.scroll_to_bottom();
+            }
+            Action::ToggleUsers => self.show_users = !self.show_users,
+            Action::Redraw => fx.push(Effect::Redraw),
+            Action::Quit => self.quit(fx),
+        }
+    }
+
+    pub(super) fn quit(&mut self, fx: &mut Vec<Effect>) {
+        self.quitting = true;
+        fx.push(Effect::Quit);
+    }
+
+    pub(super) fn switch_to(&mut self, index: usize) {
+        self.current = index;
+        if let Some(room) = self.rooms.get_mut(index) {
+            room.seen();
+        }
+    }
+
+    /// The next room with unread messages after the current one, rooms where
+    /// you were mentioned first.
+    fn next_active(&self) -> Option<usize> {
+        let n = self.rooms.len();
+        let order = (1..n).map(|k| (self.current + k) % n);
+        order
+            .clone()
+            .find(|&i| self.rooms[i].mentioned)
+            .or_else(|| order.clone().find(|&i| self.rooms[i].unread > 0))
+    }
+
+    /// Rows one page scrolls: the pane less one row kept for context.
+    fn page(&self) -> usize {
+        self.message_pane_rows().saturating_sub(1).max(1)
+    }
+
+    /// Scrolls up a page; near the oldest message held, asks the server
+    /// for the page before it.
+    fn page_up(&mut self, fx: &mut Vec<Effect>) {
+        let (page, pane) = (self.page(), self.message_pane_rows());
+        let Some(room) = self.current_room_mut() else {
+            return;
+        };
+        room.set_scroll(room.scroll.page_up(&room.entries, page));
+        if room.scroll.may_show_oldest(&room.entries, pane) {
+            self.fetch_older(fx);
+        }
+    }
+
+    fn page_down(&mut self) {
+        let page = self.page();
+        if let Some(room) = self.current_room_mut() {
+            room.set_scroll(room.scroll.page_down(&room.entries, page));
+        }
+    }
+
+    fn scroll_to_bottom(&mut self) {
+        if let Some(room) = self.current_room_mut() {
+            room.set_scroll(super::Scroll::Bottom);
+        }
+    }
+
+    fn complete(&mut self) {
+        let room_names: Vec<String> = self.rooms.iter().map(|r| r.name.clone()).collect();
+        let nicks: Vec<String> = match self.current_room() {
+            Some(room) => {
+                let mut nicks = room.speakers.clone();
+                let mut rest: Vec<String> = room
+                    .users
+                    .iter()
+                    .filter(|u| !nicks.contains(u))
+                    .cloned()
+                    .collect();
+                rest.sort_by_key(|u| u.to_lowercase());
+                nicks.extend(rest);
+                nicks
+            }
+            None => Vec::new(),
+        };
+        let ctx = complete::Context {
+            nicks: &nicks,
+            rooms: &room_names,
+            me: &self.me,
+        };
+        let line = self.editor.text().to_string();
+        if let Some(done) = self.completer.complete(&line, self.editor.cursor(), ctx) {
+            self.editor.set(done.line, done.cursor);
+        }
+    }
+
+    fn submit(&mut self, now: Now, fx: &mut Vec<Effect>) {
+        self.notice = None;
+        let line = self.editor.text().to_string();
+        if line.trim().is_empty() {
+            return;
+        }
+        match commands::parse(&line) {
+            Err(e) => self.error(e.to_string()),
+            Ok(Input::Text(text)) => {
+                if self.post_text(text, false, now, fx) {
+                    self.editor.take_line();
+                }
+            }
+            Ok(Input::Command(cmd)) => {
+                // Commands go to the history even when they fail, so a typo
+                // is one Up away from being fixed.
+                let keep_line = self.run_command(cmd, now, fx);
+                if !keep_line {
+                    self.editor.take_line();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! What the connection and the server say: connecting and losing the
+//! connection, joins and their answers, room events, messages and
+//! history, and the acks of every request.
+
+use protocol::{AckResult, ClientEvent, ErrorBody, ErrorCode, ServerEvent};
+
+use super::room::{Applied, Stored};
+use super::sending::failure;
+use super::{App, ConnState, Effect, EntryKind, Now, Request};
+use crate::config::Bell;
+use crate::net::NetEvent;
+use crate::sanitize;
+
+impl App {
+    pub(super) fn on_net(&mut self, ev: NetEvent, now: Now, fx: &mut Vec<Effect>) {
+        match ev {
+            NetEvent::Connecting { attempt } => self.conn = ConnState::Connecting { attempt },
+            NetEvent::Connected {
+                server,
+                name,
+                limits,
+                epoch,
+            } => {
+                if self.epoch.as_ref().is_some_and(|old| *old != epoch) {
+                    for room in &mut self.rooms {
+                        room.forget_numbers();
+                    }
+                }
+                self.epoch = Some(epoch);
+                self.conn = ConnState::Connected;
+                self.outbox.connected();
+                // Whatever was said about the old connection is over.
+                self.notice = None;
+                self.me = sanitize::one_line(&name);
+                self.server_name = Some(sanitize::one_line(&server));
+                self.limits = Some(limits);
+                self.requests.clear();
+                let text = format!(
+                    "connected to {} as {}",
+                    self.server_name.as_deref().unwrap_or("the server"),
+                    self.me
+                );
+                self.push_lobby(now.wall_ms, EntryKind::Notice(text));
+                if self.rooms.is_empty() {
+                    let text = "you are in no room yet: type /join ROOM (or /help)".into();
+                    self.push_lobby(now.wall_ms, EntryKind::Notice(text));
+                    self.startup = false;
+                }
+                let names: Vec<String> = self.rooms.iter().map(|r| r.name.clone()).collect();
+                for room in names {
+                    self.send_join(room, fx);
+                }
+            }
+            NetEvent::Disconnected { reason, retry_in } => {
+                let was_connected = self.connected();
+                let reason = sanitize::one_line(&reason);
+                self.conn = ConnState::Disconnected {
+                    reason: reason.clone(),
+                    retry_in,
+                };
+                self.requests.clear();
+                // Also a failed attempt to connect: every pending line
+                // counts a try, so none waits forever.
+                let changes = self.outbox.disconnected();
+                self.apply_outbox(changes, fx);
+                if was_connected {
+                    let text = format!("disconnected: {reason}");
+                    for room in &mut self.rooms {
+                        room.joined = false;
+                        room.push(super::Entry::new(
+                            now.wall_ms,
+                            EntryKind::Error(text.clone()),
+                        ));
+                    }
+                    if self.rooms.is_empty() {
+                        self.push_lobby(now.wall_ms, EntryKind::Error(text));
+                    }
+                }
+            }
+            NetEvent::Fatal(message) => {
+                if !self.quitting {
+                    fx.push(Effect::Fatal(sanitize::one_line(&message)));
+                }
+            }
+            NetEvent::Server(ev) => self.on_server(ev, now, fx),
+        }
+    }
+
+    /// Joins, or resumes after the last message seen when there is one.
+    pub(super) fn send_join(&mut self, room: String, fx: &mut Vec<Effect>) {
+        let since = self.room_index(&room).and_then(|i| self.rooms[i].last_seq);
+        let epoch = since.and(self.epoch.clone());
+        let id = self.next_id();
+        self.requests
+            .insert(id.clone(), Request::Join(room.clone()));
+        fx.push(Effect::Send(ClientEvent::Join {
+            id,
+            room,
+            since: epoch.as_ref().and(since),
+            epoch,
+        }));
+    }
+
+    /// Asks for the page of history before the oldest message held.
+    pub(super) fn fetch_older(&mut self, fx: &mut Vec<Effect>) {
+        let Some(room) = self.current_room() else {
+            return;
+        };
+        let (name, first, more, joined) = (
+            room.name.clone(),
+            room.first_seq,
+            room.more_before,
+            room.joined,
+        );
+        let asked = self
+            .requests
+            .values()
+            .any(|r| *r == Request::History(name.clone()));
+        let Some(before) = first else { return };
+        if !more || !joined || !self.connected() || asked {
+            return;
+        }
+        let id = self.next_id();
+        self.requests
+            .insert(id.clone(), Request::History(name.clone()));
+        self.info(format!("loading older messages of #{name}..."));
+        fx.push(Effect::Send(ClientEvent::History {
+            id,
+            room: name,
+            before,
+            limit: protocol::limits::HISTORY_PAGE,
+        }));
+    }
+
+    fn on_server(&mut self, ev: ServerEvent, now: Now, fx: &mut Vec<Effect>) {
+        if let Some((id, result)) = ev.as_ack() {
+            let id = id.to_string();
+            self.on_ack(&id, result, now, fx);
+            return;
+        }
+        match ev {
+            ServerEvent::RoomState { room, users } => {
+                let me = self.me.clone();
+                if let Some(i) = self.room_index(&room) {
+                    self.rooms[i].apply_room_state(&users, &me);
+                }
+            }
+            ServerEvent::History {
+                room,
+                events,
+                more,
+                missed,
+            } => self.on_history(&room, events, more, missed, now, fx),
+            ServerEvent::UserJoined { room, name, ts } => {
+                if let Some(i) = self.room_index(&room) {
+                    self.rooms[i].user_joined(&name, ts);
+                }
+            }
+            ServerEvent::UserLeft { room, name, ts } => {
+                if let Some(i) = self.room_index(&room) {
+                    self.rooms[i].user_left(&name, ts);
+                }
+            }
+            ServerEvent::Message { ref room, .. } | ServerEvent::Location { ref room, .. } => {
+                let room = room.clone();
+                if let Some(msg) = Stored::from_event(ev, &self.me) {
+                    self.on_message(&room, msg, now, fx);
+                }
+            }
+            ServerEvent::Error { code, message } => {
+                let message = sanitize::one_line(&message);
+                if code == ErrorCode::ShuttingDown {
+                    self.info(format!("server: {message}"));
+                } else {
+                    self.error(format!("server: {message}"));
+                }
+            }
+            ServerEvent::Welcome { .. } | ServerEvent::Ack { .. } => {}
+        }
+    }
+
+    /// A live message or location.
+    fn on_message(&mut self, room: &str, msg: Stored, now: Now, fx: &mut Vec<Effect>) {
+        let Some(i) = self.room_index(room) else {
+            return;
+        };
+        self.own_echo(room, &msg, fx);
+        let applied = self.rooms[i].apply_message(msg, now.wall_ms, i == self.current);
+        if let Applied::Shown { own, mention } = applied {
+            let ring = match self.display.bell {
+                Bell::Off => false,
+                Bell::Mentions => mention,
+                Bell::All => !own,
+            };
+            if ring {
+                fx.push(Effect::Bell);
+            }
+        }
+    }
+
+    /// A message under your name settles the line of the outbox with its
+    /// id, if it is one of this client's.
+    fn own_echo(&mut self, room: &str, msg: &Stored, fx: &mut Vec<Effect>) {
+        if msg.own {
+            let changes = self.outbox.echo(&msg.id, room);
+            self.apply_outbox(changes, fx);
+        }
+    }
+
+    /// History after a join (appended: recent messages, or what was missed
+    /// while away) or in answer to a request for older messages (prepended).
+    fn on_history(
+        &mut self,
+        room: &str,
+        events: Vec<ServerEvent>,
+        more: bool,
+        missed: u64,
+        now: Now,
+        fx: &mut Vec<Effect>,
+    ) {
+        let Some(i) = self.room_index(room) else {
+            return;
+        };
+        let requested = self
+            .requests
+            .values()
+            .any(|r| *r == Request::History(room.to_string()));
+        let stored: Vec<Stored> = events
+            .into_iter()
+            .filter_map(|ev| Stored::from_event(ev, &self.me))
+            .collect();
+        if requested {
+            self.rooms[i].prepend_older(stored, more);
+            if self
+                .notice
+                .as_ref()
+                .is_some_and(|n| n.text.starts_with("loading older"))
+            {
+                self.notice = None;
+            }
+            return;
+        }
+        for msg in &stored {
+            self.own_echo(room, msg, fx);
+        }
+        let current = i == self.current;
+        self.rooms[i].apply_history(stored, more, missed, now.wall_ms, current);
+    }
+
+    fn on_ack(&mut self, id: &str, result: AckResult, now: Now, fx: &mut Vec<Effect>) {
+        if self.outbox.status(id).is_some() {
+            let changes = match result {
+                AckResult::Ok { .. } => self.outbox.ack(id),
+                AckResult::Err(err) => self.outbox.nack(id, failure(&err), now.mono_ms),
+            };
+            self.apply_outbox(changes, fx);
+            return;
+        }
+        match (self.requests.remove(id), result) {
+            (Some(Request::Join(room)), AckResult::Ok { .. }) => self.joined(&room, now, fx),
+            (Some(Request::Join(room)), AckResult::Err(err)) => {
+                self.join_refused(room, &err, now, fx);
+            }
+            (Some(Request::History(room)), AckResult::Err(err)) => {
+                let message = sanitize::one_line(&err.message);
+                self.error(format!("cannot load older messages of #{room}: {message}"));
+            }
+            (Some(Request::Leave(room)), AckResult::Err(err)) => {
+                if err.code != ErrorCode::NotInRoom {
+                    let message = sanitize::one_line(&err.message);
+                    self.error(format!("cannot leave #{room}: {message}"));
+                }
+            }
+            (None, AckResult::Err(err)) => {
+                let message = sanitize::one_line(&err.message);
+                self.error(format!("server: {message}"));
+            }
+            (Some(Request::History(_) | Request::Leave(_)) | None, AckResult::Ok { .. }) => {}
+        }
+    }
+
+    /// The room's join was acknowledged: its waiting lines go out.
+    fn joined(&mut self, room: &str, now: Now, fx: &mut Vec<Effect>) {
+        if let Some(i) = self.room_index(room) {
+            // Without a history (older servers) the notice waits for this.
+            self.rooms[i].show_join_notice();
+        }
+        self.end_of_startup();
+        let changes = self.outbox.joined(room, now.mono_ms);
+        self.apply_outbox(changes, fx);
+    }
+
+    fn end_of_startup(&mut self) {
+        if !self
+            .requests
+            .values()
+            .any(|r| matches!(r, Request::Join(_)))
+        {
+            self.startup = false;
+        }
+    }
+
+    /// The room's join was refused: its pending lines fail with the reason.
+    /// A room you were in, or that holds lines of yours, stays in the list
+    /// so they can be seen and sent again; a new one is dropped.
+    fn join_refused(&mut self, room: String, err: &ErrorBody, now: Now, fx: &mut Vec<Effect>) {
+        let message = sanitize::one_line(&err.message);
+        if self.startup && err.code == ErrorCode::NameTaken {
+            fx.push(Effect::Fatal(format!("cannot join #{room}: {message}")));
+            return;
+        }
+        if err.code == ErrorCode::AlreadyInRoom {
+            self.joined(&room, now, fx);
+            return;
+        }
+        self.end_of_startup();
+        let changes = self.outbox.join_failed(&room, &failure(err));
+        let had_lines = !changes.is_empty();
+        self.apply_outbox(changes, fx);
+        let Some(i) = self.room_index(&room) else {
+            return;
+        };
+        if self.rooms[i].was_joined || had_lines {
+            self.rooms[i].joined = false;
+            self.error(format!(
+                "cannot join #{room}: {message} (/join {room} tries again)"
+            ));
+        } else {
+            self.remove_room(i);
+            self.error(format!("cannot join #{room}: {message}"));
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! One room as this client sees it: its people, its history, what you have
+//! not read yet, and where its view is scrolled. Messages and pages of
+//! history from the server are applied here, already sanitized.
+
+use protocol::ServerEvent;
+
+use super::entries::{Delivery, Entries, Entry, EntryKind};
+use super::plural;
+use super::scroll::Scroll;
+use crate::mention;
+use crate::sanitize;
+
+/// The label of the rule between a join's stored history and what follows.
+pub const HISTORY_RULE: &str = "end of history";
+
+/// Most recent speakers remembered for nick completion.
+const SPEAKERS: usize = 50;
+
+/// A room you are in (or are joining, or will rejoin after a reconnect).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Room {
+    pub name: String,
+    pub users: Vec<String>,
+    pub entries: Entries,
+    /// Messages since you last looked at the room.
+    pub unread: usize,
+    /// Someone wrote your name since you last looked.
+    pub mentioned: bool,
+    /// The server confirmed the join on the current connection.
+    pub joined: bool,
+    pub scroll: Scroll,
+    /// Messages that arrived while scrolled up.
+    pub new_below: usize,
+    /// Highest sequence number seen (in the current epoch).
+    pub(super) last_seq: Option<u64>,
+    /// Lowest sequence number held, where older history would continue.
+    pub(super) first_seq: Option<u64>,
+    /// The server has older messages than the ones held.
+    pub more_before: bool,
+    /// Recent speakers, newest first, for nick completion.
+    pub(super) speakers: Vec<String>,
+    /// Joined at least once, so a `room_state` is a rejoin.
+    pub(super) was_joined: bool,
+    /// "you joined" / "rejoined", shown after the join's history.
+    pub(super) join_notice: Option<String>,
+}
+
+/// A message or location from the server, sanitized, as an entry.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Stored {
+    pub seq: u64,
+    /// The sender's request id.
+    pub id: String,
+    /// Sent under your name (from here or from another client of yours).
+    pub own: bool,
+    pub entry: Entry,
+}
+
+impl Stored {
+    /// Converts a `message` or `location` event; `None` for other events
+    /// and for locations out of range. Live messages and stored history
+    /// go through this same conversion.
+    pub fn from_event(ev: ServerEvent, me: &str) -> Option<Stored> {
+        let (seq, ts, from, id, kind) = match ev {
+            ServerEvent::Message {
+                seq,
+                ts,
+                from,
+                id,
+                text,
+                action,
+                ..
+            } => {
+                let from = sanitize::one_line(&from);
+                let text = sanitize::message_text(&text);
+                let own = from.eq_ignore_ascii_case(me);
+                let mention = !own && !mention::ranges(&text, me).is_empty();
+                let kind = EntryKind::Message {
+                    from: from.clone(),
+                    text,
+                    action,
+                    mention,
+                };
+                (seq, ts, from, id, kind)
+            }
+            ServerEvent::Location {
+                seq,
+                ts,
+                from,
+                id,
+                latitude,
+                longitude,
+                ..
+            } if protocol::validate::location(latitude, longitude).is_ok() => {
+                let from = sanitize::one_line(&from);
+                let kind = EntryKind::Location {
+                    from: from.clone(),
+                    latitude,
+                    longitude,
+                };
+                (seq, ts, from, id, kind)
+            }
+            _ => return None,
+        };
+        Some(Stored {
+            seq,
+            own: from.eq_ignore_ascii_case(me),
+            id,
+            entry: Entry::new(ts, kind),
+        })
+    }
+
+    pub fn mention(&self) -> bool {
+        matches!(self.entry.kind, EntryKind::Message { mention: true, .. })
+    }
+
+    fn sender(&self) -> Option<&str> {
+        match &self.entry.kind {
+            EntryKind::Message { from, .. } | EntryKind::Location { from, .. } => Some(from),
+            _ => None,
+        }
+    }
+}
+
+/// What a live message did to the room.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Applied {
+    /// The echo of a line sent from here, shown once: its pending entry
+    /// became the stored one.
+    Settled {
+        id: String,
+    },
+    Shown {
+        own: bool,
+        mention: bool,
+    },
+}
+
+impl Room {
+    pub fn new(name: impl Into<String>) -> Self {
+        Room {
+            name: name.into(),
+            users: Vec::new(),
+            entries: Entries::new(),
+            unread: 0,
+            mentioned: false,
+            joined: false,
+            scroll: Scroll::Bottom,
+            new_below: 0,
+            last_seq: None,
+            first_seq: None,
+            more_before: false,
+            speakers: Vec::new(),
+            was_joined: false,
+            join_notice: None,
+        }
+    }
+
+    /// Appends an entry. A room scrolled up stays where it is (shown or
+    /// not), and counts the messages arriving below.
+    pub(super) fn push(&mut self, entry: Entry) {
+        if self.scroll != Scroll::Bottom && entry.is_post() {
+            self.new_below += 1;
+        }
+        self.entries.push(entry);
+    }
+
+    pub(super) fn notice(&mut self, ts: i64, text: String) {
+        self.push(Entry::new(ts, EntryKind::Notice(text)));
+    }
+
+    pub(super) fn set_scroll(&mut self, scroll: Scroll) {
+        self.scroll = scroll;
+        if scroll == Scroll::Bottom {
+            self.new_below = 0;
+        }
+    }
+
+    /// You looked at the room.
+    pub(super) fn seen(&mut self) {
+        self.unread = 0;
+        self.mentioned = false;
+    }
+
+    /// The server's welcome to the room: who is in it. The notice saying
+    /// so waits until the join's history has been shown.
+    pub(super) fn apply_room_state(&mut self, users: &[String], me: &str) {
+        self.users = users.iter().map(|u| sanitize::one_line(u)).collect();
+        self.joined = true;
+        let others = self
+            .users
+            .iter()
+            .filter(|u| !u.eq_ignore_ascii_case(me))
+            .count();
+        let verb = if self.was_joined {
+            "rejoined"
+        } else {
+            "you joined"
+        };
+        let who = if others == 0 {
+            "nobody else".to_string()
+        } else {
+            plural(others, "other person", "other people")
+        };
+        self.join_notice = Some(format!("{verb} #{} ({who} here)", self.name));
+        self.was_joined = true;
+    }
+
+    pub(super) fn user_joined(&mut self, name: &str, ts: i64) {
+        let name = sanitize::one_line(name);
+        if !self.users.iter().any(|u| u.eq_ignore_ascii_case(&name)) {
+            self.users.push(name.clone());
+        }
+        let text = format!("{name} joined #{}", self.name);
+        self.push(Entry::new(ts, EntryKind::Joined(text)));
+    }
+
+    pub(super) fn user_left(&mut self, name: &str, ts: i64) {
+        let name = sanitize::one_line(name);
+        self.users.retain(|u| !u.eq_ignore_ascii_case(&name));
+        self.speakers.retain(|u| !u.eq_ignore_ascii_case(&name));
+        let text = format!("{name} left #{}", self.name);
+        self.push(Entry::new(ts, EntryKind::Left(text)));
+    }
+
+    /// The server's store was reset: the old numbers mean nothing.
+    pub(super) fn forget_numbers(&mut self) {
+        self.last_seq = None;
+        self.first_seq = None;
+        self.more_before = false;
+    }
+
+    /// A live message or location. `current`: the room is on screen, so
+    /// it is read as it arrives.
+    pub(super) fn apply_message(&mut self, msg: Stored, now: i64, current: bool) -> Applied {
+        if let Some(last) = self.last_seq
+            && msg.seq > last + 1
+        {
+            let missed = (msg.seq - last - 1) as usize;
+            let were = plural(missed, "message was", "messages were");
+            self.notice(now, format!("{were} missed while disconnected"));
+        }
+        self.last_seq = Some(msg.seq);
+        self.first_seq.get_or_insert(msg.seq);
+        if msg.own && self.settle_own(&msg.id, &msg.entry) {
+            return Applied::Settled { id: msg.id };
+        }
+        let mention = msg.mention();
+        if !msg.own
+            && let Some(from) = msg.sender().map(str::to_string)
+        {
+            self.speakers.retain(|s| *s != from);
+            self.speakers.insert(0, from);
+            self.speakers.truncate(SPEAKERS);
+        }
+        self.push(msg.entry);
+        if !msg.own && !current {
+            self.unread += 1;
+            self.mentioned |= mention;
+        }
+        Applied::Shown {
+            own: msg.own,
+            mention,
+        }
+    }
+
+    /// The history that follows a join: the latest messages, or what was
+    /// missed since the last one seen. Returns the ids of your own lines
+    /// it settled.
+    pub(super) fn apply_history(
+        &mut self,
+        stored: Vec<Stored>,
+        more: bool,
+        missed: u64,
+        now: i64,
+        current: bool,
+    ) -> Vec<String> {
+        let resumed = self.last_seq.is_some();
+        if missed > 0 {
+            let messages = plural(missed as usize, "message", "messages");
+            self.notice(now, format!("{messages} not shown (too many to replay)"));
+        }
+        let mut settled = Vec::new();
+        let mut shown = None;
+        for msg in stored {
+            if self.last_seq.is_some_and(|last| msg.seq <= last) {
+                continue; // already shown
+            }
+            self.last_seq = Some(msg.seq);
+            if self.first_seq.is_none() {
+                self.first_seq = Some(msg.seq);
+                self.more_before = more;
+            }
+            shown = Some(msg.entry.ts);
+            // Yours, sent while its ack was lost: it is the pending entry.
+            if msg.own && self.settle_own(&msg.id, &msg.entry) {
+                settled.push(msg.id);
+                continue;
+            }
+            // What was missed while away is new to you; a fresh join's
+            // backlog is not.
+            if resumed && !msg.own && !current {
+                self.unread += 1;
+                self.mentioned |= msg.mention();
+            }
+            self.push(msg.entry);
+        }
+        if self.first_seq.is_none() {
+            self.more_before = more;
+        }
+        // A fresh join's backlog is set apart from what happens from now on.
+        if let Some(ts) = shown
+            && !resumed
+        {
+            self.push(Entry::new(ts, EntryKind::Rule(HISTORY_RULE.into())));
+        }
+        if let Some(text) = self.join_notice.take() {
+            self.notice(now, text);
+        }
+        settled
+    }
+
+    /// A page of older messages, asked for by scrolling up, put in front.
+    pub(super) fn prepend_older(&mut self, stored: Vec<Stored>, more: bool) {
+        let first = self.first_seq;
+        let older: Vec<Stored> = stored
+            .into_iter()
+            .filter(|m| first.is_none_or(|f| m.seq < f))
+            .collect();
+        if let Some(m) = older.first() {
+            self.first_seq = Some(m.seq);
+        }
+        self.entries
+            .prepend(older.into_iter().map(|m| m.entry).collect());
+        self.more_before = more;
+    }
+
+    /// The join was acknowledged without a history (an older server): the
+    /// join notice waits no longer.
+    pub(super) fn show_join_notice(&mut self) {
+        if let Some(text) = self.join_notice.take() {
+            let ts = self.entries.back().map_or(0, |e| e.ts);
+            self.notice(ts, text);
+        }
+    }
+
+    /// Your message came back from the server: the pending entry becomes
+    /// the stored one, in place, and nothing is shown twice. False when
+    /// there is no such entry.
+    fn settle_own(&mut self, id: &str, stored: &Entry) -> bool {
+        let Some(entry) = self.entries.own_mut(id) else {
+            return false;
+        };
+        entry.ts = stored.ts;
+        entry.kind = stored.kind.clone();
+        entry.delivery = Delivery::Done;
+        true
+    }
+
+    /// Sets the mark of your message `id`.
+    pub(super) fn set_delivery(&mut self, id: &str, delivery: Delivery) {
+        if let Some(entry) = self.entries.own_mut(id) {
+            entry.delivery = delivery;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Tests of the `layout` module.
+
+use super::*;
+use crate::theme::ColorMode;
+use chrono::FixedOffset;
+
+fn fmt() -> Format<'static> {
+    Format {
+        clock: Clock::H12,
+        zone: Zone::Fixed(FixedOffset::east_opt(0).unwrap()),
+        theme: Theme::new(ColorMode::None),
+        me: "ann",
+    }
+}
+
+fn texts(rows: &[Vec<Cell<'_>>]) -> Vec<String> {
+    rows.iter()
+        .map(|r| r.iter().map(|c| c.text).collect())
+        .collect()
+}
+
+fn plain(s: &str) -> Vec<Seg> {
+    vec![seg(s, Style::default())]
+}
+
+#[test]
+fn wraps_at_spaces() {
+    let segs = plain("the quick brown fox");
+    assert_eq!(texts(&wrap(&segs, 10)), ["the quick ", "brown fox"]);
+}
+
+#[test]
+fn breaks_long_words() {
+    let segs = plain("abcdefghij");
+    assert_eq!(texts(&wrap(&segs, 4)), ["abcd", "efgh", "ij"]);
+}
+
+#[test]
+fn wide_characters_never_straddle_rows() {
+    // Each of these is two columns wide: three fit in 7 columns.
+    let segs = plain("日本語日本");
+    let rows = wrap(&segs, 7);
+    assert_eq!(texts(&rows), ["日本語", "日本"]);
+    for r in &rows {
+        assert!(r.iter().map(|c| c.width).sum::<usize>() <= 7);
+    }
+    let segs = plain("ok 👩‍👩‍👧👍 done");
+    let rows = wrap(&segs, 4);
+    assert_eq!(texts(&rows), ["ok ", "👩‍👩‍👧👍", "done"]);
+}
+
+#[test]
+fn newlines_start_rows() {
+    assert_eq!(texts(&wrap(&plain("a\nb"), 10)), ["a", "b"]);
+}
+
+#[test]
+fn twelve_and_twenty_four_hour_clocks() {
+    // 2026-11-02 15:07 UTC
+    let ts = 1_793_632_020_000;
+    let mut f = fmt();
+    assert_eq!(f.time(ts), "3:07 PM");
+    f.clock = Clock::H24;
+    assert_eq!(f.time(ts), "15:07");
+    f.zone = Zone::Fixed(FixedOffset::east_opt(9 * 3600).unwrap());
+    assert_eq!(f.time(ts), "00:07");
+}
+
+#[test]
+fn date_separators_when_the_day_changes() {
+    let day = 86_400_000;
+    let entries = vec![
+        Entry::new(1_793_632_020_000, EntryKind::Notice("a".into())),
+        Entry::new(1_793_632_020_000 + 60_000, EntryKind::Notice("b".into())),
+        Entry::new(1_793_632_020_000 + day, EntryKind::Notice("c".into())),
+    ];
+    let f = fmt();
+    let heights: Vec<usize> = (0..3)
+        .map(|i| entry_rows(&entries, i, 60, &f).len())
+        .collect();
+    assert_eq!(heights, [2, 1, 2]);
+}
+
+#[test]
+fn locations_carry_a_link_on_its_own_row() {
+    let entries = vec![Entry::new(
+        0,
+        EntryKind::Location {
+            from: "bob".into(),
+            latitude: 51.5007,
+            longitude: -0.1246,
+        },
+    )];
+    let rows = entry_rows(&entries, 0, 120, &fmt());
+    assert_eq!(rows.len(), 3);
+    let url =
+        "https://www.openstreetmap.org/?mlat=51.500700&mlon=-0.124600#map=16/51.500700/-0.124600";
+    assert_eq!(
+        rows[2].links,
+        vec![RowLink {
+            column: 24,
+            text: url.into(),
+            url: url.into()
+        }]
+    );
+    let text: String = rows[2]
+        .line
+        .spans
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect();
+    assert!(text.ends_with(url), "{text}");
+}
+
+#[test]
+fn narrow_panes_put_the_name_inline() {
+    let entries = vec![Entry::new(
+        0,
+        EntryKind::Message {
+            from: "bob".into(),
+            text: "hello there".into(),
+            action: false,
+            mention: false,
+        },
+    )];
+    let rows = entry_rows(&entries, 0, 30, &fmt());
+    let text: String = rows[1]
+        .line
+        .spans
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect();
+    assert_eq!(text, "12:00 AM bob: hello there");
+}
+
+#[test]
+fn long_names_are_cut_visibly() {
+    assert_eq!(fit_right("bob", 5), "  bob");
+    assert_eq!(fit_right("bartholomew", 5), "bart+");
+}
