@@ -279,13 +279,15 @@ impl App {
         }
     }
 
-    /// The room's join was acknowledged: its waiting lines go out.
+    /// The room's join was acknowledged: its waiting lines go out. (A
+    /// room left while its join was on its way stays left.)
     fn joined(&mut self, room: &str, now: Now, fx: &mut Vec<Effect>) {
-        if let Some(i) = self.room_index(room) {
-            // Without a history (older servers) the notice waits for this.
-            self.rooms[i].show_join_notice();
-        }
         self.end_of_startup();
+        let Some(i) = self.room_index(room) else {
+            return;
+        };
+        // Without a history (older servers) the notice waits for this.
+        self.rooms[i].show_join_notice();
         let changes = self.outbox.joined(room, now.mono_ms);
         self.apply_outbox(changes, fx);
     }
