@@ -13,7 +13,8 @@
 //! Validation of everything a user can type (display names, room names,
 //! message text, coordinates, request ids) lives in [`validate`] so that
 //! clients can refuse bad input before sending it and the server refuses it
-//! with the same [`ErrorCode`] and wording.
+//! with the same [`ErrorCode`] and wording. When a message mentions someone
+//! is decided in [`mention`], where map links point in [`maps`].
 //!
 //! See `protocol/README.md` for a walk-through with one example per event.
 
@@ -23,6 +24,7 @@ pub mod codec;
 pub mod error;
 pub mod limits;
 pub mod maps;
+pub mod mention;
 pub mod server;
 pub mod validate;
 
