@@ -3,112 +3,203 @@
 //! compared with the event. A change to the wire format fails here, on
 //! purpose: update the files (run with `UPDATE_GOLDEN=1`) only together with
 //! `protocol/README.md` and, for incompatible changes, `PROTOCOL_VERSION`.
+//!
+//! Coverage is exhaustive without a list kept by hand: the event types and
+//! error codes come from serde's own derive (the names it accepts), every
+//! event is named after its golden file by a `match` without a wildcard (a
+//! new variant does not compile until it has one), every error code gets
+//! its example frame from another such `match`, and every file in the
+//! folder must belong to one of the events. Other clients (the page's
+//! `protocol.js`) decode every file in the folder, so they see each type and
+//! code too.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use protocol::{ClientEvent, ErrorCode, PROTOCOL_VERSION, ServerEvent, ServerLimits};
+use serde::de::value::{MapDeserializer, StrDeserializer};
+use serde::de::{DeserializeOwned, IntoDeserializer};
 
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 
-fn check<T>(name: &str, event: &T)
+/// Checks `event` against the golden file `name`.json: the encoding byte for
+/// byte, and the file decoded (by `decode`, the codec clients use) back to
+/// the event.
+fn check<T, E>(name: &str, event: &T, decode: fn(&str) -> Result<T, E>)
 where
-    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    T: serde::Serialize + PartialEq + std::fmt::Debug,
+    E: std::fmt::Debug,
 {
     let path = golden_dir().join(format!("{name}.json"));
     let encoded = protocol::encode(event);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, format!("{encoded}\n")).expect("write golden file");
     }
-    let golden = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("missing golden file {}: {e}", path.display()));
+    let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "missing golden file {}: {e} (write it with UPDATE_GOLDEN=1)",
+            path.display()
+        )
+    });
     assert_eq!(encoded, golden.trim_end(), "wire format of {name} changed");
-    let decoded: T = serde_json::from_str(&golden).expect("golden file decodes");
+    let decoded = decode(golden.trim_end())
+        .unwrap_or_else(|e| panic!("golden file {name} does not decode: {e:?}"));
     assert_eq!(
         &decoded, event,
         "golden file {name} decodes to a different event"
     );
 }
 
-#[test]
-fn client_events() {
-    check(
-        "client_hello",
-        &ClientEvent::Hello {
+// ------------------------------------------------------------ client events
+
+/// The golden file of a client event. No wildcard: a new variant does not
+/// compile until it is named here (and then fails until its file exists).
+fn client_golden(event: &ClientEvent) -> &'static str {
+    match event {
+        ClientEvent::Hello { .. } => "client_hello",
+        ClientEvent::Join { since: None, .. } => "client_join",
+        ClientEvent::Join { since: Some(_), .. } => "client_join_resume",
+        ClientEvent::History { .. } => "client_history",
+        ClientEvent::Leave { .. } => "client_leave",
+        ClientEvent::Send { action: false, .. } => "client_send",
+        ClientEvent::Send { action: true, .. } => "client_send_action",
+        ClientEvent::Location { .. } => "client_location",
+    }
+}
+
+fn client_events() -> Vec<ClientEvent> {
+    vec![
+        ClientEvent::Hello {
             protocol: PROTOCOL_VERSION,
             name: "ann".into(),
             client: Some("chat-tui/0.1.0".into()),
         },
-    );
-    check(
-        "client_join",
-        &ClientEvent::Join {
+        ClientEvent::Join {
             id: "1".into(),
             room: "dev".into(),
             since: None,
             epoch: None,
         },
-    );
-    check(
-        "client_join_resume",
-        &ClientEvent::Join {
+        ClientEvent::Join {
             id: "7".into(),
             room: "dev".into(),
             since: Some(41),
             epoch: Some("5f1c9a2b7d3e4f60".into()),
         },
-    );
-    check(
-        "client_history",
-        &ClientEvent::History {
+        ClientEvent::History {
             id: "8".into(),
             room: "dev".into(),
             before: 42,
             limit: 50,
         },
-    );
-    check(
-        "client_leave",
-        &ClientEvent::Leave {
+        ClientEvent::Leave {
             id: "2".into(),
             room: "dev".into(),
         },
-    );
-    check(
-        "client_send",
-        &ClientEvent::Send {
+        ClientEvent::Send {
             id: "3".into(),
             room: "dev".into(),
             text: "hello <b>world</b> \"quoted\"".into(),
             action: false,
         },
-    );
-    check(
-        "client_send_action",
-        &ClientEvent::Send {
+        ClientEvent::Send {
             id: "4".into(),
             room: "dev".into(),
             text: "waves".into(),
             action: true,
         },
-    );
-    check(
-        "client_location",
-        &ClientEvent::Location {
+        ClientEvent::Location {
             id: "5".into(),
             room: "dev".into(),
             latitude: 51.5007,
             longitude: -0.1246,
         },
-    );
+    ]
 }
 
-#[test]
-fn server_events() {
-    check(
-        "server_welcome",
-        &ServerEvent::Welcome {
+// ------------------------------------------------------------ server events
+
+/// The golden file of a server event; acks and errors are named after their
+/// code. No wildcard, as in [`client_golden`].
+fn server_golden(event: &ServerEvent) -> String {
+    match event {
+        ServerEvent::Welcome { .. } => "server_welcome".into(),
+        ServerEvent::RoomState { .. } => "server_room_state".into(),
+        ServerEvent::UserJoined { .. } => "server_user_joined".into(),
+        ServerEvent::UserLeft { .. } => "server_user_left".into(),
+        ServerEvent::Message { action: false, .. } => "server_message".into(),
+        ServerEvent::Message { action: true, .. } => "server_message_action".into(),
+        ServerEvent::Location { .. } => "server_location".into(),
+        ServerEvent::History { missed: 0, .. } => "server_history".into(),
+        ServerEvent::History { .. } => "server_history_missed".into(),
+        ServerEvent::Ack {
+            error: None,
+            seq: Some(_),
+            ..
+        } => "server_ack_ok".into(),
+        ServerEvent::Ack {
+            error: None,
+            seq: None,
+            ..
+        } => "server_ack_join".into(),
+        ServerEvent::Ack { error: Some(e), .. } => format!("server_ack_{}", e.code),
+        ServerEvent::Error { code, .. } => format!("server_error_{code}"),
+    }
+}
+
+/// The example frame of each error code: an `ack` for a request that was
+/// refused, or an `error` where there is no request id to answer. No
+/// wildcard: a new code does not compile until it has its example.
+fn error_example(code: ErrorCode) -> ServerEvent {
+    let ack = |message: &str| ServerEvent::ack_err("6", code, message);
+    let error = |message: &str| ServerEvent::error(code, message);
+    match code {
+        ErrorCode::UnsupportedVersion => {
+            error("this server speaks protocol 1; please upgrade your client")
+        }
+        ErrorCode::NotIdentified => ack("send hello first"),
+        ErrorCode::AlreadyIdentified => error("already identified"),
+        ErrorCode::Malformed => {
+            error("frame is not a JSON object: expected value at line 1 column 1")
+        }
+        ErrorCode::UnknownType => ack(
+            "unknown event type \"dance\"; expected one of: hello, join, leave, send, location, history",
+        ),
+        ErrorCode::BinaryNotSupported => error("binary frames are not supported; send JSON text"),
+        ErrorCode::InvalidName => error("name must not be empty"),
+        ErrorCode::InvalidRoom => ack(
+            "room name may only contain lower-case letters a-z, digits, '-' and '_' (found 'D')",
+        ),
+        ErrorCode::EmptyText => ack("message text must not be empty"),
+        ErrorCode::TextTooLong => ack("message text must be at most 4000 characters (got 4001)"),
+        ErrorCode::InvalidLocation => ack("latitude must be a number from -90 to 90 (got 91)"),
+        ErrorCode::InvalidId => error("request id must be 1 to 64 printable characters"),
+        ErrorCode::NameTaken => ack("the name \"ann\" is already used in room dev"),
+        ErrorCode::NotInRoom => ack("not in room dev"),
+        ErrorCode::AlreadyInRoom => ack("already in room dev"),
+        ErrorCode::TooManyRooms => ack("a connection may be in at most 32 rooms"),
+        ErrorCode::RateLimited => ack("too many requests; slow down"),
+        ErrorCode::ShuttingDown => error("the server is shutting down"),
+        ErrorCode::SlowConsumer => error("you did not read your messages fast enough"),
+        ErrorCode::Unavailable => ack("the shared store cannot be reached; nothing was done"),
+        ErrorCode::Internal => ack("the message could not be stored; resend it"),
+    }
+}
+
+fn server_events() -> Vec<ServerEvent> {
+    let hello = ServerEvent::Message {
+        room: "dev".into(),
+        seq: 42,
+        ts: 1_790_000_001_234,
+        from: "ann".into(),
+        id: "3".into(),
+        text: "hello".into(),
+        action: false,
+    };
+    let mut events = vec![
+        ServerEvent::Welcome {
             protocol: PROTOCOL_VERSION,
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
@@ -123,33 +214,21 @@ fn server_events() {
             },
             epoch: "5f1c9a2b7d3e4f60".into(),
         },
-    );
-    check(
-        "server_room_state",
-        &ServerEvent::RoomState {
+        ServerEvent::RoomState {
             room: "dev".into(),
             users: vec!["bob".into(), "ann".into()],
         },
-    );
-    check(
-        "server_user_joined",
-        &ServerEvent::UserJoined {
+        ServerEvent::UserJoined {
             room: "dev".into(),
             name: "ann".into(),
             ts: 1_790_000_000_000,
         },
-    );
-    check(
-        "server_user_left",
-        &ServerEvent::UserLeft {
+        ServerEvent::UserLeft {
             room: "dev".into(),
             name: "ann".into(),
             ts: 1_790_000_060_000,
         },
-    );
-    check(
-        "server_message",
-        &ServerEvent::Message {
+        ServerEvent::Message {
             room: "dev".into(),
             seq: 42,
             ts: 1_790_000_001_234,
@@ -158,10 +237,7 @@ fn server_events() {
             text: "hello <b>world</b> \"quoted\"".into(),
             action: false,
         },
-    );
-    check(
-        "server_message_action",
-        &ServerEvent::Message {
+        ServerEvent::Message {
             room: "dev".into(),
             seq: 43,
             ts: 1_790_000_001_300,
@@ -170,10 +246,7 @@ fn server_events() {
             text: "waves".into(),
             action: true,
         },
-    );
-    check(
-        "server_location",
-        &ServerEvent::Location {
+        ServerEvent::Location {
             room: "dev".into(),
             seq: 44,
             ts: 1_790_000_002_000,
@@ -182,60 +255,156 @@ fn server_events() {
             latitude: 51.5007,
             longitude: -0.1246,
         },
-    );
-    check(
-        "server_history",
-        &ServerEvent::History {
+        ServerEvent::History {
             room: "dev".into(),
-            events: vec![ServerEvent::Message {
-                room: "dev".into(),
-                seq: 42,
-                ts: 1_790_000_001_234,
-                from: "ann".into(),
-                id: "3".into(),
-                text: "hello".into(),
-                action: false,
-            }],
+            events: vec![hello],
             more: true,
             missed: 0,
         },
-    );
-    check(
-        "server_history_missed",
-        &ServerEvent::History {
+        ServerEvent::History {
             room: "dev".into(),
             events: vec![],
             more: true,
             missed: 1200,
         },
-    );
-    check("server_ack_ok", &ServerEvent::ack_ok("3", Some(42)));
-    check("server_ack_join", &ServerEvent::ack_ok("1", None));
-    check(
-        "server_ack_error",
-        &ServerEvent::ack_err(
-            "6",
-            ErrorCode::NameTaken,
-            "the name \"ann\" is already used in room dev",
-        ),
-    );
-    check(
-        "server_error",
-        &ServerEvent::error(
-            ErrorCode::UnsupportedVersion,
-            "this server speaks protocol 1; please upgrade your client",
-        ),
+        ServerEvent::ack_ok("3", Some(42)),
+        ServerEvent::ack_ok("1", None),
+    ];
+    events.extend(variants::<ErrorCode>().iter().map(|&name| {
+        let code: ErrorCode = serde_json::from_value(name.into()).expect("a known code");
+        error_example(code)
+    }));
+    events
+}
+
+// ------------------------------------------------- what serde's derive knows
+
+/// The wire names of `T`'s variants, as serde's derive lists them when it
+/// refuses a name it does not know.
+fn variants<T: DeserializeOwned>() -> &'static [&'static str] {
+    const NOT_A_VARIANT: &str = "\u{0}not a variant";
+    // A plain enum (ErrorCode) is a string; a tagged one (the events) is a
+    // map with a "type" field.
+    let plain: StrDeserializer<'_, Variants> = NOT_A_VARIANT.into_deserializer();
+    let tagged = MapDeserializer::<_, Variants>::new([("type", NOT_A_VARIANT)].into_iter());
+    [T::deserialize(plain).err(), T::deserialize(tagged).err()]
+        .into_iter()
+        .flatten()
+        .find_map(|found| found.0)
+        .unwrap_or_else(|| panic!("serde names no variants of {}", std::any::type_name::<T>()))
+}
+
+/// A deserializer error that keeps the list of variants serde reports with
+/// `unknown_variant`.
+#[derive(Debug)]
+struct Variants(Option<&'static [&'static str]>);
+
+impl std::fmt::Display for Variants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+impl std::error::Error for Variants {}
+
+impl serde::de::Error for Variants {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Variants(None)
+    }
+
+    fn unknown_variant(_: &str, expected: &'static [&'static str]) -> Self {
+        Variants(Some(expected))
+    }
+}
+
+fn wire_type(event: &impl serde::Serialize) -> String {
+    let value = serde_json::to_value(event).expect("events serialize");
+    value["type"].as_str().expect("a type").to_owned()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+// ------------------------------------------------------------------- tests
+
+#[test]
+fn client_events_match_their_golden_frames() {
+    for event in client_events() {
+        check(client_golden(&event), &event, protocol::decode_client);
+    }
+}
+
+#[test]
+fn server_events_match_their_golden_frames() {
+    for event in server_events() {
+        check(&server_golden(&event), &event, protocol::decode_server);
+    }
+}
+
+#[test]
+fn every_type_and_every_code_has_a_golden_frame() {
+    let client: BTreeSet<String> = client_events().iter().map(wire_type).collect();
+    assert_eq!(client, set(variants::<ClientEvent>()), "client event types");
+    let server: BTreeSet<String> = server_events().iter().map(wire_type).collect();
+    assert_eq!(server, set(variants::<ServerEvent>()), "server event types");
+
+    let codes: BTreeSet<String> = server_events()
+        .iter()
+        .filter_map(|event| match event {
+            ServerEvent::Ack { error: Some(e), .. } => Some(e.code.to_string()),
+            ServerEvent::Error { code, .. } => Some(code.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, set(variants::<ErrorCode>()), "error codes");
+}
+
+#[test]
+fn every_golden_file_belongs_to_one_event() {
+    let mut named: Vec<String> = client_events()
+        .iter()
+        .map(|e| client_golden(e).to_owned())
+        .chain(server_events().iter().map(server_golden))
+        .collect();
+    let count = named.len();
+    named.sort();
+    named.dedup();
+    assert_eq!(named.len(), count, "two events share a golden file");
+
+    let files: Vec<String> = std::fs::read_dir(golden_dir())
+        .expect("the golden folder")
+        .map(|entry| entry.expect("a folder entry").file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .map(|name| match name.strip_suffix(".json") {
+            Some(stem) => stem.to_owned(),
+            None => panic!("{name} in tests/golden is not a .json golden frame"),
+        })
+        .collect();
+    let stray: Vec<&String> = files.iter().filter(|f| !named.contains(f)).collect();
+    let missing: Vec<&String> = named.iter().filter(|n| !files.contains(n)).collect();
+    assert!(
+        stray.is_empty() && missing.is_empty(),
+        "golden files that belong to no event: {stray:?}; events without a golden file: {missing:?}"
     );
 }
 
 /// Every error code has the spelling the docs promise.
 #[test]
 fn error_codes_spell_as_documented() {
-    let json = serde_json::to_string(&ErrorCode::TextTooLong).unwrap();
-    assert_eq!(json, "\"text_too_long\"");
-    assert_eq!(ErrorCode::TextTooLong.as_str(), "text_too_long");
-    let back: ErrorCode = serde_json::from_str("\"rate_limited\"").unwrap();
-    assert_eq!(back, ErrorCode::RateLimited);
+    for &name in variants::<ErrorCode>() {
+        let code: ErrorCode = serde_json::from_value(name.into()).expect("a known code");
+        assert_eq!(code.as_str(), name);
+        assert_eq!(code.to_string(), name);
+        assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{name}\""));
+    }
+    let readme = include_str!("../README.md");
+    let (_, codes) = readme
+        .split_once("## Error codes")
+        .expect("an error codes section");
+    for &name in variants::<ErrorCode>() {
+        assert!(codes.contains(&format!("`{name}`")), "{name} is documented");
+    }
 }
 
 /// The server replays stored frames with `history_frame`; it must produce
