@@ -1,0 +1,101 @@
+// protocol.js against the protocol crate: every golden frame in
+// protocol/tests/golden/ (read from the folder, so a new one is covered the
+// day it is added), and frames it must refuse.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { CLIENT_FRAMES, SERVER_FRAMES, decodeClient, decodeServer, encodeClient } from '../../web/protocol.js';
+import { goldenFrames } from './vectors.mjs';
+
+const golden = goldenFrames();
+
+// Every field of `raw` is one the schema of its type knows, recursively, so a
+// field added on the Rust side fails here until protocol.js knows it.
+function assertKnown(raw, shape, where) {
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'type') continue;
+    assert.ok(Object.hasOwn(shape, key), `${where}: protocol.js does not know the field ${key}`);
+    const kind = shape[key];
+    if (kind.t === 'object') assertKnown(value, kind.shape, `${where}.${key}`);
+    if (kind.t === 'frames') value.forEach((e, i) => assertKnown(e, SERVER_FRAMES[e.type], `${where}.${key}[${i}]`));
+  }
+}
+
+describe('golden frames', () => {
+  test('the folder has client and server frames', () => {
+    assert.ok(golden.some(([name]) => name.startsWith('client_')));
+    assert.ok(golden.some(([name]) => name.startsWith('server_')));
+    for (const [name] of golden) assert.match(name, /^(client|server)_[a-z_]+\.json$/);
+  });
+
+  for (const [name, text] of golden) {
+    test(name, () => {
+      const raw = JSON.parse(text);
+      if (name.startsWith('client_')) {
+        const event = decodeClient(text);
+        assert.ok(event, 'decodes');
+        assertKnown(raw, CLIENT_FRAMES[raw.type], name);
+        // what the page sends is byte for byte what the Rust encoder writes
+        assert.equal(encodeClient(event), text);
+        assert.equal(encodeClient(raw), text);
+      } else {
+        const event = decodeServer(text);
+        assert.ok(event, 'decodes');
+        assertKnown(raw, SERVER_FRAMES[raw.type], name);
+        for (const [key, value] of Object.entries(raw)) assert.deepEqual(event[key], key === 'events' ? event.events : value, key);
+        if (raw.events) assert.deepEqual(event.events, raw.events.map((e) => decodeServer(JSON.stringify(e))));
+      }
+    });
+  }
+});
+
+test('every frame type of protocol.js has a golden frame', () => {
+  const types = (prefix) => new Set(golden.filter(([n]) => n.startsWith(prefix)).map(([, t]) => JSON.parse(t).type));
+  assert.deepEqual([...types('client_')].sort(), Object.keys(CLIENT_FRAMES).sort());
+  assert.deepEqual([...types('server_')].sort(), Object.keys(SERVER_FRAMES).sort());
+});
+
+test('defaults are filled in and unknown fields ignored', () => {
+  const ev = decodeServer('{"type":"message","room":"dev","seq":1,"ts":5,"from":"a","id":"x","text":"hi","future":[1]}');
+  assert.deepEqual(ev, { type: 'message', room: 'dev', seq: 1, ts: 5, from: 'a', id: 'x', text: 'hi', action: false });
+  assert.equal(decodeServer('{"type":"history","room":"dev","events":[],"more":false}').missed, 0);
+  assert.equal(decodeClient('{"type":"history","id":"1","room":"dev","before":9}').limit, 50);
+  assert.equal(encodeClient({ type: 'history', id: '1', room: 'dev', before: 9 }), '{"type":"history","id":"1","room":"dev","before":9,"limit":50}');
+  assert.equal(encodeClient({ type: 'send', id: '1', room: 'dev', text: 'hi', action: false }), '{"type":"send","id":"1","room":"dev","text":"hi"}');
+  assert.equal(encodeClient({ type: 'join', id: '1', room: 'dev', since: null }), '{"type":"join","id":"1","room":"dev"}');
+});
+
+test('frames that are not what they claim are refused', () => {
+  const refused = [
+    '',
+    'not json',
+    '[1,2]',
+    'null',
+    '"message"',
+    '{"room":"dev"}',
+    '{"type":"dance"}',
+    '{"type":"message","room":"dev","seq":1,"ts":5,"from":"a","id":"x"}',
+    '{"type":"message","room":"dev","seq":-1,"ts":5,"from":"a","id":"x","text":"hi"}',
+    '{"type":"message","room":"dev","seq":1.5,"ts":5,"from":"a","id":"x","text":"hi"}',
+    '{"type":"message","room":"dev","seq":1,"ts":5,"from":{"a":1},"id":"x","text":"hi"}',
+    '{"type":"location","room":"dev","seq":1,"ts":5,"from":"a","id":"x","latitude":"51","longitude":0}',
+    '{"type":"room_state","room":"dev","users":["a",2]}',
+    '{"type":"history","room":"dev","events":[{"type":"message"}],"more":true}',
+    '{"type":"ack","id":"1","ok":"yes"}',
+    '{"type":"ack","id":"1","ok":false,"error":{"code":"x"}}',
+    '{"type":"welcome","protocol":1,"server":"s","name":"ann","limits":{},"epoch":"e"}',
+  ];
+  for (const text of refused) assert.equal(decodeServer(text), null, text);
+  // every required field of every golden server frame is needed
+  for (const [name, text] of golden.filter(([n]) => n.startsWith('server_'))) {
+    const raw = JSON.parse(text);
+    const shape = SERVER_FRAMES[raw.type];
+    for (const key of Object.keys(raw)) {
+      if (key === 'type' || shape[key].opt || 'def' in shape[key]) continue;
+      const { [key]: _, ...rest } = raw;
+      assert.equal(decodeServer(JSON.stringify(rest)), null, `${name} without ${key}`);
+    }
+  }
+  assert.throws(() => encodeClient({ type: 'welcome' }));
+});

@@ -1,0 +1,150 @@
+// The page's one WebSocket: it says hello, hands every server frame on,
+// answers the page's own requests (join, leave, history) with their acks,
+// and after a lost connection comes back when asked, waiting backoff(n)
+// before attempt n: the outbox rulebook's schedule, 0.5 s doubling up to
+// 30 s, or at once when the browser says the network is back.
+
+import { PROTOCOL_VERSION, decodeServer, encodeClient } from './protocol.js';
+import { ACK_TIMEOUT_MS, backoff } from './outbox.js';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const CLIENT = 'chat-web/0.1.0';
+
+/** The ack a request gets when it cannot get the server's. */
+const noAck = (id, code, message) => ({ type: 'ack', id, ok: false, error: { code, message } });
+
+export class Connection {
+  #url;
+  #newId;
+  #on;
+  #name = '';
+  #ws = null;
+  #identified = false;
+  #attempt = 0;
+  #retryTimer = null;
+  #requests = new Map(); // id -> { resolve, timer }
+
+  /**
+   * on.welcome(ev): identified. on.frame(ev): any other server frame (acks
+   * of the page's requests excepted). on.down(closeEvent): the socket
+   * closed, or could not open; nothing happens next unless reconnect() is
+   * called.
+   */
+  constructor(url, newId, on) {
+    this.#url = url;
+    this.#newId = newId;
+    this.#on = on;
+    globalThis.addEventListener?.('online', () => {
+      if (this.#retryTimer) this.#connect();
+    });
+  }
+
+  get identified() {
+    return this.#identified;
+  }
+
+  /** Connects and says hello under `name`. */
+  open(name) {
+    this.#name = name;
+    this.#attempt = 0;
+    this.#connect();
+  }
+
+  /** Tries again after the backoff; returns the attempt's number. */
+  reconnect() {
+    if (this.#retryTimer || this.#ws) return this.#attempt;
+    this.#attempt += 1;
+    this.#retryTimer = setTimeout(() => this.#connect(), backoff(this.#attempt));
+    return this.#attempt;
+  }
+
+  /** Closes for good: no down event, no reconnect. */
+  close() {
+    const ws = this.#ws;
+    this.#ws = null;
+    this.#stop();
+    if (ws) ws.close(1000);
+  }
+
+  /** Closes and reports it (on.down), e.g. after the server refused the hello. */
+  drop() {
+    this.#ws?.close();
+  }
+
+  /** Sends an event if identified; false if it could not go out. */
+  send(event) {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || !this.#identified) return false;
+    ws.send(encodeClient(event));
+    return true;
+  }
+
+  /** Sends a request under a new id and resolves with its ack (a failed one when there is none). */
+  request(event) {
+    const id = this.#newId();
+    return new Promise((resolve) => {
+      if (!this.send({ ...event, id })) {
+        resolve(noAck(id, 'disconnected', 'not connected'));
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.#requests.delete(id);
+        resolve(noAck(id, 'timeout', 'no answer'));
+      }, ACK_TIMEOUT_MS);
+      this.#requests.set(id, { resolve, timer });
+    });
+  }
+
+  #connect() {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#identified = false;
+    const ws = new WebSocket(this.#url);
+    this.#ws = ws;
+    const timer = setTimeout(() => {
+      if (this.#ws === ws && !this.#identified) ws.close();
+    }, CONNECT_TIMEOUT_MS);
+    ws.onopen = () => ws.send(encodeClient({ type: 'hello', protocol: PROTOCOL_VERSION, name: this.#name, client: CLIENT }));
+    ws.onmessage = (e) => {
+      if (this.#ws !== ws || typeof e.data !== 'string') return;
+      const ev = decodeServer(e.data);
+      if (ev) this.#receive(ev);
+    };
+    ws.onclose = (e) => {
+      clearTimeout(timer);
+      if (this.#ws !== ws) return;
+      this.#ws = null;
+      this.#stop();
+      this.#on.down(e);
+    };
+  }
+
+  #receive(ev) {
+    if (ev.type === 'welcome') {
+      this.#identified = true;
+      this.#attempt = 0;
+      this.#on.welcome(ev);
+      return;
+    }
+    const request = ev.type === 'ack' && this.#requests.get(ev.id);
+    if (!request) {
+      this.#on.frame(ev);
+      return;
+    }
+    this.#requests.delete(ev.id);
+    clearTimeout(request.timer);
+    request.resolve(ev);
+  }
+
+  // Not identified any more: no reconnect pending, every request answered.
+  #stop() {
+    this.#identified = false;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    for (const [id, { resolve, timer }] of this.#requests) {
+      clearTimeout(timer);
+      resolve(noAck(id, 'disconnected', 'the connection was lost'));
+    }
+    this.#requests.clear();
+  }
+}

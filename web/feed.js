@@ -1,0 +1,123 @@
+// What the server says about your rooms: who is in them, and their messages
+// and locations, live or stored (the latest page on join, what a resume
+// missed, older ones on request). Kept in the room models, shown through the
+// views, counted as unread where the reader is not looking.
+
+import { renderMessage } from './messages.js';
+import { HISTORY_PAGE } from './protocol.js';
+import { presence, track } from './rooms.js';
+import { announce, describe } from './ui.js';
+
+export class Feed {
+  #page;
+
+  /** page: { rooms, messages, sidebar, lines, announcer, me(), request(event) }. */
+  constructor(page) {
+    this.#page = page;
+  }
+
+  /** A room event: handled if it is about a room you are in. */
+  handle(ev) {
+    const room = this.#page.rooms.get(ev.room);
+    if (!room) return;
+    if (ev.type === 'room_state') this.#users(room, ev.users);
+    else if (ev.type === 'user_joined' || ev.type === 'user_left') this.#presence(room, ev);
+    else if (ev.type === 'message' || ev.type === 'location') this.#message(room, ev);
+    else if (ev.type === 'history') this.#history(room, ev);
+  }
+
+  notice(room, text, ts, kind) {
+    this.#keepFirst(room, this.#page.messages.notice(room.name, text, ts, kind));
+  }
+
+  /** "Load older messages": the page before the oldest one shown. */
+  async loadOlder(room) {
+    if (room.loadingOlder || !room.firstSeq) return;
+    const { messages } = this.#page;
+    room.loadingOlder = true;
+    messages.loading(room.name, true);
+    const ack = await this.#page.request({ type: 'history', room: room.name, before: room.firstSeq, limit: HISTORY_PAGE });
+    room.loadingOlder = false;
+    messages.loading(room.name, false, ack.ok ? null : describe(ack.error));
+  }
+
+  // Old entries were dropped from the page: "Load older" starts at `first`.
+  #keepFirst(room, first) {
+    if (first === null) return;
+    room.firstSeq = first;
+    room.more = true;
+  }
+
+  #shown(room) {
+    return room.name === this.#page.rooms.current;
+  }
+
+  #users(room, users) {
+    room.users = users;
+    if (this.#shown(room)) this.#page.sidebar.showUsers(room, this.#page.me());
+  }
+
+  #presence(room, ev) {
+    const joined = ev.type === 'user_joined';
+    presence(room, ev.name, joined);
+    const text = `${ev.name} ${joined ? 'joined' : 'left'}`;
+    this.notice(room, text, ev.ts, joined ? 'join' : 'leave');
+    if (!this.#shown(room)) return;
+    this.#page.sidebar.showUsers(room, this.#page.me());
+    announce(this.#page.announcer, `${text}.`);
+  }
+
+  // Appends a message's entry; unread where the reader is not.
+  #add(room, entry, unread) {
+    this.#keepFirst(room, this.#page.messages.append(room.name, entry.li, { unread, own: entry.own }));
+    if (!unread || this.#shown(room)) return;
+    room.unread += 1;
+    this.#page.sidebar.updateAll(this.#page.rooms);
+  }
+
+  #message(room, ev) {
+    const gap = typeof ev.seq === 'number' && room.lastSeq && ev.seq > room.lastSeq + 1;
+    if (this.#own(room, ev)) return;
+    const entry = renderMessage(ev, this.#page.me());
+    if (!entry || !track(room, ev.seq)) return;
+    if (gap) this.notice(room, 'Some messages were missed here.', ev.ts, 'info');
+    if (entry.mentioned && !this.#shown(room)) room.mentioned = true;
+    this.#add(room, entry, !entry.own);
+    if (entry.own) return;
+    if (this.#shown(room)) announce(this.#page.announcer, entry.spoken);
+    else if (entry.mentioned) announce(this.#page.announcer, `${ev.from} mentioned you in #${room.name}.`);
+  }
+
+  // The server's copy of one of your lines: already in the list.
+  #own(room, ev) {
+    if (!this.#page.lines.echo(room.name, ev)) return false;
+    track(room, ev.seq);
+    return true;
+  }
+
+  #history(room, ev) {
+    const { messages } = this.#page;
+    const events = ev.events.filter((e) => typeof e.seq === 'number');
+    if (room.loadingOlder) {
+      const older = events.filter((e) => !room.firstSeq || e.seq < room.firstSeq);
+      messages.prepend(room.name, older.map((e) => renderMessage(e, this.#page.me())?.li).filter(Boolean));
+      if (events.length) room.firstSeq = Math.min(room.firstSeq || Infinity, events[0].seq);
+      room.more = ev.more;
+      messages.setMore(room.name, ev.more);
+      return;
+    }
+    const resumed = room.lastSeq > 0;
+    if (ev.missed > 0) this.notice(room, `${ev.missed} ${ev.missed === 1 ? 'message' : 'messages'} not shown.`, Date.now(), 'info');
+    for (const e of events) {
+      const entry = !this.#own(room, e) && renderMessage(e, this.#page.me());
+      if (!entry || !track(room, e.seq)) continue;
+      // stored before we came: styled as history (what a resume missed is new)
+      if (!resumed) entry.li.classList.add('history');
+      this.#add(room, entry, resumed && !entry.own);
+    }
+    if (!resumed) {
+      room.more = ev.more;
+      messages.setMore(room.name, ev.more);
+    }
+  }
+}

@@ -1,0 +1,259 @@
+// The message list: one <ol> per room (by room name), the entries in it
+// (messages, locations, notices, your own lines with their state), the
+// "Load older messages" row, and scrolling (follow new messages only while
+// the reader is at the bottom). The views keep the DOM nodes, keyed by room
+// name and line id; the models (rooms.js, outbox.js) never hold a node.
+
+import * as protocol from './protocol.js';
+import { button, h, timeEl } from './ui.js';
+
+const MAX_ENTRIES = 2000; // older ones are dropped from the page; "Load older" brings them back
+const BOTTOM_SLACK_PX = 48;
+
+const validTs = (ts) => (Number.isFinite(ts) ? ts : Date.now());
+
+/** `text` with the reader's name marked, built from text nodes; and whether it was. */
+function withMentions(text, me) {
+  const frag = document.createDocumentFragment();
+  const found = me ? protocol.mentionRanges(text, me) : [];
+  let last = 0;
+  for (const [start, end] of found) {
+    frag.append(text.slice(last, start), h('mark', 'mention', text.slice(start, end)));
+    last = end;
+  }
+  frag.append(text.slice(last));
+  return { frag, mentioned: found.length > 0 };
+}
+
+/**
+ * The entry for a message or location event: { li, own, mentioned, spoken },
+ * or null if the event cannot be shown. `me` is the reader's name.
+ */
+export function renderMessage(ev, me) {
+  if (!ev || typeof ev.from !== 'string') return null;
+  const own = ev.from === me;
+  const ts = validTs(ev.ts);
+  const li = h('li', 'msg');
+  if (own) li.classList.add('own');
+  const meta = h('div', 'meta');
+  meta.append(h('span', 'from', ev.from), ' ', timeEl(ts));
+  const body = h('p', 'text');
+  body.dir = 'auto';
+  let spoken;
+  let mentioned = false;
+  if (ev.type === 'location') {
+    const { latitude: lat, longitude: lon } = ev;
+    if (!protocol.location(lat, lon).ok) return null;
+    li.classList.add('location');
+    const link = (text, href) => Object.assign(h('a', 'map-link', text), { href, target: '_blank', rel: 'noopener noreferrer' });
+    const coords = `(${protocol.formatCoord(lat)}, ${protocol.formatCoord(lon)})`;
+    body.append('Shared a location: ', link('Google Maps', protocol.googleMapsUrl(lat, lon)), ' · ');
+    body.append(link('OpenStreetMap', protocol.openstreetmapUrl(lat, lon)), ' ', h('span', 'coords', coords));
+    li.append(meta, body);
+    spoken = `${ev.from} shared a location.`;
+  } else {
+    const text = protocol.stripBidi(String(ev.text ?? ''));
+    const marked = withMentions(text, own ? '' : me);
+    mentioned = marked.mentioned;
+    if (ev.action) {
+      // "* ann waves", on one line with its time
+      li.classList.add('action');
+      const actor = h('span', 'actor', '* ');
+      actor.append(h('span', 'from', ev.from), ' ');
+      body.append(actor, marked.frag, ' ', timeEl(ts));
+      li.append(body);
+      spoken = `${ev.from} ${text}`;
+    } else {
+      body.append(marked.frag);
+      li.append(meta, body);
+      spoken = `${ev.from}: ${text}`;
+    }
+  }
+  if (mentioned) li.classList.add('mentioned');
+  if (typeof ev.seq === 'number') li.dataset.seq = String(ev.seq);
+  return { li, own, mentioned, spoken };
+}
+
+export class Messages {
+  #ui;
+  #on;
+  #lists = new Map(); // room name -> { list, more, moreButton }
+  #own = new Map(); // line id -> { li, note }
+  #shown = null; // room name
+  #newCount = 0;
+
+  /** on.loadOlder(room), on.retry(id), on.edit(id): the person clicked those buttons. */
+  constructor(ui, on) {
+    this.#ui = ui;
+    this.#on = on;
+    ui.messages.addEventListener('scroll', () => {
+      if (!ui.newMessages.hidden && this.atBottom()) this.#hideNew();
+    });
+    ui.newMessages.addEventListener('click', () => {
+      this.scrollToBottom();
+      this.#hideNew();
+      ui.messageInput.focus();
+    });
+  }
+
+  #room(name) {
+    let r = this.#lists.get(name);
+    if (!r) {
+      const more = h('li', 'more');
+      const moreButton = button('more-button', 'Load older messages', () => this.#on.loadOlder(name));
+      moreButton.dataset.testid = 'load-older';
+      more.append(moreButton);
+      r = { list: h('ol', 'entries'), more, moreButton };
+      this.#lists.set(name, r);
+    }
+    return r;
+  }
+
+  atBottom() {
+    const m = this.#ui.messages;
+    return m.scrollHeight - m.scrollTop - m.clientHeight <= BOTTOM_SLACK_PX;
+  }
+
+  scrollToBottom() {
+    this.#ui.messages.scrollTop = this.#ui.messages.scrollHeight;
+  }
+
+  #hideNew() {
+    this.#newCount = 0;
+    this.#ui.newMessages.hidden = true;
+  }
+
+  /** Where the reader is in the shown room, to come back to it: { atBottom, scrollTop }. */
+  position() {
+    return { atBottom: this.atBottom(), scrollTop: this.#ui.messages.scrollTop };
+  }
+
+  /** Shows a room's list, where the reader left it (the model's atBottom / scrollTop). */
+  show(room) {
+    this.#shown = room.name;
+    const m = this.#ui.messages;
+    m.replaceChildren(this.#room(room.name).list);
+    m.setAttribute('aria-label', `Messages in #${room.name}`);
+    if (room.atBottom) this.scrollToBottom();
+    else m.scrollTop = room.scrollTop;
+    this.#hideNew();
+  }
+
+  /**
+   * Appends an entry; the view follows only if the reader was at the
+   * bottom (or it is their own). Returns the seq of the oldest entry left
+   * when old ones had to go, else null.
+   */
+  append(name, li, { unread = false, own = false } = {}) {
+    const { list, more } = this.#room(name);
+    const shown = name === this.#shown;
+    const wasAtBottom = shown && this.atBottom();
+    list.append(li);
+    if (shown) {
+      if (wasAtBottom || own) {
+        this.scrollToBottom();
+      } else if (unread) {
+        this.#newCount += 1;
+        this.#ui.newMessages.textContent = `${this.#newCount} new message${this.#newCount > 1 ? 's' : ''} ↓`;
+        this.#ui.newMessages.hidden = false;
+      }
+    }
+    if (list.childElementCount <= MAX_ENTRIES) return null;
+    while (list.childElementCount > MAX_ENTRIES) (more.parentNode === list ? more.nextElementSibling : list.firstElementChild).remove();
+    const first = list.querySelector('[data-seq]');
+    if (!first) return null;
+    this.setMore(name, true);
+    return Number(first.dataset.seq);
+  }
+
+  notice(name, text, ts, kind) {
+    const li = h('li', `notice notice-${kind}`);
+    li.append(h('span', 'notice-text', text), ' ', timeEl(validTs(ts)));
+    return this.append(name, li);
+  }
+
+  /** Older messages ("Load older"), above what is shown, keeping the reader's place. */
+  prepend(name, entries) {
+    const { list, more } = this.#room(name);
+    const shown = name === this.#shown;
+    const height = this.#ui.messages.scrollHeight;
+    const frag = document.createDocumentFragment();
+    for (const li of entries) {
+      li.classList.add('history');
+      frag.append(li);
+    }
+    list.insertBefore(frag, more.parentNode === list ? more.nextSibling : list.firstChild);
+    if (shown) this.#ui.messages.scrollTop += this.#ui.messages.scrollHeight - height;
+  }
+
+  setMore(name, more) {
+    const r = this.#room(name);
+    if (more) r.list.prepend(r.more);
+    else r.more.remove();
+  }
+
+  /** The "Load older" button while loading (null when done, or why it failed). */
+  loading(name, busy, failure = null) {
+    const { moreButton } = this.#room(name);
+    moreButton.disabled = busy;
+    if (busy) moreButton.textContent = 'Loading…';
+    else moreButton.textContent = failure ? `Could not load older messages (${failure}) Try again` : 'Load older messages';
+  }
+
+  /** Shows a line you typed at once; its state follows the outbox (mark). */
+  addOwn(line, ev, me) {
+    const entry = renderMessage({ ...ev, from: me, ts: Date.now() }, me);
+    if (!entry) return false;
+    const note = h('small', 'state');
+    entry.li.append(note);
+    this.#own.set(line.id, { li: entry.li, note });
+    this.append(line.room, entry.li, { own: true });
+    return true;
+  }
+
+  /** Shows a line's state: pending, sent, or failed with `reason` and Retry / Edit. */
+  mark(line, reason) {
+    const own = this.#own.get(line.id);
+    if (!own) return;
+    const { li, note } = own;
+    li.classList.remove('pending', 'sent', 'failed');
+    li.classList.add(line.status);
+    if (typeof line.seq === 'number') li.dataset.seq = String(line.seq);
+    if (line.status === 'pending') note.replaceChildren('Sending…');
+    else if (line.status === 'sent') note.replaceChildren('Sent');
+    else {
+      const retry = button('retry', 'Retry', () => this.#on.retry(line.id));
+      const edit = button('edit', 'Edit', () => this.#on.edit(line.id));
+      note.replaceChildren(`Not sent: ${reason}`, ' ', retry, ' ', edit);
+    }
+  }
+
+  setSeq(id, seq) {
+    const own = this.#own.get(id);
+    if (own && typeof seq === 'number') own.li.dataset.seq = String(seq);
+  }
+
+  /** The entry of a line is final: it stays, but needs no more updates. */
+  settle(id) {
+    this.#own.delete(id);
+  }
+
+  /** Removes a line's entry (Edit, or replaced by a new send). */
+  dropOwn(id) {
+    this.#own.get(id)?.li.remove();
+    this.#own.delete(id);
+  }
+
+  remove(name) {
+    for (const [id, { li }] of this.#own) if (this.#room(name).list.contains(li)) this.#own.delete(id);
+    this.#lists.delete(name);
+    if (this.#shown === name) this.#shown = null;
+  }
+
+  clear() {
+    this.#lists.clear();
+    this.#own.clear();
+    this.#shown = null;
+    this.#ui.messages.replaceChildren();
+  }
+}

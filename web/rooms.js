@@ -1,0 +1,180 @@
+// The rooms you are in: the model (plain data, no DOM nodes, so it can be
+// tested without a browser) and the sidebar that shows it: one item per room
+// with its unread count and a Leave button, and the people in the current
+// room.
+
+import { button, h } from './ui.js';
+
+/** A room as the page knows it. Sequence numbers are those of the server's store (its epoch). */
+export function newRoom(name) {
+  return {
+    name,
+    users: [], // in join order
+    unread: 0,
+    mentioned: false, // someone wrote your name since you last looked
+    entered: false, // its first join succeeded: it is in the sidebar
+    joined: false, // on the current connection
+    firstSeq: 0, // oldest message shown, for "Load older"
+    lastSeq: 0, // newest message shown, to resume after a reconnect
+    more: false, // older messages exist
+    loadingOlder: false,
+    atBottom: true, // where the reader was when they switched away
+    scrollTop: 0,
+  };
+}
+
+/** Records a message's seq; false if it was shown already (a duplicate). */
+export function track(room, seq) {
+  if (typeof seq !== 'number') return true;
+  if (seq <= room.lastSeq) return false;
+  room.lastSeq = seq;
+  if (!room.firstSeq) room.firstSeq = seq;
+  return true;
+}
+
+/** Someone joined (or left) a room: the user list, names compared ignoring case as the server does. */
+export function presence(room, name, joined) {
+  const key = name.toLowerCase();
+  room.users = room.users.filter((u) => u.toLowerCase() !== key);
+  if (joined) room.users.push(name);
+}
+
+/** A new message store (another epoch): the numbers we kept mean nothing there. */
+export function forgetNumbers(room) {
+  room.lastSeq = 0;
+  room.firstSeq = 0;
+  room.more = false;
+}
+
+/** The rooms you are in, in the order joined, and which one is shown. */
+export class Rooms {
+  #rooms = new Map();
+  current = null;
+
+  add(name) {
+    if (!this.#rooms.has(name)) this.#rooms.set(name, newRoom(name));
+    return this.#rooms.get(name);
+  }
+
+  get(name) {
+    return this.#rooms.get(name);
+  }
+
+  has(name) {
+    return this.#rooms.has(name);
+  }
+
+  delete(name) {
+    this.#rooms.delete(name);
+    if (this.current === name) this.current = null;
+  }
+
+  clear() {
+    this.#rooms.clear();
+    this.current = null;
+  }
+
+  values() {
+    return this.#rooms.values();
+  }
+
+  get shown() {
+    return this.current === null ? undefined : this.#rooms.get(this.current);
+  }
+
+  get unread() {
+    let total = 0;
+    for (const r of this.#rooms.values()) total += r.unread;
+    return total;
+  }
+}
+
+/** The sidebar: room items (by room name) and the user list of the shown room. */
+export class Sidebar {
+  #ui;
+  #items = new Map(); // room name -> { item, open, badge, leave }
+  #on;
+
+  /** on.open(name), on.leave(name): the person clicked the room, or its Leave button. */
+  constructor(ui, on) {
+    this.#ui = ui;
+    this.#on = on;
+    ui.sidebarToggle.addEventListener('click', () => {
+      const open = ui.sidebar.classList.toggle('open');
+      ui.sidebarToggle.setAttribute('aria-expanded', String(open));
+    });
+  }
+
+  #item(name) {
+    let it = this.#items.get(name);
+    if (!it) {
+      const open = button('room-link', undefined, () => this.#on.open(name));
+      const badge = h('span', 'badge');
+      badge.hidden = true;
+      open.append(h('span', 'room-name', `#${name}`), badge);
+      const leave = button('room-leave', 'Leave', () => this.#on.leave(name));
+      leave.setAttribute('aria-label', `Leave #${name}`);
+      const item = h('li', 'room-item');
+      item.append(open, leave);
+      it = { item, open, badge, leave };
+      this.#items.set(name, it);
+      this.#ui.rooms.append(item);
+    }
+    return it;
+  }
+
+  /** Shows a room's item as the model says. */
+  update(room, current) {
+    const { item, open, badge } = this.#item(room.name);
+    if (current) open.setAttribute('aria-current', 'true');
+    else open.removeAttribute('aria-current');
+    item.classList.toggle('offline', !room.joined);
+    item.classList.toggle('has-mention', room.mentioned);
+    badge.hidden = room.unread === 0;
+    badge.textContent = room.unread > 99 ? '99+' : String(room.unread);
+    const extra = room.unread ? `, ${room.unread} unread` : '';
+    open.setAttribute('aria-label', `#${room.name}${extra}${room.joined ? '' : ', not connected'}`);
+  }
+
+  updateAll(rooms) {
+    for (const room of rooms.values()) if (room.entered) this.update(room, room.name === rooms.current);
+    const total = rooms.unread;
+    const shown = rooms.shown;
+    document.title = total ? `(${total}) Chat` : shown ? `#${shown.name} – Chat` : 'Chat';
+    this.#ui.sidebarToggle.textContent = total ? `Rooms & people (${total} unread)` : 'Rooms & people';
+  }
+
+  setLeaving(name, busy) {
+    const it = this.#items.get(name);
+    if (it) it.leave.disabled = busy;
+  }
+
+  remove(name) {
+    this.#items.get(name)?.item.remove();
+    this.#items.delete(name);
+  }
+
+  clear() {
+    for (const name of [...this.#items.keys()]) this.remove(name);
+    this.#ui.users.replaceChildren();
+  }
+
+  showUsers(room, me) {
+    this.#ui.usersTitle.textContent = `People in #${room.name} (${room.users.length})`;
+    const items = room.users.map((name) => {
+      const li = h('li', 'user', name);
+      li.dataset.user = name;
+      if (name === me) {
+        li.classList.add('me');
+        li.append(h('span', 'you', ' (you)'));
+      }
+      return li;
+    });
+    this.#ui.users.replaceChildren(...items);
+  }
+
+  close() {
+    this.#ui.sidebar.classList.remove('open');
+    this.#ui.sidebarToggle.setAttribute('aria-expanded', 'false');
+  }
+}
