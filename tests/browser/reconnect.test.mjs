@@ -19,8 +19,10 @@ import {
   waitForUsers,
 } from './lib/harness.mjs';
 
-// Bounded by the page's longest backoff step (15 s) plus slack.
-const RECONNECT_MS = 30_000;
+// Bounded by the page's longest backoff step (30 s, as the outbox rulebook
+// says) plus slack; the servers here are down for a second or two, so the
+// steps stay short.
+const RECONNECT_MS = 45_000;
 
 await browserSuite('reconnecting', ({ pw, WebSocket }) => {
   let server;
@@ -120,9 +122,12 @@ await browserSuite('reconnecting', ({ pw, WebSocket }) => {
   });
 
   test('a message whose ack was lost with the connection is resent under its id and stored once', async () => {
-    // The page's WebSocket goes through a relay that drops acks of sends
-    // while `losing`, and that the test can cut.
+    // The page's WebSocket goes through a relay that the test can cut. While
+    // `losing`, the page hears nothing about its sends: no ack, no echo, and
+    // the resumed history after the reconnect leaves them out too, so only a
+    // resend can settle them.
     let losing = false;
+    const hidden = new Set(); // ids of sends the page must not hear about
     const sockets = [];
     const sends = [];
     const setup = (context) =>
@@ -132,11 +137,15 @@ await browserSuite('reconnecting', ({ pw, WebSocket }) => {
         ws.onMessage((m) => {
           const ev = JSON.parse(m);
           if (ev.type === 'send') sends.push(ev);
+          if (ev.type === 'send' && losing) hidden.add(ev.id);
           upstream.send(m);
         });
         upstream.onMessage((m) => {
           const ev = JSON.parse(m);
-          if (!(losing && ev.type === 'ack' && sends.some((s) => s.id === ev.id))) ws.send(m);
+          if (ev.type === 'ack' && losing && hidden.has(ev.id)) return;
+          if (ev.type === 'message' && hidden.has(ev.id)) return;
+          if (ev.type === 'history') ev.events = ev.events.filter((e) => !hidden.has(e.id));
+          ws.send(JSON.stringify(ev));
         });
         ws.onClose(() => upstream.close());
         upstream.onClose(() => ws.close());
@@ -151,7 +160,7 @@ await browserSuite('reconnecting', ({ pw, WebSocket }) => {
     losing = true;
     await fox.page.getByTestId('message-input').fill('said once');
     await fox.page.getByTestId('message-input').press('Enter');
-    // stored and broadcast, but the page never hears the ack
+    // stored and broadcast, but the page never hears of it
     await gil.waitFor((e) => e.type === 'message' && e.text === 'said once');
     const mine = entry(fox.page, 'said once');
     assert.match(await mine.getAttribute('class'), /\bpending\b/);
@@ -170,6 +179,55 @@ await browserSuite('reconnecting', ({ pw, WebSocket }) => {
     assert.equal(gil.events.filter((e) => e.type === 'message' && e.text === 'said once').length, 1, 'broadcast once');
     assert.equal(await mine.count(), 1, 'shown once');
     assert.deepEqual(fox.problems, []);
+  });
+
+  test('a message stored before the connection dropped is settled by the resumed history, not sent again', async () => {
+    // As above, but the resumed history passes: it shows the page that the
+    // server has the message.
+    let losing = false;
+    const sockets = [];
+    const sends = [];
+    const setup = (context) =>
+      context.routeWebSocket(/\/ws$/, (ws) => {
+        sockets.push(ws);
+        const upstream = ws.connectToServer();
+        ws.onMessage((m) => {
+          const ev = JSON.parse(m);
+          if (ev.type === 'send') sends.push(ev);
+          upstream.send(m);
+        });
+        upstream.onMessage((m) => {
+          const ev = JSON.parse(m);
+          const mine = sends.some((s) => s.id === ev.id);
+          if (!(losing && mine && (ev.type === 'ack' || ev.type === 'message'))) ws.send(m);
+        });
+        ws.onClose(() => upstream.close());
+        upstream.onClose(() => ws.close());
+      });
+    const hal = await joinAs(browser, server.url, 'hal', 'resume', { setup });
+    open.push(hal);
+    const ida = await ProtocolClient.connect(WebSocket, server.url, 'ida');
+    open.push(ida);
+    await ida.join('resume');
+    await waitForUsers(hal.page, ['hal', 'ida']);
+
+    losing = true;
+    await hal.page.getByTestId('message-input').fill('in the history');
+    await hal.page.getByTestId('message-input').press('Enter');
+    await ida.waitFor((e) => e.type === 'message' && e.text === 'in the history');
+    const mine = entry(hal.page, 'in the history');
+    assert.match(await mine.getAttribute('class'), /\bpending\b/);
+
+    losing = false;
+    await sockets.at(-1).close({ code: 4001, reason: 'cut by the test' });
+    await eventually(async () => /\bsent\b/.test(await mine.getAttribute('class')), {
+      timeout: RECONNECT_MS,
+      message: 'settled by the resumed history',
+    });
+    assert.equal(sends.length, 1, 'not sent again');
+    assert.equal(await mine.count(), 1, 'shown once');
+    assert.notEqual(await mine.getAttribute('data-seq'), null, 'with its place in the room');
+    assert.deepEqual(hal.problems, []);
   });
 
   test('an unreachable server is reported on the join page', async () => {
