@@ -1,0 +1,57 @@
+// The room model of rooms.js: plain data the page keeps per room (no DOM
+// nodes), so it is tested here without a browser.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { Rooms, forgetNumbers, newRoom, presence, track } from '../../web/rooms.js';
+
+test('sequence numbers: each message is shown once, gaps are allowed', () => {
+  const room = newRoom('dev');
+  assert.equal(track(room, 5), true);
+  assert.deepEqual([room.firstSeq, room.lastSeq], [5, 5]);
+  assert.equal(track(room, 5), false, 'a duplicate');
+  assert.equal(track(room, 3), false, 'older than what is shown');
+  assert.equal(track(room, 9), true);
+  assert.deepEqual([room.firstSeq, room.lastSeq], [5, 9]);
+  assert.equal(track(room, undefined), true, 'events without a number are not tracked');
+  forgetNumbers(room);
+  assert.deepEqual([room.firstSeq, room.lastSeq, room.more], [0, 0, false]);
+  assert.equal(track(room, 1), true, 'a new store starts again');
+});
+
+test('presence keeps join order and compares names ignoring case', () => {
+  const room = newRoom('dev');
+  room.users = ['ann', 'bob'];
+  presence(room, 'cy', true);
+  presence(room, 'BOB', false);
+  assert.deepEqual(room.users, ['ann', 'cy']);
+  presence(room, 'Ann', true);
+  assert.deepEqual(room.users, ['cy', 'Ann'], 'a rejoin moves to the end, under the new spelling');
+});
+
+test('the rooms you are in, the one shown and the unread total', () => {
+  const rooms = new Rooms();
+  const dev = rooms.add('dev');
+  assert.equal(rooms.add('dev'), dev, 'adding twice is the same room');
+  const ops = rooms.add('ops');
+  assert.equal(rooms.shown, undefined);
+  rooms.current = 'ops';
+  assert.equal(rooms.shown, ops);
+  dev.unread = 2;
+  ops.unread = 1;
+  assert.equal(rooms.unread, 3);
+  assert.deepEqual([...rooms.values()].map((r) => r.name), ['dev', 'ops']);
+  rooms.delete('ops');
+  assert.equal(rooms.current, null, 'the shown room was left');
+  assert.equal(rooms.has('ops'), false);
+  rooms.clear();
+  assert.equal([...rooms.values()].length, 0);
+});
+
+test('a room model holds no DOM nodes', () => {
+  const room = newRoom('dev');
+  for (const [key, value] of Object.entries(room)) {
+    assert.ok(value === null || ['string', 'number', 'boolean'].includes(typeof value) || Array.isArray(value), key);
+  }
+});
