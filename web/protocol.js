@@ -254,12 +254,19 @@ function read(raw, shape, frames) {
     }
     let value = v;
     if (kind.t === 'object') value = isObject(v) ? read(v, kind.shape, frames) : null;
-    else if (kind.t === 'frames') value = Array.isArray(v) ? v.map((e) => frame(e, frames)) : null;
+    else if (kind.t === 'frames') value = Array.isArray(v) ? knownFrames(v, frames) : null;
     else if (!KINDS[kind.t](v)) value = null;
     if (value === null || (Array.isArray(value) && value.includes(null))) return null;
     out[key] = value;
   }
   return out;
+}
+
+// A frame of a type a newer server may send and this page does not know: skipped.
+const newerType = (raw, frames) => isObject(raw) && typeof raw.type === 'string' && !Object.hasOwn(frames, raw.type);
+
+function knownFrames(list, frames) {
+  return list.filter((e) => !newerType(e, frames)).map((e) => frame(e, frames));
 }
 
 function frame(raw, frames) {

@@ -60,6 +60,11 @@ test('defaults are filled in and unknown fields ignored', () => {
   const ev = decodeServer('{"type":"message","room":"dev","seq":1,"ts":5,"from":"a","id":"x","text":"hi","future":[1]}');
   assert.deepEqual(ev, { type: 'message', room: 'dev', seq: 1, ts: 5, from: 'a', id: 'x', text: 'hi', action: false });
   assert.equal(decodeServer('{"type":"history","room":"dev","events":[],"more":false}').missed, 0);
+  // a stored event of a type a newer server knows and this page does not is left out
+  const newer = '{"type":"history","room":"dev","events":[{"type":"poll","room":"dev","seq":1},' +
+    '{"type":"message","room":"dev","seq":2,"ts":5,"from":"a","id":"x","text":"hi"}],"more":false}';
+  assert.deepEqual(decodeServer(newer).events.map((e) => e.seq), [2]);
+  assert.equal(decodeServer('{"type":"poll","room":"dev"}'), null, 'unknown types are not events');
   assert.equal(decodeClient('{"type":"history","id":"1","room":"dev","before":9}').limit, 50);
   assert.equal(encodeClient({ type: 'history', id: '1', room: 'dev', before: 9 }), '{"type":"history","id":"1","room":"dev","before":9,"limit":50}');
   assert.equal(encodeClient({ type: 'send', id: '1', room: 'dev', text: 'hi', action: false }), '{"type":"send","id":"1","room":"dev","text":"hi"}');
