@@ -13,7 +13,6 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::app::entries::{Delivery, Entry, EntryKind};
 use crate::config::Clock;
-use crate::mention;
 use crate::theme::Theme;
 use crate::zone::Zone;
 
@@ -312,19 +311,20 @@ fn fit_right(name: &str, width: usize) -> String {
     format!("{}{out}", " ".repeat(width.saturating_sub(used + 1)))
 }
 
-/// Splits text into plain and highlighted runs where `me` is mentioned.
+/// Splits text into plain and highlighted runs where `me` is mentioned, by
+/// the protocol's one rule (an `@` before the name is highlighted with it).
 fn text_segs(text: &str, mention: bool, fmt: &Format<'_>) -> Vec<Seg> {
     if !mention {
         return vec![seg(text, Style::default())];
     }
     let mut segs = Vec::new();
     let mut last = 0;
-    for (start, end) in mention::ranges(text, fmt.me) {
-        if start > last {
-            segs.push(seg(&text[last..start], Style::default()));
+    for range in protocol::mention::mention_ranges(text, fmt.me) {
+        if range.start > last {
+            segs.push(seg(&text[last..range.start], Style::default()));
         }
-        segs.push(seg(&text[start..end], fmt.theme.mention()));
-        last = end;
+        last = range.end;
+        segs.push(seg(&text[range], fmt.theme.mention()));
     }
     if last < text.len() {
         segs.push(seg(&text[last..], Style::default()));

@@ -11,8 +11,9 @@
 //!   both rendered for `/help`, `--help` and the README;
 //! - [`editor`], [`complete`]: the input line, Tab completion;
 //! - [`layout`]: history to wrapped, styled rows; [`ui`]: drawing;
-//! - [`sanitize`]: making untrusted text inert; [`mention`]: when a message
-//!   names you; [`theme`], [`zone`]: colours and the clock shown;
+//! - [`sanitize`]: making untrusted text inert; [`theme`], [`zone`]:
+//!   colours and the clock shown (when a message names you is the
+//!   protocol's rule, `protocol::mention`, shared by every client);
 //! - [`event_loop`]: input + network + timers + screen, generic over the
 //!   backend;
 //! - [`terminal`]: raw mode in and out, also on panic.
@@ -26,7 +27,6 @@ pub mod event_loop;
 pub mod help;
 pub mod keymap;
 pub mod layout;
-pub mod mention;
 pub mod net;
 pub mod sanitize;
 pub mod terminal;

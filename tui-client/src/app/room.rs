@@ -7,7 +7,6 @@ use protocol::ServerEvent;
 use super::entries::{Delivery, Entries, Entry, EntryKind};
 use super::plural;
 use super::scroll::Scroll;
-use crate::mention;
 use crate::sanitize;
 
 /// The label of the rule between a join's stored history and what follows.
@@ -74,7 +73,7 @@ impl Stored {
                 let from = sanitize::one_line(&from);
                 let text = sanitize::message_text(&text);
                 let own = from.eq_ignore_ascii_case(me);
-                let mention = !own && !mention::ranges(&text, me).is_empty();
+                let mention = !own && protocol::mention::mentions(&text, me);
                 let kind = EntryKind::Message {
                     from: from.clone(),
                     text,

@@ -138,3 +138,17 @@ fn long_names_are_cut_visibly() {
     assert_eq!(fit_right("bob", 5), "  bob");
     assert_eq!(fit_right("bartholomew", 5), "bart+");
 }
+
+#[test]
+fn a_mention_is_highlighted_with_its_at_sign_by_the_protocol_rule() {
+    let f = fmt();
+    let segs = text_segs("fine thanks @Ann, and annabel", true, &f);
+    let marked: Vec<&str> = segs
+        .iter()
+        .filter(|s| s.style == f.theme.mention())
+        .map(|s| s.text.as_str())
+        .collect();
+    assert_eq!(marked, ["@Ann"]);
+    let all: String = segs.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(all, "fine thanks @Ann, and annabel");
+}
