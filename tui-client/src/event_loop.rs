@@ -5,8 +5,9 @@
 //! happens: a terminal event, a network event, the shutdown signal, or the
 //! instant the app asked to be woken at ([`App::wake`]). There is no
 //! polling. It changes no state itself: everything goes through
-//! [`App::update`]; the loop only waits, draws (once per batch) and carries
-//! out the effects.
+//! [`App::update`]; the loop only waits, draws (once per batch), hands the
+//! app the renderer's report of what it showed, and carries out the
+//! effects.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -192,10 +193,12 @@ where
         },
         clock.now(),
     );
-    draw(terminal, app, options)?;
+    if let Some(exit) = draw_and_report(terminal, &net, app, options, &clock)? {
+        return Ok(exit);
+    }
     loop {
         let wake = app.wake().map(|ms| clock.instant(ms));
-        let mut effects = VecDeque::new();
+        let mut effects = Vec::new();
         tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(ev)) => {
@@ -236,27 +239,78 @@ where
             () = &mut shutdown => return Ok(quit(&net)),
         }
         let mut bell = false;
-        while let Some(effect) = effects.pop_front() {
-            match effect {
-                Effect::Send(frame) => {
-                    if net.commands.try_send(NetCommand::Send(frame)).is_err() {
-                        effects.extend(app.update(Event::NetBusy, clock.now()));
-                    }
-                }
-                Effect::Bell => bell = true,
-                Effect::Redraw => terminal.clear()?,
-                Effect::Quit => return Ok(quit(&net)),
-                Effect::Fatal(line) => {
-                    let _ = net.commands.try_send(NetCommand::Shutdown);
-                    return Ok(Exit::Fatal(line));
-                }
-            }
+        if let Some(exit) = carry_out(terminal, &net, app, &clock, effects, &mut bell)? {
+            return Ok(exit);
         }
-        draw(terminal, app, options)?;
+        if let Some(exit) = draw_and_report(terminal, &net, app, options, &clock)? {
+            return Ok(exit);
+        }
         if bell {
             terminal.backend_mut().bell()?;
         }
     }
+}
+
+/// Carries out the effects of updates in order (and of the updates they
+/// lead to); `Some` when one of them ends the loop.
+fn carry_out<B>(
+    terminal: &mut Terminal<B>,
+    net: &NetLink,
+    app: &mut App,
+    clock: &Clock,
+    effects: Vec<Effect>,
+    bell: &mut bool,
+) -> Result<Option<Exit>, LoopError>
+where
+    B: Backend + TerminalExtras,
+    B::Error: Send + Sync + 'static,
+{
+    let mut effects = VecDeque::from(effects);
+    while let Some(effect) = effects.pop_front() {
+        match effect {
+            Effect::Send(frame) => {
+                if net.commands.try_send(NetCommand::Send(frame)).is_err() {
+                    effects.extend(app.update(Event::NetBusy, clock.now()));
+                }
+            }
+            Effect::Bell => *bell = true,
+            Effect::Redraw => terminal.clear()?,
+            Effect::Quit => return Ok(Some(quit(net))),
+            Effect::Fatal(line) => {
+                let _ = net.commands.try_send(NetCommand::Shutdown);
+                return Ok(Some(Exit::Fatal(line)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Draws, then tells the app what the message pane showed, so it keeps
+/// the view where the screen has it and asks for older messages once the
+/// oldest is on screen. That changes nothing on screen: one draw is enough.
+fn draw_and_report<B>(
+    terminal: &mut Terminal<B>,
+    net: &NetLink,
+    app: &mut App,
+    options: LoopOptions,
+    clock: &Clock,
+) -> Result<Option<Exit>, LoopError>
+where
+    B: Backend + TerminalExtras,
+    B::Error: Send + Sync + 'static,
+{
+    let mut drawn = ui::Drawn::default();
+    terminal.draw(|frame| drawn = ui::draw(frame, app))?;
+    if options.hyperlinks {
+        terminal
+            .backend_mut()
+            .paint_links(&drawn.links, options.link_color, drawn.cursor)?;
+    }
+    let Some(shown) = drawn.shown else {
+        return Ok(None);
+    };
+    let effects = app.update(Event::Shown(shown), clock.now());
+    carry_out(terminal, net, app, clock, effects, &mut false)
 }
 
 fn quit(net: &NetLink) -> Exit {
@@ -272,19 +326,4 @@ fn translate(ev: TermEvent) -> Option<Event> {
         TermEvent::Resize(width, height) => Some(Event::Resize { width, height }),
         _ => None,
     }
-}
-
-fn draw<B>(terminal: &mut Terminal<B>, app: &App, options: LoopOptions) -> Result<(), LoopError>
-where
-    B: Backend + TerminalExtras,
-    B::Error: Send + Sync + 'static,
-{
-    let mut drawn = ui::Drawn::default();
-    terminal.draw(|frame| drawn = ui::draw(frame, app))?;
-    if options.hyperlinks {
-        terminal
-            .backend_mut()
-            .paint_links(&drawn.links, options.link_color, drawn.cursor)?;
-    }
-    Ok(())
 }

@@ -116,6 +116,17 @@ pub fn entry_rows(entries: &[Entry], index: usize, width: usize, fmt: &Format<'_
     rows
 }
 
+/// The row above the oldest entry held while the server has older ones:
+/// that PgUp loads them, or that they are on their way.
+pub fn older_row(loading: bool, width: usize, fmt: &Format<'_>) -> Row {
+    let label = if loading {
+        "loading older messages…"
+    } else {
+        "PgUp loads older messages"
+    };
+    rule(label, width, fmt)
+}
+
 /// A centred label on a dim horizontal rule.
 fn rule(label: &str, width: usize, fmt: &Format<'_>) -> Row {
     let label = format!(" {label} ");

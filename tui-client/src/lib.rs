@@ -10,7 +10,9 @@
 //!   table; [`commands`]: the command table and the parser; [`help`]:
 //!   both rendered for `/help`, `--help` and the README;
 //! - [`editor`], [`complete`]: the input line, Tab completion;
-//! - [`layout`]: history to wrapped, styled rows; [`ui`]: drawing;
+//! - [`layout`]: history to wrapped, styled rows; [`viewport`]: a room's
+//!   view resolved into the rows on screen; [`ui`]: drawing, and the report
+//!   of what it showed;
 //! - [`sanitize`]: making untrusted text inert; [`theme`], [`zone`]:
 //!   colours and the clock shown (when a message names you is the
 //!   protocol's rule, `protocol::mention`, shared by every client);
@@ -32,4 +34,5 @@ pub mod sanitize;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
+pub mod viewport;
 pub mod zone;

@@ -1,5 +1,7 @@
 //! Drawing the screen from the app state. Pure: reads [`App`], writes a
-//! ratatui frame, and reports where the message pane and its links ended up.
+//! ratatui frame, and reports where the message pane and its links ended
+//! up and what the pane showed of the room ([`Shown`]), which the event
+//! loop hands back to the app.
 //!
 //! ```text
 //! ┌ rooms ──┬ messages ─────────────────────────────┬ users ┐
@@ -18,8 +20,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::{App, ConnState, Entries, Scroll};
-use crate::layout::{self, Format, Row};
+use crate::app::{App, ConnState, Scroll, Shown};
+use crate::layout::{self, Format};
+use crate::viewport;
 
 /// A link as placed on the screen, for painting as an OSC 8 hyperlink.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +40,9 @@ pub struct Drawn {
     pub pane: Rect,
     pub links: Vec<ScreenLink>,
     pub cursor: Option<Position>,
+    /// What the message pane showed of the current room, for
+    /// `App::update` as `Event::Shown` right after the draw.
+    pub shown: Option<Shown>,
 }
 
 /// Narrowest message pane for which the user list is still shown.
@@ -66,7 +72,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Drawn {
     .areas(main);
 
     draw_sidebar(frame, app, sidebar);
-    let (pane, links) = draw_messages(frame, app, messages);
+    let (pane, links, shown) = draw_messages(frame, app, messages);
     if show_users {
         draw_users(frame, app, users);
     }
@@ -85,6 +91,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Drawn {
         pane,
         links,
         cursor,
+        shown,
     }
 }
 
@@ -173,67 +180,39 @@ fn format(app: &App) -> Format<'_> {
     }
 }
 
-/// The rows the message pane shows for a view, top to bottom, and whether
-/// there are rows below them.
-///
-/// The view's bottom is `rows` rows above the last row of its anchor (the
-/// newest entry when following). Where that would run past the oldest row,
-/// the pane shows the first rows instead, going on below the anchor to
-/// fill it: the view never scrolls into emptiness.
-pub fn message_rows(
-    entries: &Entries,
-    scroll: Scroll,
-    width: usize,
-    height: usize,
-    fmt: &Format<'_>,
-) -> (Vec<Row>, bool) {
-    let all = entries.as_slice();
-    let n = all.len();
-    if n == 0 || height == 0 {
-        return (Vec::new(), false);
-    }
-    let (anchor, skip) = match scroll {
-        Scroll::Bottom => (n - 1, 0),
-        Scroll::Anchored { anchor, rows } => (entries.index(anchor), rows),
-    };
-    // Walk up from the anchor until the rows scrolled past and a pane are
-    // covered, newest row first.
-    let mut up: Vec<Row> = Vec::new();
-    let mut i = anchor + 1;
-    while i > 0 && up.len() < skip.saturating_add(height) {
-        i -= 1;
-        up.extend(layout::entry_rows(&all, i, width, fmt).into_iter().rev());
-    }
-    if up.len() >= skip.saturating_add(height) {
-        let mut rows: Vec<Row> = up.into_iter().skip(skip).take(height).collect();
-        rows.reverse();
-        return (rows, skip > 0 || anchor + 1 < n);
-    }
-    // The oldest row is in reach: the first page.
-    up.reverse();
-    let mut rows = up;
-    let mut next = anchor + 1;
-    while rows.len() < height && next < n {
-        rows.extend(layout::entry_rows(&all, next, width, fmt));
-        next += 1;
-    }
-    let below = rows.len() > height || next < n;
-    rows.truncate(height);
-    (rows, below)
-}
-
-fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect) -> (Rect, Vec<ScreenLink>) {
+fn draw_messages(
+    frame: &mut Frame<'_>,
+    app: &App,
+    area: Rect,
+) -> (Rect, Vec<ScreenLink>, Option<Shown>) {
     let width = area.width as usize;
     let height = area.height as usize;
     if width == 0 || height == 0 {
-        return (area, Vec::new());
+        return (area, Vec::new(), None);
     }
     let fmt = format(app);
     let entries = app.visible_entries();
-    let (scroll, new_below) = app
-        .current_room()
-        .map_or((Scroll::Bottom, 0), |r| (r.scroll, r.new_below));
-    let (visible, below) = message_rows(entries, scroll, width, height, &fmt);
+    let room = app.current_room();
+    let (scroll, new_below) = room.map_or((Scroll::Bottom, 0), |r| (r.scroll, r.new_below));
+    // Above the oldest entry held, while the server has older ones.
+    let older = room.filter(|r| r.more_before).map(|_| app.loading_older());
+    let all = entries.as_slice();
+    let view = viewport::resolve(entries, scroll, height, |i| {
+        let mut rows = layout::entry_rows(&all, i, width, &fmt);
+        if let (0, Some(loading)) = (i, older) {
+            rows.insert(0, layout::older_row(loading, width, &fmt));
+        }
+        rows
+    });
+    let shown = room.map(|r| Shown {
+        room: r.name.clone(),
+        drawn: scroll,
+        top: view.top,
+        row: view.row,
+        beyond: view.beyond,
+    });
+    let below = !view.beyond.shows_newest();
+    let visible = view.rows;
 
     // Short histories sit at the bottom of the pane, like a chat log.
     let top_pad = height - visible.len();
@@ -285,7 +264,7 @@ fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect) -> (Rect, Vec<Scr
         frame.render_widget(Clear, marker);
         frame.render_widget(Paragraph::new(line), marker);
     }
-    (area, links)
+    (area, links, shown)
 }
 
 fn draw_users(frame: &mut Frame<'_>, app: &App, area: Rect) {

@@ -115,14 +115,17 @@ fn type_text(app: &mut App, text: &str) {
 }
 
 /// Draws like the event loop does: the app learns the terminal's size
-/// from an event, then one draw. The pane it draws has the height the app
-/// pages by.
+/// from an event, then one draw, whose report of what the pane showed goes
+/// back to the app. The pane it draws has the height the app pages by.
 fn screen(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
     app.update(Event::Resize { width, height }, T0);
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     let mut drawn = ui::Drawn::default();
     terminal.draw(|f| drawn = ui::draw(f, app)).unwrap();
     assert_eq!(usize::from(drawn.pane.height), app.message_pane_rows());
+    if let Some(shown) = drawn.shown {
+        app.update(Event::Shown(shown), T0);
+    }
     terminal
 }
 

@@ -141,15 +141,16 @@ impl Entries {
         self.first_key + index as EntryKey
     }
 
-    pub fn last_key(&self) -> Option<EntryKey> {
-        self.len().checked_sub(1).map(|i| self.key(i))
+    /// The key the next entry pushed will get: the first row after the
+    /// newest, for a view anchored to the end.
+    pub fn end_key(&self) -> EntryKey {
+        self.key(self.len())
     }
 
-    /// Where the entry with `key` is now; an entry dropped since counts as
-    /// the oldest one held, a key past the end as the newest.
-    pub fn index(&self, key: EntryKey) -> usize {
-        let i = (key - self.first_key).max(0) as usize;
-        i.min(self.len().saturating_sub(1))
+    /// Where the entry with `key` is now, or `len()` for the end; an entry
+    /// dropped since counts as the oldest one held.
+    pub fn slot(&self, key: EntryKey) -> usize {
+        (key - self.first_key).clamp(0, self.len() as EntryKey) as usize
     }
 
     /// The latest entry of yours sent with request id `id`.
@@ -192,18 +193,20 @@ mod tests {
         let key_of_ts2 = entries.key(2);
         entries.prepend(vec![notice(-2), notice(-1)]);
         assert_eq!(entries.iter().next().map(|e| e.ts), Some(-2));
-        let at = entries.index(key_of_ts2);
+        let at = entries.slot(key_of_ts2);
         assert_eq!(entries.as_slice()[at].ts, 2);
         for i in 3..(HISTORY_LIMIT as i64 + 10) {
             entries.push(notice(i));
         }
         // ts 2 was dropped with the oldest: its key now means the oldest.
-        assert_eq!(entries.index(key_of_ts2), 0);
-        let last = entries.last_key().unwrap_or_default();
+        assert_eq!(entries.slot(key_of_ts2), 0);
+        let last = entries.end_key() - 1;
         assert_eq!(
-            entries.as_slice()[entries.index(last)].ts,
+            entries.as_slice()[entries.slot(last)].ts,
             HISTORY_LIMIT as i64 + 9
         );
-        assert_eq!(entries.index(last + 100), entries.len() - 1);
+        assert_eq!(entries.end_key(), last + 1);
+        assert_eq!(entries.slot(last + 1), entries.len());
+        assert_eq!(entries.slot(last + 100), entries.len());
     }
 }

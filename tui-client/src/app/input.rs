@@ -36,7 +36,7 @@ impl App {
                     self.switch_to(i);
                 }
             }
-            Action::PageUp => self.page_up(fx),
+            Action::PageUp => self.page_up(),
             Action::PageDown => self.page_down(),
             Action::ScrollBottom => self.scroll_to_bottom(),
             Action::EndAndBottom => {
@@ -55,6 +55,10 @@ impl App {
     }
 
     pub(super) fn switch_to(&mut self, index: usize) {
+        if index != self.current {
+            // A PgUp was meant for the room left.
+            self.older_wanted = false;
+        }
         self.current = index;
         if let Some(room) = self.rooms.get_mut(index) {
             room.seen();
@@ -70,37 +74,6 @@ impl App {
             .clone()
             .find(|&i| self.rooms[i].mentioned)
             .or_else(|| order.clone().find(|&i| self.rooms[i].unread > 0))
-    }
-
-    /// Rows one page scrolls: the pane less one row kept for context.
-    fn page(&self) -> usize {
-        self.message_pane_rows().saturating_sub(1).max(1)
-    }
-
-    /// Scrolls up a page; near the oldest message held, asks the server
-    /// for the page before it.
-    fn page_up(&mut self, fx: &mut Vec<Effect>) {
-        let (page, pane) = (self.page(), self.message_pane_rows());
-        let Some(room) = self.current_room_mut() else {
-            return;
-        };
-        room.set_scroll(room.scroll.page_up(&room.entries, page));
-        if room.scroll.may_show_oldest(&room.entries, pane) {
-            self.fetch_older(fx);
-        }
-    }
-
-    fn page_down(&mut self) {
-        let page = self.page();
-        if let Some(room) = self.current_room_mut() {
-            room.set_scroll(room.scroll.page_down(&room.entries, page));
-        }
-    }
-
-    fn scroll_to_bottom(&mut self) {
-        if let Some(room) = self.current_room_mut() {
-            room.set_scroll(super::Scroll::Bottom);
-        }
     }
 
     fn complete(&mut self) {

@@ -13,10 +13,14 @@
 //! - [`outbox`]: your lines on their way, by the protocol's rulebook;
 //! - `input` and `run_command`: keys, the input line and slash commands;
 //! - `network`: what the connection and the server say;
-//! - `sending`: lines of yours into the room and the outbox.
+//! - `sending`: lines of yours into the room and the outbox;
+//! - `viewing`: paging, and what the renderer reports it showed.
 //!
 //! Nothing here knows about terminals or how entries wrap into rows, so
-//! the same core can be drawn on any ratatui backend.
+//! the same core can be drawn on any ratatui backend. Where it needs to
+//! know what the rows came to (how far a page can move, whether the
+//! oldest message is on screen) the renderer tells it after each draw
+//! ([`Event::Shown`]).
 
 pub mod action;
 pub mod entries;
@@ -29,6 +33,7 @@ pub mod scroll;
 mod sending;
 #[cfg(test)]
 mod tests;
+mod viewing;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -38,7 +43,7 @@ use protocol::{ClientEvent, ServerLimits};
 pub use action::{Action, Edit};
 pub use entries::{Delivery, Entries, Entry, EntryKind, HISTORY_LIMIT};
 pub use room::{HISTORY_RULE, Room};
-pub use scroll::Scroll;
+pub use scroll::{Beyond, Scroll, Shown};
 
 use crate::complete::Completer;
 use crate::config::{Bell, Clock};
@@ -83,6 +88,9 @@ pub enum Event {
     Tick,
     /// A frame could not be handed to the network (its queue is full).
     NetBusy,
+    /// What the last draw showed of the current room; handed in right
+    /// after every draw. It changes nothing on screen.
+    Shown(Shown),
 }
 
 /// What the caller has to do after an update.
@@ -160,6 +168,12 @@ pub struct App {
     id_prefix: String,
     next_id: u64,
     requests: HashMap<String, Request>,
+    /// The rows beyond the current room's pane as the last draw showed
+    /// them, moved by the pages since; unknown once anything else happens.
+    beyond: Beyond,
+    /// PgUp was pressed since the last draw: older messages are asked for
+    /// if that draw shows the oldest one held.
+    older_wanted: bool,
     /// Until the first connection's joins are answered, a refused name ends
     /// the program with one clear line instead of a message on screen.
     startup: bool,
@@ -195,6 +209,8 @@ impl App {
             id_prefix: crate::net::request_id_prefix(),
             next_id: 0,
             requests: HashMap::new(),
+            beyond: Beyond::UNKNOWN,
+            older_wanted: false,
             startup: true,
             quitting: false,
         }
@@ -203,6 +219,14 @@ impl App {
     pub fn update(&mut self, event: Event, now: impl Into<Now>) -> Vec<Effect> {
         let now = now.into();
         let mut fx = Vec::new();
+        if !matches!(
+            event,
+            Event::Action(Action::PageUp | Action::PageDown) | Event::Shown(_)
+        ) {
+            // A message, a resize, a notice line or another room may
+            // change the rows: the next draw counts them again.
+            self.beyond = Beyond::UNKNOWN;
+        }
         match event {
             Event::Action(action) => self.on_action(action, now, &mut fx),
             Event::Paste(text) => {
@@ -216,6 +240,7 @@ impl App {
                 self.apply_outbox(changes, &mut fx);
             }
             Event::NetBusy => self.error("the network is busy: not sent, try again"),
+            Event::Shown(shown) => self.on_shown(shown, &mut fx),
         }
         fx
     }

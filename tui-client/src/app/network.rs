@@ -101,35 +101,38 @@ impl App {
         }));
     }
 
-    /// Asks for the page of history before the oldest message held.
+    /// Asks for the page of history before the oldest message held in the
+    /// current room, unless it cannot be asked for now.
     pub(super) fn fetch_older(&mut self, fx: &mut Vec<Effect>) {
-        let Some(room) = self.current_room() else {
+        let Some((room, before)) = self.older_request() else {
             return;
         };
-        let (name, first, more, joined) = (
-            room.name.clone(),
-            room.first_seq,
-            room.more_before,
-            room.joined,
-        );
-        let asked = self
-            .requests
-            .values()
-            .any(|r| *r == Request::History(name.clone()));
-        let Some(before) = first else { return };
-        if !more || !joined || !self.connected() || asked {
-            return;
-        }
         let id = self.next_id();
         self.requests
-            .insert(id.clone(), Request::History(name.clone()));
-        self.info(format!("loading older messages of #{name}..."));
+            .insert(id.clone(), Request::History(room.clone()));
         fx.push(Effect::Send(ClientEvent::History {
             id,
-            room: name,
+            room,
             before,
             limit: protocol::limits::HISTORY_PAGE,
         }));
+    }
+
+    /// The current room and the oldest sequence number held, when older
+    /// messages can be asked for: the server has some, the room is joined
+    /// on a live connection, and no request for them is on its way.
+    pub(super) fn older_request(&self) -> Option<(String, u64)> {
+        let room = self.current_room()?;
+        let before = room.first_seq?;
+        let ready = room.more_before && room.joined && self.connected();
+        (ready && !self.history_pending(&room.name)).then(|| (room.name.clone(), before))
+    }
+
+    /// A request for older messages of `room` is on its way.
+    pub(super) fn history_pending(&self, room: &str) -> bool {
+        self.requests
+            .values()
+            .any(|r| matches!(r, Request::History(name) if name == room))
     }
 
     fn on_server(&mut self, ev: ServerEvent, now: Now, fx: &mut Vec<Effect>) {
@@ -221,23 +224,13 @@ impl App {
         let Some(i) = self.room_index(room) else {
             return;
         };
-        let requested = self
-            .requests
-            .values()
-            .any(|r| *r == Request::History(room.to_string()));
+        let requested = self.history_pending(room);
         let stored: Vec<Stored> = events
             .into_iter()
             .filter_map(|ev| Stored::from_event(ev, &self.me))
             .collect();
         if requested {
             self.rooms[i].prepend_older(stored, more);
-            if self
-                .notice
-                .as_ref()
-                .is_some_and(|n| n.text.starts_with("loading older"))
-            {
-                self.notice = None;
-            }
             return;
         }
         for msg in &stored {

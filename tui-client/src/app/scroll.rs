@@ -1,16 +1,18 @@
 //! Where a room's view is: following the newest message, or scrolled up
-//! and anchored to an entry.
+//! with a given entry at the top of the pane.
 //!
-//! The anchor is an entry, not a screen row, so nothing here needs to know
-//! how entries wrap: a new message, a pending line that becomes sent, or a
-//! page of older history put in front leaves the anchored view where it
-//! is, and a resize needs no bookkeeping at all. The renderer turns
-//! `(anchor, rows)` into rows on screen; where the view would run past the
-//! oldest row it shows the first page instead (see `ui::message_rows`).
+//! The view is anchored to an entry, not to a screen row, so nothing here
+//! needs to know how entries wrap: a new message, a pending line that
+//! becomes sent, or a page of older history put in front leaves a
+//! scrolled view where it is, and a resize needs no bookkeeping.
 //!
-//! Paging counts screen rows from the anchor, exactly as far as the
-//! core can know: past the anchor's own bottom it moves by entries, each
-//! at least one row.
+//! Paging moves the anchor by rows, which may point past either end of the
+//! room until the next draw. The renderer, which knows the rows, clamps it
+//! and reports what it showed ([`Shown`]): the anchor in range, and how
+//! many rows lie beyond the pane on either side ([`Beyond`]). The app keeps
+//! both, so the next page moves exactly one page of rows from what is on
+//! screen and stops at the oldest and the newest row, however often the
+//! key is pressed.
 
 use super::entries::{Entries, EntryKey};
 
@@ -19,61 +21,132 @@ pub enum Scroll {
     /// Following: the newest row is at the bottom of the pane.
     #[default]
     Bottom,
-    /// Scrolled up: the bottom of the pane is `rows` screen rows above the
-    /// last row of entry `anchor`.
-    Anchored { anchor: EntryKey, rows: usize },
+    /// Scrolled up: the pane's top row is `row` rows below the first row
+    /// of entry `top` (above it when negative). `top` may be the key the
+    /// next entry will get: the first row after the newest.
+    Anchored { top: EntryKey, row: isize },
 }
 
-impl Scroll {
-    /// One page (`page` rows) towards older messages.
-    pub fn page_up(self, entries: &Entries, page: usize) -> Scroll {
-        match self {
-            Scroll::Bottom => match entries.last_key() {
-                Some(anchor) => Scroll::Anchored { anchor, rows: page },
-                None => Scroll::Bottom,
-            },
-            Scroll::Anchored { anchor, rows } => Scroll::Anchored {
-                anchor,
-                rows: rows.saturating_add(page),
-            },
+/// Rows of the room beyond the pane, towards the oldest (`above`) and the
+/// newest (`below`) row: `Some` when known exactly, `None` when unknown
+/// (something changed since the draw) or more than the renderer counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Beyond {
+    pub above: Option<usize>,
+    pub below: Option<usize>,
+}
+
+impl Beyond {
+    pub const UNKNOWN: Beyond = Beyond {
+        above: None,
+        below: None,
+    };
+
+    /// The oldest row of the room is on screen.
+    pub fn shows_oldest(self) -> bool {
+        self.above == Some(0)
+    }
+
+    /// The newest row of the room is on screen.
+    pub fn shows_newest(self) -> bool {
+        self.below == Some(0)
+    }
+
+    /// The rows beyond after the view moved `rows` rows up.
+    fn moved_up(self, rows: usize) -> Beyond {
+        Beyond {
+            above: self.above.map(|n| n.saturating_sub(rows)),
+            below: self.below.map(|n| n + rows),
         }
     }
 
-    /// One page towards newer messages; back to following once the newest
-    /// entry is reached.
-    pub fn page_down(self, entries: &Entries, page: usize) -> Scroll {
-        let Scroll::Anchored { anchor, rows } = self else {
-            return Scroll::Bottom;
-        };
-        if rows > page {
-            return Scroll::Anchored {
-                anchor,
-                rows: rows - page,
-            };
+    /// The rows beyond after the view moved `rows` rows down.
+    fn moved_down(self, rows: usize) -> Beyond {
+        Beyond {
+            above: self.above.map(|n| n + rows),
+            below: self.below.map(|n| n.saturating_sub(rows)),
         }
-        // The rest of the page lies below the anchor: move it down by as
-        // many entries (each is one row or more).
-        let index = entries.index(anchor) + (page - rows);
-        if index + 1 >= entries.len() {
+    }
+}
+
+/// What the renderer showed of the current room in one draw, handed back
+/// to `App::update` right after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub room: String,
+    /// The view it was drawn from; a report about any other is stale.
+    pub drawn: Scroll,
+    /// The entry at the pane's top row, and how many of its rows are above
+    /// the pane.
+    pub top: EntryKey,
+    pub row: usize,
+    pub beyond: Beyond,
+}
+
+impl Shown {
+    /// The view as shown: following when the newest row is on screen,
+    /// otherwise anchored where the pane's top row was.
+    pub fn scroll(&self) -> Scroll {
+        if self.beyond.shows_newest() {
             Scroll::Bottom
         } else {
             Scroll::Anchored {
-                anchor: entries.key(index),
-                rows: 0,
+                top: self.top,
+                row: self.row as isize,
             }
         }
     }
+}
 
-    /// Whether a pane of `pane` rows may now show the oldest entry held:
-    /// true when there are no more entries up to the anchor than rows up
-    /// to the pane's top (an entry takes one row or more). May say so a
-    /// little early for entries of several rows, never late; asking the
-    /// server for older messages early is harmless.
-    pub fn may_show_oldest(self, entries: &Entries, pane: usize) -> bool {
-        match self {
-            Scroll::Bottom => entries.len() <= pane,
-            Scroll::Anchored { anchor, rows } => entries.index(anchor) < rows.saturating_add(pane),
+/// Rows one page moves in a pane of `pane` rows: all but one, kept for
+/// context.
+pub fn page(pane: usize) -> usize {
+    pane.saturating_sub(1).max(1)
+}
+
+impl Scroll {
+    /// One page towards older messages in a pane of `pane` rows, no
+    /// further than the rows known to lie above it.
+    pub fn page_up(self, entries: &Entries, beyond: Beyond, pane: usize) -> (Scroll, Beyond) {
+        let step = beyond.above.map_or(page(pane), |n| n.min(page(pane)));
+        if step == 0 || entries.is_empty() {
+            return (self, beyond);
         }
+        let scroll = match self {
+            // The pane's top is `pane` rows above the end; `step` more.
+            Scroll::Bottom => Scroll::Anchored {
+                top: entries.end_key(),
+                row: -((pane + step) as isize),
+            },
+            Scroll::Anchored { top, row } => Scroll::Anchored {
+                top,
+                row: row - step as isize,
+            },
+        };
+        (scroll, beyond.moved_up(step))
+    }
+
+    /// One page towards newer messages; back to following once the newest
+    /// row is known to come into view.
+    pub fn page_down(self, beyond: Beyond, pane: usize) -> (Scroll, Beyond) {
+        let Scroll::Anchored { top, row } = self else {
+            return (self, beyond);
+        };
+        let step = page(pane);
+        if beyond.below.is_some_and(|n| n <= step) {
+            // At the bottom the rows above are the ones beyond either side.
+            let above = beyond.above.zip(beyond.below).map(|(a, b)| a + b);
+            let beyond = Beyond {
+                above,
+                below: Some(0),
+            };
+            return (Scroll::Bottom, beyond);
+        }
+        let scroll = Scroll::Anchored {
+            top,
+            row: row + step as isize,
+        };
+        (scroll, beyond.moved_down(step))
     }
 }
 
@@ -90,63 +163,107 @@ mod tests {
         e
     }
 
+    fn known(above: usize, below: usize) -> Beyond {
+        Beyond {
+            above: Some(above),
+            below: Some(below),
+        }
+    }
+
     #[test]
-    fn up_then_down_is_back_to_following() {
+    fn a_page_up_from_the_bottom_puts_the_top_a_pane_and_a_page_above_the_end() {
         let e = entries(100);
-        let up = Scroll::Bottom.page_up(&e, 10);
+        let (up, beyond) = Scroll::Bottom.page_up(&e, known(80, 0), 20);
         assert_eq!(
             up,
             Scroll::Anchored {
-                anchor: e.key(99),
-                rows: 10
+                top: e.end_key(),
+                row: -39
             }
         );
-        let up2 = up.page_up(&e, 10);
-        assert_eq!(up2.page_down(&e, 10), up);
-        assert_eq!(up.page_down(&e, 10), Scroll::Bottom);
+        assert_eq!(beyond, known(61, 19));
+        // And back down: the newest row comes into view, following again.
+        assert_eq!(up.page_down(beyond, 20), (Scroll::Bottom, known(80, 0)));
     }
 
     #[test]
-    fn paging_down_past_the_anchor_moves_through_what_arrived_since() {
-        let mut e = entries(10);
-        let up = Scroll::Bottom.page_up(&e, 4);
-        for i in 10..30 {
-            e.push(Entry::new(i, EntryKind::Notice(String::new())));
+    fn paging_stops_at_the_rows_known_beyond_either_end() {
+        let e = entries(60);
+        let mut view = (Scroll::Bottom, known(45, 0));
+        for _ in 0..7 {
+            view = view.0.page_up(&e, view.1, 20);
         }
-        // 4 rows back to the anchor, then 6 entries on: entry 9 + 6.
-        let down = up.page_down(&e, 10);
+        // 45 rows up in all: 19, 19, 7, then nothing.
+        assert_eq!(
+            view,
+            (
+                Scroll::Anchored {
+                    top: e.end_key(),
+                    row: -65
+                },
+                known(0, 45)
+            )
+        );
+        // The first page down moves a whole page at once.
+        let down = view.0.page_down(view.1, 20);
+        assert_eq!(
+            down,
+            (
+                Scroll::Anchored {
+                    top: e.end_key(),
+                    row: -46
+                },
+                known(19, 26)
+            )
+        );
+        let down = down.0.page_down(down.1, 20);
+        assert_eq!(down.0.page_down(down.1, 20), (Scroll::Bottom, known(45, 0)));
+    }
+
+    #[test]
+    fn unknown_rows_move_a_whole_page_and_leave_the_clamping_to_the_draw() {
+        let e = entries(10);
+        let (up, beyond) = Scroll::Bottom.page_up(&e, Beyond::UNKNOWN, 20);
+        assert_eq!(
+            up,
+            Scroll::Anchored {
+                top: e.end_key(),
+                row: -39
+            }
+        );
+        assert_eq!(beyond, Beyond::UNKNOWN);
+        let (down, _) = up.page_down(Beyond::UNKNOWN, 20);
         assert_eq!(
             down,
             Scroll::Anchored {
-                anchor: e.key(15),
-                rows: 0
+                top: e.end_key(),
+                row: -20
             }
         );
-        assert_eq!(
-            down.page_down(&e, 10),
-            Scroll::Anchored {
-                anchor: e.key(25),
-                rows: 0
-            }
-        );
-        assert_eq!(down.page_down(&e, 10).page_down(&e, 10), Scroll::Bottom);
     }
 
     #[test]
-    fn nothing_to_scroll_in_an_empty_room() {
-        let e = entries(0);
-        assert_eq!(Scroll::Bottom.page_up(&e, 10), Scroll::Bottom);
-        assert_eq!(Scroll::Bottom.page_down(&e, 10), Scroll::Bottom);
-        assert!(Scroll::Bottom.may_show_oldest(&e, 10));
+    fn nothing_to_scroll_when_everything_is_on_screen_or_the_room_is_empty() {
+        let e = entries(5);
+        let all = known(0, 0);
+        assert_eq!(Scroll::Bottom.page_up(&e, all, 20), (Scroll::Bottom, all));
+        assert_eq!(Scroll::Bottom.page_down(all, 20), (Scroll::Bottom, all));
+        let empty = entries(0);
+        let (up, _) = Scroll::Bottom.page_up(&empty, Beyond::UNKNOWN, 20);
+        assert_eq!(up, Scroll::Bottom);
     }
 
     #[test]
-    fn the_oldest_entry_may_show_once_the_rows_cover_the_entries() {
-        let e = entries(50);
-        let up = Scroll::Bottom.page_up(&e, 19);
-        assert!(!up.may_show_oldest(&e, 20), "49 entries above, 39 rows");
-        assert!(up.page_up(&e, 19).may_show_oldest(&e, 20));
-        assert!(entries(20).len() <= 20 && Scroll::Bottom.may_show_oldest(&entries(20), 20));
-        assert!(!Scroll::Bottom.may_show_oldest(&entries(21), 20));
+    fn a_report_follows_when_the_newest_row_shows_and_anchors_otherwise() {
+        let shown = |below| Shown {
+            room: "dev".into(),
+            drawn: Scroll::Bottom,
+            top: 7,
+            row: 2,
+            beyond: Beyond { above: None, below },
+        };
+        assert_eq!(shown(Some(0)).scroll(), Scroll::Bottom);
+        assert_eq!(shown(Some(3)).scroll(), Scroll::Anchored { top: 7, row: 2 });
+        assert_eq!(shown(None).scroll(), Scroll::Anchored { top: 7, row: 2 });
     }
 }

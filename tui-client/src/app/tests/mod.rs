@@ -3,6 +3,7 @@
 
 mod lines;
 mod rooms;
+mod scrolling;
 
 use std::time::Duration;
 

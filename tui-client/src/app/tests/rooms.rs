@@ -1,4 +1,4 @@
-//! Rooms: joining and rejoining, history and resume, scrolling, commands.
+//! Rooms: joining and rejoining, history and resume, commands.
 
 use protocol::ErrorCode;
 
@@ -184,72 +184,6 @@ fn a_new_epoch_forgets_the_numbers() {
             ..
         })
     )));
-}
-
-#[test]
-fn page_up_at_the_top_fetches_older_messages() {
-    let mut a = app(&["dev"]);
-    a.update(connected(), 0);
-    room_state(&mut a, "dev");
-    history(&mut a, "dev", 51..=53, true, 0);
-    a.update(
-        Event::Resize {
-            width: 100,
-            height: 22,
-        },
-        0,
-    );
-    let fx = a.update(Event::Action(Action::PageUp), 0);
-    let Some(Effect::Send(ClientEvent::History {
-        id, room, before, ..
-    })) = fx.first()
-    else {
-        panic!("{fx:?}");
-    };
-    assert_eq!((room.as_str(), *before), ("dev", 51));
-    // Only one request at a time.
-    assert!(a.update(Event::Action(Action::PageUp), 0).is_empty());
-    let id = id.clone();
-    history(&mut a, "dev", 49..=50, false, 0);
-    a.update(server(ServerEvent::ack_ok(id, None)), 0);
-    let t = texts(&a.rooms[0]);
-    assert_eq!(t[..3], ["m49", "m50", "m51"], "{t:?}");
-    assert!(!a.rooms[0].more_before);
-    assert!(a.update(Event::Action(Action::PageUp), 0).is_empty());
-}
-
-#[test]
-fn scrolled_up_the_view_keeps_its_anchor_and_counts_what_arrives() {
-    let mut a = app(&["dev"]);
-    connect_and_join(&mut a);
-    history(&mut a, "dev", 1..=100, false, 0);
-    a.update(
-        Event::Resize {
-            width: 100,
-            height: 22,
-        },
-        0,
-    );
-    assert_eq!(a.message_pane_rows(), 20);
-    a.update(Event::Action(Action::PageUp), 0);
-    let anchored = a.rooms[0].scroll;
-    let Scroll::Anchored { rows: 19, .. } = anchored else {
-        panic!("{anchored:?}");
-    };
-    for seq in 101..=103 {
-        a.update(server(msg("dev", seq, "bob", "later")), 0);
-    }
-    assert_eq!(a.rooms[0].scroll, anchored, "new messages do not move it");
-    assert_eq!(a.rooms[0].new_below, 3);
-    a.update(Event::Action(Action::PageDown), 0);
-    a.update(Event::Action(Action::PageDown), 0);
-    assert_eq!(a.rooms[0].scroll, Scroll::Bottom);
-    assert_eq!(a.rooms[0].new_below, 0);
-    // End comes back from anywhere.
-    a.update(Event::Action(Action::PageUp), 0);
-    a.update(Event::Action(Action::PageUp), 0);
-    a.update(Event::Action(Action::EndAndBottom), 0);
-    assert_eq!(a.rooms[0].scroll, Scroll::Bottom);
 }
 
 #[test]
