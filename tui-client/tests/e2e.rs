@@ -737,6 +737,49 @@ fn page_up_at_the_top_loads_older_history() {
     ann.wait_for("old-120");
 }
 
+/// PgUp past the oldest line stops there: the presses beyond it do not pile
+/// up, so the first PgDn moves at once, by exactly one page of rows.
+#[test]
+fn paging_up_past_the_top_does_not_pile_up_and_page_down_moves_one_page() {
+    let server = Server::start_with_rate(0.0, 0);
+    let texts: Vec<String> = (1..=60).map(|i| format!("line-{i:02}")).collect();
+    let url = server.url();
+    server
+        .runtime
+        .block_on(raw_post_all(&url, "bob", "dev", &texts));
+    let mut ann = Tui::start(&url, "ann", &["dev"], WIDE);
+    ann.wait_for("end of history");
+    // Up until the oldest line shows (the join brought the latest 50; the
+    // top asks the server for the 10 before them).
+    let deadline = Instant::now() + WAIT;
+    let mut presses = 0;
+    while !ann.screen().contains("line-01") {
+        assert!(
+            Instant::now() < deadline && presses < 20,
+            "line-01 never appeared after {presses} PgUp; screen:\n{}",
+            ann.screen()
+        );
+        ann.send("\x1b[5~");
+        presses += 1;
+        std::thread::sleep(POLL);
+    }
+    // Seven presses in all, and never fewer than four beyond the top.
+    for _ in 0..7usize.saturating_sub(presses).max(4) {
+        ann.send("\x1b[5~");
+    }
+    let top = ann.rows();
+    let oldest = top.iter().position(|r| r.contains("line-01")).unwrap();
+    // One page is the pane (the screen less the status and input lines)
+    // less one row; each line here takes one row.
+    let page = usize::from(WIDE.1) - 2 - 1;
+    let expected = format!("line-{:02}", 1 + page - oldest);
+    ann.send("\x1b[6~");
+    ann.wait_until(&format!("{expected} at the top after one PgDn"), |t| {
+        t.rows()[0].contains(&expected)
+    });
+    assert!(!ann.screen().contains("line-01"), "{}", ann.screen());
+}
+
 #[test]
 fn a_message_typed_while_the_server_is_down_is_pending_then_delivered_once() {
     let mut server = Server::start_on_disk();

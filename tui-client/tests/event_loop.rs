@@ -257,3 +257,126 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
     assert_eq!(exit.unwrap(), Exit::Quit);
     assert!(app.notice.is_none(), "unavailable is not an error to show");
 }
+
+/// The loop hands each draw's report back to the app: that report, once
+/// it shows the oldest message held after a PgUp, is what asks the server
+/// for older ones.
+#[tokio::test]
+async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
+    let display = Display {
+        clock: Clock::H24,
+        zone: Zone::Fixed(FixedOffset::east_opt(0).unwrap()),
+        theme: Theme::new(ColorMode::None),
+        bell: Bell::Off,
+    };
+    let mut app = App::new(
+        "ann",
+        "ws://127.0.0.1:1/ws",
+        &["dev".to_string()],
+        display,
+        None,
+    );
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (key_tx, mut key_rx) = mpsc::channel(64);
+    let input = futures::stream::poll_fn(move |cx| key_rx.poll_recv(cx));
+    let (cmd_tx, mut cmd_rx) = mpsc::channel(64);
+    let (net_tx, net_rx) = mpsc::channel(64);
+    let link = NetLink {
+        commands: cmd_tx,
+        events: net_rx,
+    };
+    let options = LoopOptions {
+        hyperlinks: false,
+        link_color: false,
+    };
+    let driver = async {
+        net_tx
+            .send(NetEvent::Connected {
+                server: "chat-server/test".into(),
+                name: "ann".into(),
+                limits: ServerLimits {
+                    max_name_chars: 32,
+                    max_room_chars: 32,
+                    max_text_chars: 4000,
+                    max_frame_bytes: 32768,
+                    max_rooms: 32,
+                    rate_per_sec: 0.0,
+                    rate_burst: 0,
+                },
+                epoch: "e1".into(),
+            })
+            .await
+            .unwrap();
+        let Some(NetCommand::Send(ClientEvent::Join { id, .. })) =
+            next_command(&mut cmd_rx, Duration::from_secs(10)).await
+        else {
+            panic!("expected a join");
+        };
+        let events = (41..=70)
+            .map(|seq| ServerEvent::Message {
+                room: "dev".into(),
+                seq,
+                ts: 1_000 * seq as i64,
+                from: "bob".into(),
+                id: format!("m{seq}"),
+                text: format!("m{seq}"),
+                action: false,
+            })
+            .collect();
+        for ev in [
+            ServerEvent::RoomState {
+                room: "dev".into(),
+                users: vec!["ann".into(), "bob".into()],
+            },
+            ServerEvent::History {
+                room: "dev".into(),
+                events,
+                more: true,
+                missed: 0,
+            },
+            ServerEvent::ack_ok(id, None),
+        ] {
+            net_tx.send(NetEvent::Server(ev)).await.unwrap();
+        }
+        // PgUp until the request goes out (the history may be handled after
+        // the first presses); bounded.
+        let mut asked = None;
+        for _ in 0..50 {
+            key_tx
+                .send(key(KeyCode::PageUp, KeyModifiers::NONE))
+                .await
+                .unwrap();
+            if let Some(cmd) = next_command(&mut cmd_rx, Duration::from_millis(200)).await {
+                asked = Some(cmd);
+                break;
+            }
+        }
+        match asked {
+            Some(NetCommand::Send(ClientEvent::History { room, before, .. })) => {
+                assert_eq!((room.as_str(), before), ("dev", 41));
+            }
+            other => panic!("expected a request for older messages, got {other:?}"),
+        }
+        key_tx
+            .send(key(KeyCode::Char('c'), KeyModifiers::CONTROL))
+            .await
+            .unwrap();
+    };
+    let (exit, ()) = tokio::join!(
+        event_loop::run(
+            &mut terminal,
+            input,
+            link,
+            &mut app,
+            options,
+            std::future::pending::<()>()
+        ),
+        driver
+    );
+    assert_eq!(exit.unwrap(), Exit::Quit);
+    // The last screen shows the oldest message held, under the row that
+    // says the older ones are on their way.
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("m41"), "{screen}");
+    assert!(screen.contains("loading older messages…"), "{screen}");
+}
