@@ -22,6 +22,7 @@ pub mod client;
 pub mod close;
 pub mod codec;
 pub mod error;
+pub mod history;
 pub mod limits;
 pub mod maps;
 pub mod mention;
@@ -31,7 +32,8 @@ pub mod validate;
 pub use client::ClientEvent;
 pub use codec::{DecodeError, decode_client, decode_server, encode};
 pub use error::{ErrorCode, ValidationError};
-pub use server::{AckResult, ErrorBody, ServerEvent, ServerLimits, history_frame};
+pub use history::{history_frame, history_frames};
+pub use server::{AckResult, ErrorBody, ServerEvent, ServerLimits};
 
 /// The protocol version this crate speaks. A client announces it in
 /// [`ClientEvent::Hello`]; the server refuses any other version with

@@ -20,3 +20,9 @@ pub const MAX_FRAME_BYTES: usize = 32 * 1024;
 pub const HISTORY_PAGE: u32 = 50;
 /// Most messages one `history` request may ask for.
 pub const MAX_HISTORY_PAGE: u32 = 500;
+/// Longest frame the server sends, in bytes, announced in `welcome` as
+/// `max_server_frame_bytes`. Answers that would be longer (a large
+/// `history`) are split into several frames. The largest single event (a
+/// 4,000-character message of characters JSON escapes as `\u0000`, with the
+/// longest name and id) is about 25 KB, far below this.
+pub const MAX_SERVER_FRAME_BYTES: usize = 1024 * 1024;

@@ -77,6 +77,13 @@ pub enum ServerEvent {
         /// that they were skipped. Absent when nothing was skipped.
         #[serde(default, skip_serializing_if = "is_zero")]
         missed: u64,
+        /// This answer continues in the next `history` frame of this room:
+        /// an answer too large for one frame of at most
+        /// [`ServerLimits::max_server_frame_bytes`] is split into parts,
+        /// oldest first, each carrying the answer's `more` and `missed`.
+        /// The last part has no `continues`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        continues: bool,
     },
     /// The answer to one request, referencing its `id`: `ok: true` (with the
     /// sequence number the server gave a `send` or `location`), or
@@ -131,31 +138,6 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// The JSON text of a `history` frame built from already-serialized
-/// `message`/`location` frames, so a server can replay stored frames without
-/// decoding and re-encoding them. Decodes to [`ServerEvent::History`].
-pub fn history_frame(room: &str, events: &[&str], more: bool, missed: u64) -> String {
-    let room = crate::encode(&room);
-    let mut out = String::with_capacity(64 + events.iter().map(|e| e.len() + 1).sum::<usize>());
-    out.push_str("{\"type\":\"history\",\"room\":");
-    out.push_str(&room);
-    out.push_str(",\"events\":[");
-    for (i, e) in events.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(e);
-    }
-    out.push_str("],\"more\":");
-    out.push_str(if more { "true" } else { "false" });
-    if missed > 0 {
-        out.push_str(",\"missed\":");
-        out.push_str(&missed.to_string());
-    }
-    out.push('}');
-    out
-}
-
 /// Code and human-readable message of a failed request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -204,4 +186,13 @@ pub struct ServerLimits {
     pub rate_per_sec: f64,
     /// Requests that may be sent in a burst above the sustained rate.
     pub rate_burst: u32,
+    /// The largest frame the server sends, in bytes. A client must accept
+    /// frames up to this size. Servers that predate this field sent frames
+    /// of any size; a client then assumes [`crate::limits::MAX_SERVER_FRAME_BYTES`].
+    #[serde(default = "default_max_server_frame_bytes")]
+    pub max_server_frame_bytes: usize,
+}
+
+fn default_max_server_frame_bytes() -> usize {
+    crate::limits::MAX_SERVER_FRAME_BYTES
 }

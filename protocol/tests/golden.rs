@@ -132,6 +132,9 @@ fn server_golden(event: &ServerEvent) -> String {
         ServerEvent::Message { action: false, .. } => "server_message".into(),
         ServerEvent::Message { action: true, .. } => "server_message_action".into(),
         ServerEvent::Location { .. } => "server_location".into(),
+        ServerEvent::History {
+            continues: true, ..
+        } => "server_history_continues".into(),
         ServerEvent::History { missed: 0, .. } => "server_history".into(),
         ServerEvent::History { .. } => "server_history_missed".into(),
         ServerEvent::Ack {
@@ -211,6 +214,7 @@ fn server_events() -> Vec<ServerEvent> {
                 max_rooms: 32,
                 rate_per_sec: 10.0,
                 rate_burst: 30,
+                max_server_frame_bytes: 1_048_576,
             },
             epoch: "5f1c9a2b7d3e4f60".into(),
         },
@@ -260,12 +264,29 @@ fn server_events() -> Vec<ServerEvent> {
             events: vec![hello],
             more: true,
             missed: 0,
+            continues: false,
         },
         ServerEvent::History {
             room: "dev".into(),
             events: vec![],
             more: true,
             missed: 1200,
+            continues: false,
+        },
+        ServerEvent::History {
+            room: "dev".into(),
+            events: vec![ServerEvent::Message {
+                room: "dev".into(),
+                seq: 41,
+                ts: 1_790_000_001_200,
+                from: "bob".into(),
+                id: "b7".into(),
+                text: "first part".into(),
+                action: false,
+            }],
+            more: false,
+            missed: 0,
+            continues: true,
         },
         ServerEvent::ack_ok("3", Some(42)),
         ServerEvent::ack_ok("1", None),
@@ -436,6 +457,7 @@ fn history_frame_matches_the_typed_event() {
             events: vec![m.clone(), l.clone()],
             more,
             missed,
+            continues: false,
         };
         let built = protocol::history_frame("dev", &[&ms, &ls], more, missed);
         assert_eq!(built, protocol::encode(&typed));
@@ -447,7 +469,60 @@ fn history_frame_matches_the_typed_event() {
             room: "dev".into(),
             events: vec![],
             more: false,
-            missed: 0
+            missed: 0,
+            continues: false,
         }
+    );
+}
+
+/// An answer split into parts decodes, part by part, to the events of the
+/// typed answer in order, and a server that predates the frame bound (no
+/// `max_server_frame_bytes` in `welcome`) is read with the default bound.
+#[test]
+fn history_parts_and_old_welcomes_decode() {
+    let events: Vec<String> = (1..=30)
+        .map(|seq| {
+            protocol::encode(&ServerEvent::Message {
+                room: "dev".into(),
+                seq,
+                ts: 5,
+                from: "ann".into(),
+                id: format!("m{seq}"),
+                text: "\u{0}".repeat(200),
+                action: false,
+            })
+        })
+        .collect();
+    let refs: Vec<&str> = events.iter().map(String::as_str).collect();
+    let parts = protocol::history_frames("dev", &refs, true, 4, 4096);
+    assert!(parts.len() > 1);
+    let mut seqs = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        assert!(part.len() <= 4096);
+        let ServerEvent::History {
+            events,
+            more,
+            missed,
+            continues,
+            ..
+        } = protocol::decode_server(part).expect("part decodes")
+        else {
+            panic!("not a history part");
+        };
+        assert_eq!((more, missed, continues), (true, 4, i + 1 < parts.len()));
+        seqs.extend(events.iter().filter_map(|e| match e {
+            ServerEvent::Message { seq, .. } => Some(*seq),
+            _ => None,
+        }));
+    }
+    assert_eq!(seqs, (1..=30).collect::<Vec<_>>());
+
+    let old = r#"{"type":"welcome","protocol":1,"server":"chat-server/0.0.9","name":"ann","limits":{"max_name_chars":32,"max_room_chars":32,"max_text_chars":4000,"max_frame_bytes":32768,"max_rooms":32,"rate_per_sec":10.0,"rate_burst":30},"epoch":"e"}"#;
+    let ServerEvent::Welcome { limits, .. } = protocol::decode_server(old).expect("decodes") else {
+        panic!("not a welcome");
+    };
+    assert_eq!(
+        limits.max_server_frame_bytes,
+        protocol::limits::MAX_SERVER_FRAME_BYTES
     );
 }

@@ -27,6 +27,7 @@ fn limits() -> ServerLimits {
         max_room_chars: 32,
         max_text_chars: 4000,
         max_frame_bytes: 32768,
+        max_server_frame_bytes: protocol::limits::MAX_SERVER_FRAME_BYTES,
         max_rooms: 32,
         rate_per_sec: 10.0,
         rate_burst: 30,
@@ -78,6 +79,7 @@ fn connect(app: &mut App, rooms: &[(&str, &[&str])]) {
                 events: Vec::new(),
                 more: false,
                 missed: 0,
+                continues: false,
             },
         );
     }
@@ -420,6 +422,7 @@ fn history_rule_and_pending_sent_and_failed_messages() {
             events: stored,
             more: false,
             missed: 0,
+            continues: false,
         },
     );
     // The join's ack: lines go out from now on.

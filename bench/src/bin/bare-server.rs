@@ -173,6 +173,7 @@ fn handle(
                     max_room_chars: protocol::limits::MAX_ROOM_CHARS,
                     max_text_chars: protocol::limits::MAX_TEXT_CHARS,
                     max_frame_bytes: protocol::limits::MAX_FRAME_BYTES,
+                    max_server_frame_bytes: protocol::limits::MAX_SERVER_FRAME_BYTES,
                     max_rooms: 1,
                     rate_per_sec: 0.0,
                     rate_burst: 0,

@@ -153,6 +153,7 @@ impl App {
                 events,
                 more,
                 missed,
+                ..
             } => self.on_history(&room, events, more, missed, now, fx),
             ServerEvent::UserJoined { room, name, ts } => {
                 if let Some(i) = self.room_index(&room) {

@@ -207,6 +207,7 @@ fn a_message_never_confirmed_fails_after_a_bounded_number_of_tries() {
             }],
             more: false,
             missed: 0,
+            continues: false,
         }),
         0,
     );

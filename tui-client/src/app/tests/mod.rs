@@ -18,6 +18,7 @@ fn limits() -> ServerLimits {
         max_room_chars: 32,
         max_text_chars: 4000,
         max_frame_bytes: 32768,
+        max_server_frame_bytes: protocol::limits::MAX_SERVER_FRAME_BYTES,
         max_rooms: 32,
         rate_per_sec: 0.0,
         rate_burst: 0,
@@ -181,6 +182,7 @@ fn history(
             events,
             more,
             missed,
+            continues: false,
         }),
         0,
     );

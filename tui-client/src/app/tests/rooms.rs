@@ -25,6 +25,7 @@ fn connecting_joins_every_room_and_reconnecting_rejoins() {
             events: Vec::new(),
             more: false,
             missed: 0,
+            continues: false,
         }),
         0,
     );
