@@ -25,6 +25,33 @@ pub struct Config {
     pub handshake_timeout: Duration,
     /// How long shutdown waits for connections to close.
     pub shutdown_grace: Duration,
+    /// How long a client may take to send an HTTP request's headers (the
+    /// slowloris guard; also how long an idle keep-alive connection stays).
+    pub header_timeout: Duration,
+    /// How long an HTTP connection may last before it becomes a WebSocket:
+    /// every request on it, its upgrade, and reading the answers. Browsers
+    /// simply open a new one.
+    pub http_timeout: Duration,
+    /// How long one write to a WebSocket client may block (it is not
+    /// reading) before the connection is dropped.
+    pub write_timeout: Duration,
+    /// Who may connect, how many, how often, and from where.
+    pub admission: crate::front::AdmissionConfig,
+    /// Host names (besides IP addresses and `localhost`) that requests may
+    /// name in `Host`; anything else is refused, so a DNS name an attacker
+    /// rebinds to this server cannot reach it.
+    pub allowed_hosts: Vec<String>,
+    /// Malformed frames (undecodable, binary, invalid ids, a second hello,
+    /// a bad hello) a connection may send within
+    /// [`Config::malformed_window`] before it is closed with 1008.
+    pub malformed_limit: u32,
+    pub malformed_window: Duration,
+    /// Rooms that may run on this server at once.
+    pub max_rooms_total: usize,
+    /// Rooms one connection may create (join while nobody is in them) per
+    /// second, sustained, and in a burst; a rate of 0 turns it off.
+    pub room_create_rate: f64,
+    pub room_create_burst: u32,
     /// Per-connection WebSocket read buffer: the most read from the socket
     /// at once. Small on purpose: thousands of idle connections must stay
     /// cheap, a typical chat frame fits, a larger one just takes a few
@@ -54,6 +81,16 @@ impl Default for Config {
             heartbeat_interval: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
+            header_timeout: Duration::from_secs(10),
+            http_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(20),
+            admission: crate::front::AdmissionConfig::default(),
+            allowed_hosts: Vec::new(),
+            malformed_limit: 10,
+            malformed_window: Duration::from_secs(60),
+            max_rooms_total: 10_000,
+            room_create_rate: 1.0,
+            room_create_burst: 32,
             read_buffer_bytes: 512,
             store: crate::store::StoreConfig::default(),
             history_on_join: protocol::limits::HISTORY_PAGE,
@@ -79,6 +116,7 @@ impl Config {
             } else {
                 0
             },
+            max_server_frame_bytes: MAX_SERVER_FRAME_BYTES,
         }
     }
 }

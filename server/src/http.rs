@@ -1,14 +1,18 @@
 //! The HTTP side: the embedded web page, a health endpoint, and the
-//! WebSocket upgrade at `/ws` with its `Origin` check and buffer sizes.
+//! WebSocket upgrade at `/ws` with its `Origin` check, the per-address
+//! limit for clients behind a trusted proxy, and buffer sizes. (Connection
+//! limits, timeouts and the `Host` check happen before, in `front`.)
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::front::{Peer, proxy};
 use crate::{Shared, assets, connection, origin};
 
 /// The page may load scripts, styles, images and connections only from its
@@ -27,6 +31,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 
 async fn upgrade(
     State(shared): State<Arc<Shared>>,
+    peer: Option<Extension<Peer>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -47,6 +52,29 @@ async fn upgrade(
     if shared.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
+    let hangup = peer.as_ref().map(|p| p.hangup.clone()).unwrap_or_default();
+    // Behind a trusted proxy the per-address limits apply to the client it
+    // forwards, known only now; they hold as long as the WebSocket does.
+    let forwarded = match peer {
+        Some(Extension(peer)) if shared.admission.is_trusted_proxy(peer.addr.ip()) => {
+            let client = proxy::client_address(peer.addr.ip(), &headers, |ip| {
+                shared.admission.is_trusted_proxy(ip)
+            });
+            match shared.admission.admit_forwarded(client) {
+                Ok(permit) => Some(permit),
+                Err(refusal) => {
+                    let body = format!("{refusal}; try again later\n");
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        [(header::RETRY_AFTER, "10")],
+                        body,
+                    )
+                        .into_response();
+                }
+            }
+        }
+        _ => None,
+    };
     let max = protocol::limits::MAX_FRAME_BYTES;
     let tracker = shared.connections.clone();
     ws.read_buffer_size(shared.config.read_buffer_bytes)
@@ -55,10 +83,18 @@ async fn upgrade(
         .write_buffer_size(64 * 1024)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, shared)))
+        .on_upgrade(move |socket| {
+            tracker.track_future(async move {
+                let _forwarded = forwarded;
+                connection::serve(socket, shared, hangup).await;
+            })
+        })
 }
 
-/// `{"status":"ok"|"degraded"|"shutting down","rooms":N[,"redis":"ok"|"unreachable"]}`.
+/// `{"status":"ok"|"degraded"|"shutting down","rooms":N,"connections":N,
+/// "websockets":N,"refused":N[,"redis":"ok"|"unreachable"]}`: open TCP
+/// connections (this one included), chat connections among them, and
+/// connections refused since start.
 /// Degraded (Redis unreachable in cluster mode) still answers 200: the
 /// instance keeps serving its clients as well as it can.
 async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
@@ -73,8 +109,11 @@ async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "no-store")],
         format!(
-            "{{\"status\":\"{status}\",\"rooms\":{}{}}}\n",
+            "{{\"status\":\"{status}\",\"rooms\":{},\"connections\":{},\"websockets\":{},\"refused\":{}{}}}\n",
             shared.registry.running_rooms(),
+            shared.admission.open(),
+            shared.connections.len(),
+            shared.admission.refused(),
             health.json_fields()
         ),
     )

@@ -23,6 +23,7 @@ pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod frame;
+pub mod front;
 pub mod http;
 pub mod ids;
 pub mod origin;
@@ -42,15 +43,12 @@ use tokio_util::sync::CancellationToken;
 pub use config::Config;
 pub use state::Shared;
 
-/// Why the server could not start or keep serving.
+/// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The history store or the cluster could not be opened.
     #[error(transparent)]
     Backend(#[from] room::BackendError),
-    /// Accepting connections failed.
-    #[error("serving connections: {0}")]
-    Serve(std::io::Error),
 }
 
 /// Serves HTTP and WebSocket clients on `listener` until `shutdown`
@@ -64,41 +62,49 @@ pub async fn run(
     let stopping = CancellationToken::new();
     let backend = room::Backend::start(&config, stopping.clone()).await?;
     let shared = Arc::new(Shared::new(config, backend));
+    warn_if_exposed(&listener, &shared.config);
     let app = http::router(shared.clone());
 
     let token = shared.shutdown.clone();
-    let graceful = async move {
+    let signal = tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections, closing the open ones");
         token.cancel();
-    };
-    // Chat frames are small and latency matters: send each write at once
-    // instead of waiting for the peer's delayed ACK (Nagle).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(graceful)
-        .await
-        .map_err(ServerError::Serve)?;
+    let http = front::serve(listener, shared.clone(), app).await;
+    signal.abort();
 
-    // Upgraded WebSocket connections are not tracked by the HTTP server; wait
-    // (bounded) for them to send their close frames.
-    shared.shutdown.cancel();
+    // Wait (bounded) for the HTTP exchanges in progress and for every
+    // WebSocket to send its close frame.
     shared.connections.close();
     let grace = shared.config.shutdown_grace;
-    if tokio::time::timeout(grace, shared.connections.wait())
-        .await
-        .is_err()
-    {
+    let all_closed = async {
+        http.wait().await;
+        shared.connections.wait().await;
+    };
+    if tokio::time::timeout(grace, all_closed).await.is_err() {
         tracing::warn!(
-            remaining = shared.connections.len(),
+            remaining = shared.connections.len() + http.len(),
             "connections still open after {grace:?}; exiting anyway"
         );
     }
     stopping.cancel();
     shared.registry.backend().close().await;
     Ok(())
+}
+
+/// Listening beyond loopback without a name to serve: say what browsers
+/// will and will not reach.
+fn warn_if_exposed(listener: &TcpListener, config: &Config) {
+    let Ok(local) = listener.local_addr() else {
+        return;
+    };
+    if !local.ip().is_loopback() && config.allowed_hosts.is_empty() {
+        tracing::warn!(
+            %local,
+            "listening beyond loopback without --public-url: requests are served only when \
+             they name this server by IP address or localhost; set --public-url \
+             (or --allowed-host) to the name people use to reach it"
+        );
+    }
 }

@@ -116,6 +116,159 @@ struct Options {
         requires = "redis"
     )]
     redis_history: u64,
+
+    #[command(flatten)]
+    front: FrontOptions,
+}
+
+/// Who may connect, how many, how often, under which names, and how long
+/// each stage of a connection may take.
+#[derive(Debug, clap::Args)]
+struct FrontOptions {
+    /// The URL people use to reach this server, e.g. https://chat.example.com.
+    /// Its host name is allowed in requests and its origin for browsers.
+    #[arg(long, env = "CHAT_PUBLIC_URL")]
+    public_url: Option<String>,
+
+    /// More host names requests may use (besides IP addresses, localhost
+    /// and --public-url's); *.example.com for every name under it.
+    #[arg(
+        long = "allowed-host",
+        env = "CHAT_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
+
+    /// Connections open at once, in total. Default: what the open-file
+    /// limit (ulimit -n) allows, less a tenth (at least 64) of headroom.
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+
+    /// Connections open at once from one client address (IPv6: per /64);
+    /// 0 turns the limit off.
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS_PER_IP", default_value_t = 64)]
+    max_connections_per_ip: usize,
+
+    /// New connections per second from one client address, sustained; 0
+    /// turns the limit off.
+    #[arg(long, env = "CHAT_CONNECTION_RATE_PER_IP", default_value_t = 10.0)]
+    connection_rate_per_ip: f64,
+
+    /// New connections from one client address allowed in a burst.
+    #[arg(long, env = "CHAT_CONNECTION_BURST_PER_IP", default_value_t = 50)]
+    connection_burst_per_ip: u32,
+
+    /// A reverse proxy (address or network, e.g. 10.0.0.0/8) whose
+    /// X-Forwarded-For / Forwarded headers name the client; repeat or
+    /// separate with commas. Nobody else's forwarding headers are believed.
+    #[arg(
+        long = "trusted-proxy",
+        env = "CHAT_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<String>,
+
+    /// Rooms that may exist at once on this server.
+    #[arg(long, env = "CHAT_MAX_TOTAL_ROOMS", default_value_t = 10_000)]
+    max_total_rooms: usize,
+
+    /// Rooms one connection may create per second (sustained, after a burst
+    /// of 32); 0 turns the limit off.
+    #[arg(long, env = "CHAT_ROOM_CREATE_RATE", default_value_t = 1.0)]
+    room_create_rate: f64,
+
+    /// Malformed frames a connection may send per minute before it is
+    /// closed (1008).
+    #[arg(long, env = "CHAT_MALFORMED_LIMIT", default_value_t = 10)]
+    malformed_limit: u32,
+
+    /// Seconds a client may take to send an HTTP request's headers.
+    #[arg(long, env = "CHAT_HEADER_TIMEOUT_SECS", default_value_t = 10.0)]
+    header_timeout_secs: f64,
+
+    /// Seconds an HTTP connection may last before it becomes a WebSocket.
+    #[arg(long, env = "CHAT_HTTP_TIMEOUT_SECS", default_value_t = 30.0)]
+    http_timeout_secs: f64,
+
+    /// Seconds a new WebSocket has to send hello.
+    #[arg(long, env = "CHAT_HELLO_TIMEOUT_SECS", default_value_t = 10.0)]
+    hello_timeout_secs: f64,
+
+    /// Seconds one write to a client may block (it is not reading) before
+    /// the connection is dropped.
+    #[arg(long, env = "CHAT_WRITE_TIMEOUT_SECS", default_value_t = 20.0)]
+    write_timeout_secs: f64,
+}
+
+/// A positive number of seconds as a duration.
+fn seconds(value: f64, option: &str) -> anyhow::Result<Duration> {
+    anyhow::ensure!(
+        value.is_finite() && value > 0.0 && value < 1e9,
+        "{option} must be a positive number of seconds"
+    );
+    Ok(Duration::from_secs_f64(value))
+}
+
+impl FrontOptions {
+    /// Applies these options to `config`.
+    fn apply(&self, config: &mut server::Config) -> anyhow::Result<()> {
+        for (rate, option) in [
+            (self.connection_rate_per_ip, "--connection-rate-per-ip"),
+            (self.room_create_rate, "--room-create-rate"),
+        ] {
+            anyhow::ensure!(
+                rate.is_finite() && rate >= 0.0,
+                "{option} must be 0 or more"
+            );
+        }
+        anyhow::ensure!(
+            self.max_total_rooms > 0,
+            "--max-total-rooms must be at least 1"
+        );
+        let mut trusted = Vec::new();
+        for proxy in &self.trusted_proxies {
+            let net = proxy
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| proxy.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .with_context(|| {
+                    format!("--trusted-proxy {proxy:?} is not an address or network")
+                })?;
+            trusted.push(net);
+        }
+        let admission = &mut config.admission;
+        if let Some(max) = self.max_connections {
+            anyhow::ensure!(max > 0, "--max-connections must be at least 1");
+            admission.max_connections = max;
+        }
+        admission.max_per_address = self.max_connections_per_ip;
+        admission.rate_per_address = self.connection_rate_per_ip;
+        admission.burst_per_address = self.connection_burst_per_ip;
+        admission.trusted_proxies = trusted;
+
+        config.allowed_hosts = self.allowed_hosts.clone();
+        if let Some(url) = &self.public_url {
+            let (scheme, rest) = url
+                .split_once("://")
+                .filter(|(scheme, _)| matches!(*scheme, "http" | "https"))
+                .with_context(|| {
+                    format!("--public-url {url:?} must start with http:// or https://")
+                })?;
+            let authority = rest.split('/').next().unwrap_or_default();
+            anyhow::ensure!(!authority.is_empty(), "--public-url {url:?} names no host");
+            config.allowed_hosts.push(authority.to_owned());
+            config
+                .allowed_origins
+                .push(format!("{scheme}://{authority}"));
+        }
+        config.max_rooms_total = self.max_total_rooms;
+        config.room_create_rate = self.room_create_rate;
+        config.malformed_limit = self.malformed_limit.max(1);
+        config.header_timeout = seconds(self.header_timeout_secs, "--header-timeout-secs")?;
+        config.http_timeout = seconds(self.http_timeout_secs, "--http-timeout-secs")?;
+        config.handshake_timeout = seconds(self.hello_timeout_secs, "--hello-timeout-secs")?;
+        config.write_timeout = seconds(self.write_timeout_secs, "--write-timeout-secs")?;
+        Ok(())
+    }
 }
 
 impl Options {
@@ -155,7 +308,7 @@ impl Options {
             };
             Some(server::store::file_in(&dir))
         };
-        Ok(server::Config {
+        let mut config = server::Config {
             allowed_origins: self.allowed_origins.clone(),
             rate_per_sec: self.rate_limit,
             rate_burst: self.rate_burst,
@@ -182,7 +335,9 @@ impl Options {
                     max_log: self.redis_history.max(1),
                 }),
             ..server::Config::default()
-        })
+        };
+        self.front.apply(&mut config)?;
+        Ok(config)
     }
 }
 
@@ -276,5 +431,40 @@ mod tests {
             dir.store.path.as_deref(),
             Some(std::path::Path::new("some/dir/chat.sqlite3"))
         );
+    }
+
+    #[test]
+    fn front_door_options() {
+        let config = parse(&[
+            "--memory",
+            "--public-url",
+            "https://chat.example.com/",
+            "--trusted-proxy",
+            "10.0.0.0/8,192.0.2.7",
+            "--max-connections",
+            "500",
+            "--header-timeout-secs",
+            "0.5",
+        ])
+        .config()
+        .expect("config");
+        assert_eq!(config.allowed_hosts, vec!["chat.example.com".to_string()]);
+        assert_eq!(
+            config.allowed_origins,
+            vec!["https://chat.example.com".to_string()]
+        );
+        assert_eq!(config.admission.trusted_proxies.len(), 2);
+        assert_eq!(config.admission.max_connections, 500);
+        assert_eq!(config.header_timeout, Duration::from_millis(500));
+        let defaults = parse(&["--memory"]).config().expect("config");
+        assert_eq!(defaults.admission.max_per_address, 64);
+        assert!(defaults.admission.max_connections > 0);
+        for bad in [
+            &["--memory", "--public-url", "chat.example.com"][..],
+            &["--memory", "--trusted-proxy", "proxy.example"][..],
+            &["--memory", "--write-timeout-secs", "0"][..],
+        ] {
+            assert!(parse(bad).config().is_err(), "{bad:?}");
+        }
     }
 }

@@ -27,6 +27,16 @@ impl TokenBucket {
         self.try_take_at(Instant::now())
     }
 
+    /// Whether the bucket would be full at `now`: nothing taken from it is
+    /// still remembered (a bucket without a rate is always full).
+    pub fn is_full_at(&self, now: Instant) -> bool {
+        if self.rate <= 0.0 {
+            return true;
+        }
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens + elapsed * self.rate >= self.burst
+    }
+
     fn try_take_at(&mut self, now: Instant) -> bool {
         if self.rate <= 0.0 {
             return true;
@@ -59,6 +69,8 @@ mod tests {
         // Half a second at 2/s buys exactly one more.
         assert!(b.try_take_at(t0 + Duration::from_millis(500)));
         assert!(!b.try_take_at(t0 + Duration::from_millis(500)));
+        assert!(!b.is_full_at(t0 + Duration::from_millis(500)));
+        assert!(b.is_full_at(t0 + Duration::from_secs(2)));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::rate_limit::TokenBucket;
 use crate::room::{
     Backend, COMMAND_QUEUE, HistoryLimits, JoinError, Member, Resume, Retire, RoomCommand,
 };
@@ -34,14 +35,17 @@ pub struct Registry {
     running: Mutex<HashMap<Arc<str>, RoomHandle>>,
     backend: Backend,
     limits: HistoryLimits,
+    /// Rooms that may run at once.
+    max_rooms: usize,
 }
 
 impl Registry {
-    pub fn new(backend: Backend, limits: HistoryLimits) -> Self {
+    pub fn new(backend: Backend, limits: HistoryLimits, max_rooms: usize) -> Self {
         Registry {
             running: Mutex::new(HashMap::new()),
             backend,
             limits,
+            max_rooms,
         }
     }
 
@@ -56,11 +60,22 @@ impl Registry {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The handle of `room`, starting its task if it is not running.
-    fn handle(self: &Arc<Self>, room: &str) -> RoomHandle {
+    /// The handle of `room`, starting its task if it is not running, the
+    /// server runs fewer rooms than it allows, and `creations` has a token.
+    fn handle(
+        self: &Arc<Self>,
+        room: &str,
+        creations: &mut TokenBucket,
+    ) -> Result<RoomHandle, JoinError> {
         let mut rooms = self.lock();
         if let Some(handle) = rooms.get(room) {
-            return handle.clone();
+            return Ok(handle.clone());
+        }
+        if rooms.len() >= self.max_rooms {
+            return Err(JoinError::ServerFull(self.max_rooms));
+        }
+        if !creations.try_take() {
+            return Err(JoinError::CreatingTooFast);
         }
         let name: Arc<str> = Arc::from(room);
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
@@ -71,11 +86,13 @@ impl Registry {
             room: name.clone(),
         };
         self.backend.spawn_room(name, rx, seat, self.limits);
-        handle
+        Ok(handle)
     }
 
     /// Adds `member` to `room` (validated by the caller). The room sends the
-    /// joiner its answer; this returns the room's handle on success.
+    /// joiner its answer; this returns the room's handle on success. A room
+    /// that is not running is started if the server's room limit and the
+    /// joiner's `creations` allow it.
     pub async fn join(
         self: &Arc<Self>,
         room: &str,
@@ -83,12 +100,13 @@ impl Registry {
         request_id: &str,
         since: Option<protocol::Seq>,
         epoch: Option<&str>,
+        creations: &mut TokenBucket,
     ) -> Result<RoomHandle, JoinError> {
         // A room may retire between our lookup and our command reaching it;
         // its task then drops the command (and our reply sender) and we start
         // over with a fresh task. The bound only guards against a bug.
         for _ in 0..8 {
-            let handle = self.handle(room);
+            let handle = self.handle(room, creations)?;
             let (reply, answer) = oneshot::channel();
             let command = RoomCommand::Join {
                 member: member.clone(),
@@ -133,6 +151,12 @@ impl Retire for Seat {
             return false;
         }
         rooms.remove(&self.room);
+        // The map keeps the capacity of its busiest moment; give it back
+        // once it is mostly empty, so a wave of rooms leaves nothing behind.
+        if rooms.capacity() > 64 && rooms.len() < rooms.capacity() / 4 {
+            let keep = rooms.len() * 2;
+            rooms.shrink_to(keep);
+        }
         true
     }
 }

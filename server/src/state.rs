@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+use crate::front::Admission;
 use crate::registry::Registry;
 use crate::room::{Backend, HistoryLimits};
 
@@ -21,6 +22,8 @@ pub struct Shared {
     /// Tracks live WebSocket connections so shutdown can wait for them to
     /// say goodbye.
     pub connections: TaskTracker,
+    /// The connection limits, shared by every listener.
+    pub admission: Arc<Admission>,
     next_connection_id: AtomicU64,
 }
 
@@ -30,9 +33,12 @@ impl Shared {
             on_join: config.history_on_join,
             resume: config.resume_limit,
         };
+        let admission = Admission::new(config.admission.clone());
+        let registry = Arc::new(Registry::new(backend, limits, config.max_rooms_total));
         Shared {
+            admission,
             config,
-            registry: Arc::new(Registry::new(backend, limits)),
+            registry,
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             next_connection_id: AtomicU64::new(1),

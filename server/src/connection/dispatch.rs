@@ -1,6 +1,7 @@
 //! Request dispatch for an identified client: decodes a text frame,
 //! checks it (request id, rate limit, validation), and hands it to the room
-//! it is for. Whoever decides a request answers it with its one `ack`: a
+//! it is for. Every frame costs a rate-limit token, and malformed ones also
+//! a strike. Whoever decides a request answers it with its one `ack`: a
 //! refusal here is queued behind whatever rooms queued before it; a request
 //! that reaches a room is answered by the room.
 
@@ -10,6 +11,8 @@ use std::sync::Arc;
 use protocol::{ClientEvent, ErrorCode, ServerEvent, ValidationError, validate};
 
 use super::decode_error;
+use super::exit::Exit;
+use super::strikes::Strikes;
 use crate::Shared;
 use crate::outbound::Outbound;
 use crate::rate_limit::TokenBucket;
@@ -24,6 +27,9 @@ pub(super) struct Client {
     /// The rooms it is in, by name.
     pub rooms: HashMap<String, RoomHandle>,
     pub bucket: TokenBucket,
+    pub strikes: Strikes,
+    /// Rooms this client may start (join while nobody is in them).
+    pub room_creations: TokenBucket,
 }
 
 /// Why a request was refused here (the `ack` says it).
@@ -51,6 +57,8 @@ impl Refusal {
             Refusal::AlreadyInRoom(_) => ErrorCode::AlreadyInRoom,
             Refusal::TooManyRooms(_) => ErrorCode::TooManyRooms,
             Refusal::NotInRoom(_) => ErrorCode::NotInRoom,
+            Refusal::Join(JoinError::ServerFull(_)) => ErrorCode::TooManyRooms,
+            Refusal::Join(JoinError::CreatingTooFast) => ErrorCode::RateLimited,
             Refusal::Join(_) => ErrorCode::Internal,
         }
     }
@@ -62,38 +70,47 @@ pub(super) fn queue_reply(client: &Client, event: &ServerEvent) {
     let _ = client.outbound.send(event);
 }
 
-/// Handles one text frame from an identified client.
-pub(super) async fn handle_text(shared: &Arc<Shared>, client: &mut Client, text: &str) {
+/// Handles one text frame from an identified client. `Err` once the
+/// client sent too many malformed frames.
+pub(super) async fn handle_text(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    text: &str,
+) -> Result<(), Exit> {
+    // Every frame costs a token, whatever it holds, so garbage cannot be
+    // cheaper than requests.
+    let has_token = client.bucket.try_take();
     let event = match protocol::decode_client(text) {
         Ok(event) => event,
         Err(e) => {
-            // Malformed frames cost a token too, so garbage cannot be cheaper
-            // than requests.
-            client.bucket.try_take();
-            return queue_reply(client, &decode_error(e));
+            client.strikes.strike()?;
+            let answer = match e.id.clone() {
+                Some(id) if !has_token => rate_limited(id),
+                _ => decode_error(e),
+            };
+            queue_reply(client, &answer);
+            return Ok(());
         }
     };
     let Some(id) = event.request_id().map(str::to_owned) else {
-        return queue_reply(
+        client.strikes.strike()?;
+        queue_reply(
             client,
             &ServerEvent::error(
                 ErrorCode::AlreadyIdentified,
                 "already identified; hello is sent once",
             ),
         );
+        return Ok(());
     };
     if let Err(e) = validate::request_id(&id) {
-        return queue_reply(client, &ServerEvent::error(e.code(), e.to_string()));
+        client.strikes.strike()?;
+        queue_reply(client, &ServerEvent::error(e.code(), e.to_string()));
+        return Ok(());
     }
-    if !client.bucket.try_take() {
-        return queue_reply(
-            client,
-            &ServerEvent::ack_err(
-                id,
-                ErrorCode::RateLimited,
-                "too many requests; slow down and retry",
-            ),
-        );
+    if !has_token {
+        queue_reply(client, &rate_limited(id));
+        return Ok(());
     }
     if let Err(refusal) = dispatch(shared, client, event, &id).await {
         queue_reply(
@@ -101,6 +118,15 @@ pub(super) async fn handle_text(shared: &Arc<Shared>, client: &mut Client, text:
             &ServerEvent::ack_err(id, refusal.code(), refusal.to_string()),
         );
     }
+    Ok(())
+}
+
+fn rate_limited(id: String) -> ServerEvent {
+    ServerEvent::ack_err(
+        id,
+        ErrorCode::RateLimited,
+        "too many requests; slow down and retry",
+    )
 }
 
 /// Sends a checked request on to its room.
@@ -130,7 +156,14 @@ async fn dispatch(
             };
             match shared
                 .registry
-                .join(&room, member, id, since, epoch.as_deref())
+                .join(
+                    &room,
+                    member,
+                    id,
+                    since,
+                    epoch.as_deref(),
+                    &mut client.room_creations,
+                )
                 .await
             {
                 Ok(handle) => {
@@ -140,7 +173,7 @@ async fn dispatch(
                 // The room already sent the refusal (name taken) or dropped
                 // the client (slow); only an unreachable room is left to say.
                 Err(JoinError::Refused(_)) => Ok(()),
-                Err(e @ JoinError::Unreachable) => Err(Refusal::Join(e)),
+                Err(e) => Err(Refusal::Join(e)),
             }
         }
         ClientEvent::Leave { room, .. } => {

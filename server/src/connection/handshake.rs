@@ -1,7 +1,9 @@
 //! The handshake: a new connection must say `hello` (in our protocol
 //! version, with a valid name) within the handshake timeout; it is answered
-//! with `welcome`. Anything else before that is answered with an error and
-//! the connection waits for a proper `hello`.
+//! with `welcome`. Anything else before that is answered with an error (and
+//! counts as a strike) and the connection waits for a proper `hello`. The
+//! timeout covers the answers too: a client that does not read them cannot
+//! stretch the handshake.
 
 use std::sync::Arc;
 
@@ -10,7 +12,9 @@ use futures::{SinkExt, StreamExt};
 use protocol::{ClientEvent, ErrorBody, ErrorCode, PROTOCOL_VERSION, ServerEvent, close, validate};
 use tokio::time::Instant;
 
-use super::{Exit, Socket, binary_refused, decode_error, read_failed, shutting_down};
+use super::exit::{Exit, read_failed, shutting_down};
+use super::strikes::Strikes;
+use super::{Socket, binary_refused, decode_error};
 use crate::Shared;
 use crate::frame::Frame;
 
@@ -19,6 +23,7 @@ use crate::frame::Frame;
 pub(super) async fn handshake<S: Socket>(
     socket: &mut S,
     shared: &Shared,
+    strikes: &mut Strikes,
 ) -> Result<Arc<str>, Exit> {
     let deadline = Instant::now() + shared.config.handshake_timeout;
     loop {
@@ -37,11 +42,16 @@ pub(super) async fn handshake<S: Socket>(
         let text = match message {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
-                reply(socket, &binary_refused()).await?;
+                strikes.strike()?;
+                reply(socket, &binary_refused(), deadline, shared).await?;
                 continue;
             }
-            Some(Ok(Message::Close(_))) | None => return Err(Exit::Gone),
-            Some(Ok(_)) => continue,
+            Some(Ok(Message::Close(_))) => return Err(Exit::ClosedByClient),
+            None => return Err(Exit::Gone),
+            Some(Ok(_)) => {
+                strikes.strike()?;
+                continue;
+            }
             Some(Err(e)) => return Err(read_failed(e)),
         };
         let answer = match protocol::decode_client(&text) {
@@ -66,26 +76,44 @@ pub(super) async fn handshake<S: Socket>(
                         limits: shared.config.limits(),
                         epoch: shared.registry.backend().epoch().to_owned(),
                     };
-                    reply(socket, &welcome).await?;
+                    reply(socket, &welcome, deadline, shared).await?;
                     return Ok(Arc::from(name));
                 }
-                Err(e) => ServerEvent::error(e.code(), e.to_string()),
+                Err(e) => {
+                    strikes.strike()?;
+                    ServerEvent::error(e.code(), e.to_string())
+                }
             },
-            Ok(other) => match other.request_id() {
-                Some(id) => ServerEvent::ack_err(id, ErrorCode::NotIdentified, "send hello first"),
-                None => ServerEvent::error(ErrorCode::NotIdentified, "send hello first"),
-            },
-            Err(e) => decode_error(e),
+            Ok(other) => {
+                strikes.strike()?;
+                match other.request_id() {
+                    Some(id) => {
+                        ServerEvent::ack_err(id, ErrorCode::NotIdentified, "send hello first")
+                    }
+                    None => ServerEvent::error(ErrorCode::NotIdentified, "send hello first"),
+                }
+            }
+            Err(e) => {
+                strikes.strike()?;
+                decode_error(e)
+            }
         };
-        reply(socket, &answer).await?;
+        reply(socket, &answer, deadline, shared).await?;
     }
 }
 
 /// Writes one answer straight to the socket (there is no outbound queue
-/// before the client is identified).
-async fn reply<S: Socket>(socket: &mut S, event: &ServerEvent) -> Result<(), Exit> {
-    socket
-        .send(Message::Text(Frame::encode(event).into_text()))
-        .await
-        .map_err(|_| Exit::Gone)
+/// before the client is identified), before the handshake's deadline.
+async fn reply<S: Socket>(
+    socket: &mut S,
+    event: &ServerEvent,
+    deadline: Instant,
+    shared: &Shared,
+) -> Result<(), Exit> {
+    let message = Message::Text(Frame::encode(event).into_text());
+    tokio::select! {
+        sent = socket.send(message) => sent.map_err(|_| Exit::Gone),
+        () = tokio::time::sleep_until(deadline) => Err(Exit::Stalled),
+        () = shared.shutdown.cancelled() => Err(shutting_down()),
+    }
 }

@@ -3,35 +3,45 @@
 //! - `handshake.rs`: `hello` in, `welcome` out.
 //! - `dispatch.rs`: an identified client's requests, checked and handed to
 //!   their rooms.
+//! - `strikes.rs`: how many malformed frames a connection may send.
+//! - `exit.rs`: the ways a connection ends, and the goodbye for each.
 //! - here, the socket loop: one `select!`, so that no lock or second task is
 //!   needed, that reads the client's frames (and dispatches them), writes
 //!   whatever rooms queued for it (coalescing everything queued into one
 //!   flush) and keeps the heartbeat. It also notices shutdown and being
 //!   marked a slow consumer, and says why before it closes.
 //!
+//! Every write has a deadline: a client that stops reading blocks the
+//! write, and is dropped when the deadline passes (or when the heartbeat
+//! finds it silent, or the server shuts down), never held open for as long
+//! as it likes.
+//!
 //! The loop works on any [`Socket`]: a stream and sink of WebSocket
 //! messages. The HTTP side hands it axum's upgraded WebSocket; another
 //! front end can hand it its own channel.
 
 mod dispatch;
+mod exit;
 mod handshake;
+mod strikes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message};
+use axum::extract::ws::Message;
 use futures::{Sink, SinkExt, Stream, StreamExt};
-use protocol::{ErrorBody, ErrorCode, ServerEvent, close};
+use protocol::{ErrorCode, ServerEvent};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::Shared;
-use crate::frame::Frame;
+use crate::front::Hangup;
 use crate::outbound::{Outbound, Receiver};
 use crate::rate_limit::TokenBucket;
 use crate::room::RoomCommand;
 use dispatch::{Client, handle_text, queue_reply};
+use exit::{Exit, goodbye, heartbeat_timeout, read_failed, shutting_down, slow_consumer};
 use handshake::handshake;
+use strikes::Strikes;
 
 /// What the connection code needs from its transport: WebSocket messages
 /// in and out. Implemented for every such stream and sink, among them
@@ -52,27 +62,15 @@ impl<T> Socket for T where
 /// Frames written before one flush, at most. Bounds the time between
 /// checks of the other `select!` branches under heavy fan-out.
 const MAX_FRAMES_PER_FLUSH: usize = 256;
-/// How long a goodbye (error + close frame) may take before we hang up.
-const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Why the loop ended; decides the goodbye.
-enum Exit {
-    /// The client closed or the socket failed: nothing more to say.
-    Gone,
-    Close {
-        /// Sent as an `error` event before the close frame.
-        error: Option<ErrorBody>,
-        code: u16,
-        reason: &'static str,
-    },
-}
-
-/// Serves one client until its connection closes.
-pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>) {
+/// Serves one client until its connection closes. `hangup` resets the
+/// connection when it closes, for a client that stopped reading.
+pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup) {
     let id = shared.next_connection_id();
     let (outbound, mut queue) = Outbound::new(id, shared.config.outbound_queue);
+    let mut strikes = Strikes::new(&shared.config);
 
-    let exit = match Box::pin(handshake(&mut socket, &shared)).await {
+    let exit = match Box::pin(handshake(&mut socket, &shared, &mut strikes)).await {
         Ok(name) => {
             tracing::debug!(connection = id, %name, "identified");
             let mut client = Client {
@@ -80,6 +78,11 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>) {
                 outbound,
                 rooms: HashMap::new(),
                 bucket: TokenBucket::new(shared.config.rate_per_sec, shared.config.rate_burst),
+                strikes,
+                room_creations: TokenBucket::new(
+                    shared.config.room_create_rate,
+                    shared.config.room_create_burst,
+                ),
             };
             let exit = run(&mut socket, &shared, &mut client, &mut queue).await;
             for (_, room) in client.rooms.drain() {
@@ -93,7 +96,7 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>) {
         }
         Err(exit) => exit,
     };
-    Box::pin(goodbye(socket, exit)).await;
+    Box::pin(goodbye(socket, exit, &hangup)).await;
 }
 
 /// The main loop of an identified client.
@@ -111,6 +114,7 @@ async fn run<S: Socket>(
     let mut batch = Vec::new();
 
     loop {
+        let silent_after = last_heard + period * 2;
         tokio::select! {
             biased;
             () = shared.shutdown.cancelled() => return shutting_down(),
@@ -118,58 +122,92 @@ async fn run<S: Socket>(
                 if r.is_err() {
                     return slow_consumer();
                 }
+                let frames = batch.drain(..).map(|f| Message::Text(f.into_text()));
+                let guard = WriteGuard { queue, shared, silent_after };
                 // Boxed: this state is large and only exists while writing.
-                if let Some(exit) = Box::pin(write_or_stop(socket, &mut batch, queue, shared)).await {
+                if let Some(exit) = Box::pin(guard.write(socket, frames)).await {
                     return exit;
                 }
             }
             message = socket.next() => {
                 last_heard = Instant::now();
-                match message {
+                let handled = match message {
                     Some(Ok(Message::Text(text))) => Box::pin(handle_text(shared, client, &text)).await,
-                    Some(Ok(Message::Binary(_))) => queue_reply(client, &binary_refused()),
-                    Some(Ok(Message::Close(_))) | None => return Exit::Gone,
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Binary(_))) => client.strikes.strike().map(|()| {
+                        client.bucket.try_take();
+                        queue_reply(client, &binary_refused());
+                    }),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                        // Control frames cost a token too; a flood of them
+                        // (each ping is answered) counts as malformed.
+                        if client.bucket.try_take() { Ok(()) } else { client.strikes.strike() }
+                    }
+                    Some(Ok(Message::Close(_))) => return Exit::ClosedByClient,
+                    None => return Exit::Gone,
                     Some(Err(e)) => return read_failed(e),
+                };
+                if let Err(exit) = handled {
+                    return exit;
                 }
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() >= period * 2 {
-                    return Exit::Close {
-                        error: None,
-                        code: close::HEARTBEAT_TIMEOUT,
-                        reason: "heartbeat timeout",
-                    };
+                    return heartbeat_timeout();
                 }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    return Exit::Gone;
+                let ping = std::iter::once(Message::Ping(Default::default()));
+                let guard = WriteGuard { queue, shared, silent_after };
+                if let Some(exit) = Box::pin(guard.write(socket, ping)).await {
+                    return exit;
                 }
             }
         }
     }
 }
 
-/// Writes a batch, unless the client turns out too slow (a client that
-/// stops reading blocks the write; the room notices its full queue and marks
-/// it, which ends the wait) or the server shuts down first.
-async fn write_or_stop<S: Socket>(
-    socket: &mut S,
-    batch: &mut Vec<Frame>,
-    queue: &Receiver,
-    shared: &Shared,
-) -> Option<Exit> {
-    tokio::select! {
-        r = write_batch(socket, batch) => r.err().map(|_| Exit::Gone),
-        () = queue.slowed() => Some(slow_consumer()),
-        () = shared.shutdown.cancelled() => Some(shutting_down()),
-    }
+/// What may interrupt a write: its deadline, the client being found too
+/// slow (a client that stops reading blocks the write; the room notices its
+/// full queue and marks it), the server shutting down, or the heartbeat
+/// finding the client silent for too long. The heartbeat thus keeps
+/// running while a write is blocked.
+struct WriteGuard<'a> {
+    queue: &'a Receiver,
+    shared: &'a Shared,
+    /// When the client counts as gone unless heard from.
+    silent_after: Instant,
 }
 
-async fn write_batch<S: Socket>(socket: &mut S, batch: &mut Vec<Frame>) -> Result<(), axum::Error> {
-    for frame in batch.drain(..) {
-        socket.feed(Message::Text(frame.into_text())).await?;
+impl WriteGuard<'_> {
+    /// Writes `messages` and flushes them. Each step (a message, the flush)
+    /// must get into the socket within the write timeout.
+    async fn write<S: Socket>(
+        self,
+        socket: &mut S,
+        messages: impl Iterator<Item = Message>,
+    ) -> Option<Exit> {
+        let deadline = self.shared.config.write_timeout;
+        let stalled = |_| {
+            tracing::debug!("write timed out: the client is not reading");
+            Exit::Stalled
+        };
+        let write = async {
+            for message in messages {
+                tokio::time::timeout(deadline, socket.feed(message))
+                    .await
+                    .map_err(stalled)?
+                    .map_err(|_| Exit::Gone)?;
+            }
+            tokio::time::timeout(deadline, socket.flush())
+                .await
+                .map_err(stalled)?
+                .map_err(|_| Exit::Gone)
+        };
+        tokio::select! {
+            r = write => r.err(),
+            () = self.queue.slowed() => Some(slow_consumer()),
+            () = self.shared.shutdown.cancelled() => Some(shutting_down()),
+            () = tokio::time::sleep_until(self.silent_after) => Some(heartbeat_timeout()),
+        }
     }
-    socket.flush().await
 }
 
 fn decode_error(e: protocol::DecodeError) -> ServerEvent {
@@ -184,74 +222,4 @@ fn binary_refused() -> ServerEvent {
         ErrorCode::BinaryNotSupported,
         "binary frames are not supported; send JSON text frames",
     )
-}
-
-fn shutting_down() -> Exit {
-    Exit::Close {
-        error: Some(ErrorBody {
-            code: ErrorCode::ShuttingDown,
-            message: "the server is shutting down; reconnect later".into(),
-        }),
-        code: close::GOING_AWAY,
-        reason: "server shutting down",
-    }
-}
-
-fn slow_consumer() -> Exit {
-    Exit::Close {
-        error: Some(ErrorBody {
-            code: ErrorCode::SlowConsumer,
-            message: "you did not read messages fast enough and were disconnected; reconnect"
-                .into(),
-        }),
-        code: close::SLOW_CONSUMER,
-        reason: "slow consumer",
-    }
-}
-
-fn read_failed(e: axum::Error) -> Exit {
-    let inner = e.into_inner();
-    match inner.downcast_ref::<tungstenite::Error>() {
-        Some(tungstenite::Error::Capacity(_)) => Exit::Close {
-            error: None,
-            code: close::TOO_LARGE,
-            reason: "frame too large",
-        },
-        _ => {
-            tracing::debug!(error = %inner, "read failed");
-            Exit::Gone
-        }
-    }
-}
-
-/// Says why we close (bounded in time: the client may not be reading).
-async fn goodbye<S: Socket>(mut socket: S, exit: Exit) {
-    let Exit::Close {
-        error,
-        code,
-        reason,
-    } = exit
-    else {
-        return;
-    };
-    let farewell = async {
-        if let Some(ErrorBody { code, message }) = error {
-            let frame = Frame::encode(&ServerEvent::error(code, message));
-            socket.send(Message::Text(frame.into_text())).await?;
-        }
-        socket
-            .send(Message::Close(Some(CloseFrame {
-                code,
-                reason: reason.into(),
-            })))
-            .await?;
-        // Wait for the client's close reply so the TCP connection ends cleanly.
-        while let Some(Ok(m)) = socket.next().await {
-            if matches!(m, Message::Close(_)) {
-                break;
-            }
-        }
-        Ok::<(), axum::Error>(())
-    };
-    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, farewell).await;
 }

@@ -3,8 +3,10 @@
 //!
 //! Only messages already delivered here are read; anything newer reaches
 //! the member live. That is what makes "no gap, no duplicate" hold on join
-//! and resume. Stored frames are concatenated into the `history` frame, not
-//! decoded and encoded again.
+//! and resume. Stored frames are concatenated into `history` frames, not
+//! decoded and encoded again; an answer longer than the server's frame
+//! bound is split into several frames (`continues`), so no client is ever
+//! sent a frame larger than the `max_server_frame_bytes` it was promised.
 
 use protocol::{ErrorCode, Seq, ServerEvent};
 
@@ -14,10 +16,10 @@ use super::task::Room;
 use crate::frame::{Frame, Page};
 
 impl<L: MessageLog> Room<L> {
-    /// The `history` frame for a joiner: exactly what it missed if it is
+    /// The `history` frames for a joiner: exactly what it missed if it is
     /// resuming within the same epoch and bound, else the latest page (with
     /// the count it missed, if it was resuming).
-    pub(super) async fn history_for_joiner(&self, resume: &Resume) -> Result<Frame, LogError> {
+    pub(super) async fn history_for_joiner(&self, resume: &Resume) -> Result<Vec<Frame>, LogError> {
         let upto = self.members.delivered();
         let since = match (&resume.since, &resume.epoch) {
             (Some(since), Some(epoch)) if epoch == self.log.epoch() && *since <= upto => {
@@ -43,7 +45,7 @@ impl<L: MessageLog> Room<L> {
         } else {
             page.more
         };
-        Ok(self.history_frame(&page, more, missed))
+        Ok(self.history_frames(&page, more, missed))
     }
 
     /// Answers a `history` request: up to `limit` messages before `before`.
@@ -62,10 +64,11 @@ impl<L: MessageLog> Room<L> {
         let upto = before.saturating_sub(1).min(self.members.delivered());
         match self.page(0, upto, limit).await {
             Ok(page) => {
-                let frame = self.history_frame(&page, page.more, 0);
-                let _ = outbound
-                    .push(frame)
-                    .and_then(|()| outbound.send(&ServerEvent::ack_ok(request_id, None)));
+                let queued = self
+                    .history_frames(&page, page.more, 0)
+                    .into_iter()
+                    .try_for_each(|frame| outbound.push(frame));
+                let _ = queued.and_then(|()| outbound.send(&ServerEvent::ack_ok(request_id, None)));
             }
             Err(_) => {
                 let _ = outbound.send(&ServerEvent::ack_err(
@@ -84,14 +87,18 @@ impl<L: MessageLog> Room<L> {
         })
     }
 
-    fn history_frame(&self, page: &Page, more: bool, missed: u64) -> Frame {
-        let frames: Vec<&str> = page.frames.iter().map(String::as_str).collect();
-        Frame::from_text(protocol::history_frame(
+    fn history_frames(&self, page: &Page, more: bool, missed: u64) -> Vec<Frame> {
+        let events: Vec<&str> = page.frames.iter().map(String::as_str).collect();
+        protocol::history_frames(
             self.members.room(),
-            &frames,
+            &events,
             more,
             missed,
-        ))
+            protocol::limits::MAX_SERVER_FRAME_BYTES,
+        )
+        .into_iter()
+        .map(Frame::from_text)
+        .collect()
     }
 }
 

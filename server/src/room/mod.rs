@@ -97,6 +97,14 @@ pub enum JoinError {
     /// No room task took the request (it kept retiring under us).
     #[error("could not join room")]
     Unreachable,
+    /// The room is not running and the server already runs as many rooms
+    /// as it allows.
+    #[error("the server has as many rooms as it allows ({0}); join a room that has people in it")]
+    ServerFull(usize),
+    /// The room is not running and this connection has started rooms too
+    /// fast.
+    #[error("you are creating rooms too fast; wait a little")]
+    CreatingTooFast,
 }
 
 /// How much history a room hands out.

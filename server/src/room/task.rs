@@ -172,7 +172,11 @@ impl<L: MessageLog> Room<L> {
         let queued = member
             .outbound
             .send(&state)
-            .and_then(|()| member.outbound.push(history))
+            .and_then(|()| {
+                history
+                    .into_iter()
+                    .try_for_each(|frame| member.outbound.push(frame))
+            })
             .and_then(|()| {
                 member
                     .outbound
