@@ -250,8 +250,8 @@ impl Client {
     }
 
     /// Joins `room` (resuming after `since` in `epoch` if given), asserting
-    /// success; returns the one `history` that came before the ack:
-    /// (events, more, missed).
+    /// success; returns the history that came before the ack, its parts
+    /// put together: (events, more, missed).
     pub async fn join_with(
         &mut self,
         room: &str,
@@ -268,20 +268,9 @@ impl Client {
             })
             .await;
         assert_ok(&ack);
-        let mut history = None;
-        for e in others {
-            if let ServerEvent::History {
-                events,
-                more,
-                missed,
-                ..
-            } = e
-            {
-                assert!(history.is_none(), "one history per join");
-                history = Some((events, more, missed));
-            }
-        }
-        history.expect("a history frame before the join ack")
+        let history = history_parts(others);
+        assert_eq!(history.len(), 1, "one history answer per join");
+        history.into_iter().next().expect("one answer")
     }
 
     pub async fn say(&mut self, room: &str, text: &str) -> ServerEvent {
@@ -299,6 +288,36 @@ impl Client {
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
+}
+
+/// The `history` answers among `events`, each put together from its parts
+/// (every part but the last `continues`; all carry the same `more` and
+/// `missed`): (events, more, missed) per answer.
+pub fn history_parts(events: Vec<ServerEvent>) -> Vec<(Vec<ServerEvent>, bool, u64)> {
+    let mut answers = Vec::new();
+    let mut open: Option<(Vec<ServerEvent>, bool, u64)> = None;
+    for e in events {
+        if let ServerEvent::History {
+            events,
+            more,
+            missed,
+            continues,
+            ..
+        } = e
+        {
+            let answer = open.get_or_insert_with(|| (Vec::new(), more, missed));
+            assert_eq!((answer.1, answer.2), (more, missed), "parts agree");
+            answer.0.extend(events);
+            if !continues {
+                answers.extend(open.take());
+            }
+        }
+    }
+    assert!(
+        open.is_none(),
+        "a history answer ended with a part that continues"
+    );
+    answers
 }
 
 #[derive(Debug)]
@@ -347,14 +366,50 @@ impl Process {
     }
 
     pub fn start_on(listen: &str, args: &[String]) -> Process {
+        Self::spawn(listen, args, None, None)
+    }
+
+    /// Starts the binary like [`Process::start`], with its open-file limit
+    /// (soft and hard) lowered to `nofile` and, if given, its log written to
+    /// `log` (at `info`).
+    pub fn start_limited(
+        nofile: Option<u32>,
+        args: &[String],
+        log: Option<&std::path::Path>,
+    ) -> Process {
+        Self::spawn("127.0.0.1:0", args, nofile, log)
+    }
+
+    fn spawn(
+        listen: &str,
+        args: &[String],
+        nofile: Option<u32>,
+        log: Option<&std::path::Path>,
+    ) -> Process {
         use std::io::{BufRead, BufReader};
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        let binary = env!("CARGO_BIN_EXE_chat-server");
+        let mut command = match nofile {
+            Some(n) => {
+                let mut c = std::process::Command::new("sh");
+                c.args([
+                    "-c",
+                    &format!("ulimit -n {n} && exec \"$0\" \"$@\""),
+                    binary,
+                ]);
+                c
+            }
+            None => std::process::Command::new(binary),
+        };
+        command
             .args(["--listen", listen, "--rate-limit", "0"])
             .args(args)
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("start chat-server");
+            .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped());
+        if let Some(log) = log {
+            command.stderr(std::fs::File::create(log).expect("create log"));
+        }
+        let mut child = command.spawn().expect("start chat-server");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
@@ -375,6 +430,21 @@ impl Process {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// File descriptors the process has open (Linux), if readable.
+    pub fn open_fds(&self) -> Option<usize> {
+        let dir = format!("/proc/{}/fd", self.child.id());
+        std::fs::read_dir(dir).ok().map(|d| d.count())
+    }
+
+    /// Resident memory in KiB (Linux), if readable.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 }
 
@@ -416,4 +486,31 @@ pub async fn http_get(addr: &str, path: &str) -> String {
         .expect("response in time")
         .expect("read");
     String::from_utf8_lossy(&response).into_owned()
+}
+
+/// The server's `/healthz` answer as JSON.
+pub async fn health(addr: &str) -> serde_json::Value {
+    let response = http_get(addr, "/healthz").await;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body)
+        .unwrap_or_else(|| panic!("no body in {response:?}"));
+    serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("healthz {body:?}: {e}"))
+}
+
+/// Waits until `check` holds, polling; fails the test with `what` if it
+/// never does within a generous bound (no timing is asserted).
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE * 3;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never happened: {what}");
 }
