@@ -8,11 +8,19 @@
 //! forms) and bidirectional controls that could reorder the text around
 //! them. What is left is plain printable text; only `\n` survives as a line
 //! break (in [`message_text`]), tabs become spaces.
+//!
+//! A sequence that is broken (cut off by the end of the text, or by a
+//! character that cannot belong to it) hides nothing: only its escape
+//! character is dropped, and what followed is shown as text, as the web
+//! page shows it. Once the escape character is gone, the rest is inert.
 
 use protocol::validate::is_bidi_control;
 
 const ESC: char = '\u{1b}';
 const BEL: char = '\u{07}';
+/// Cancel and Substitute: abort any sequence in progress.
+const CAN: char = '\u{18}';
+const SUB: char = '\u{1a}';
 /// 8-bit String Terminator.
 const ST: char = '\u{9c}';
 
@@ -24,7 +32,8 @@ enum State {
     Escape,
     /// ESC followed by intermediate bytes (0x20-0x2F), waiting for a final byte.
     EscapeIntermediate,
-    /// Inside a control sequence (CSI), waiting for its final byte 0x40-0x7E.
+    /// Inside a control sequence (CSI): parameter and intermediate bytes
+    /// (0x20-0x3F) up to a final byte 0x40-0x7E.
     Csi,
     /// Inside a control string (OSC, DCS, SOS, PM, APC) until ST or BEL.
     ControlString,
@@ -45,60 +54,113 @@ pub fn one_line(raw: &str) -> String {
     clean(raw, false)
 }
 
-fn clean(raw: &str, keep_newlines: bool) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut state = State::Text;
-    for c in raw.chars() {
-        state = match state {
-            State::Text => match c {
-                ESC => State::Escape,
-                '\u{9b}' => State::Csi,
-                '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => State::ControlString,
-                '\n' | '\u{2028}' | '\u{2029}' => {
-                    out.push(if keep_newlines { '\n' } else { ' ' });
-                    State::Text
-                }
-                '\t' => {
-                    out.push(' ');
-                    State::Text
-                }
-                c if c.is_control() || is_bidi_control(c) => State::Text,
-                c => {
-                    out.push(c);
-                    State::Text
-                }
-            },
+/// The scanner: the output so far, and the characters of the sequence in
+/// progress after its introducer (shown as text if the sequence breaks).
+struct Scanner {
+    out: String,
+    pending: String,
+    keep_newlines: bool,
+}
+
+impl Scanner {
+    /// A character outside any sequence. Returns the state that follows.
+    fn text(&mut self, c: char) -> State {
+        match c {
+            ESC => return State::Escape,
+            '\u{9b}' => return State::Csi,
+            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => return State::ControlString,
+            _ => self.plain(c),
+        }
+        State::Text
+    }
+
+    /// A character shown as text: line breaks and tabs normalised, every
+    /// other control and bidi character dropped.
+    fn plain(&mut self, c: char) {
+        match c {
+            '\n' | '\u{2028}' | '\u{2029}' => {
+                self.out.push(if self.keep_newlines { '\n' } else { ' ' })
+            }
+            '\t' => self.out.push(' '),
+            c if c.is_control() || is_bidi_control(c) => {}
+            c => self.out.push(c),
+        }
+    }
+
+    /// The sequence in progress is complete: it is removed.
+    fn complete(&mut self) -> State {
+        self.pending.clear();
+        State::Text
+    }
+
+    /// The sequence in progress is broken: what it held is shown as text
+    /// (its escape character is already gone), then `next`, if any, is read
+    /// as text.
+    fn broken(&mut self, next: Option<char>) -> State {
+        let pending = std::mem::take(&mut self.pending);
+        for c in pending.chars() {
+            self.plain(c);
+        }
+        match next {
+            Some(c) => self.text(c),
+            None => State::Text,
+        }
+    }
+
+    fn step(&mut self, state: State, c: char) -> State {
+        let state = match state {
+            State::Text => return self.text(c),
             State::Escape => match c {
                 '[' => State::Csi,
                 ']' | 'P' | 'X' | '^' | '_' => State::ControlString,
                 '\u{20}'..='\u{2f}' => State::EscapeIntermediate,
-                // Any other character ends a two-character sequence
-                // (ESC 7, ESC c, ...) and is swallowed with it.
-                _ => State::Text,
+                // ESC 7, ESC c, ...: a whole two-character sequence.
+                '\u{30}'..='\u{7e}' => return self.complete(),
+                _ => return self.broken(Some(c)),
             },
             State::EscapeIntermediate => match c {
                 '\u{20}'..='\u{2f}' => State::EscapeIntermediate,
-                _ => State::Text,
+                '\u{30}'..='\u{7e}' => return self.complete(),
+                _ => return self.broken(Some(c)),
             },
             State::Csi => match c {
-                '\u{40}'..='\u{7e}' => State::Text,
-                // An ESC inside a CSI aborts it and starts a new sequence.
-                ESC => State::Escape,
-                _ => State::Csi,
+                '\u{20}'..='\u{3f}' => State::Csi,
+                '\u{40}'..='\u{7e}' => return self.complete(),
+                _ => return self.broken(Some(c)),
             },
             State::ControlString => match c {
-                BEL | ST => State::Text,
+                BEL | ST => return self.complete(),
+                CAN | SUB => return self.broken(Some(c)),
                 ESC => State::ControlStringEscape,
                 _ => State::ControlString,
             },
             State::ControlStringEscape => match c {
-                '\\' => State::Text,
+                '\\' => return self.complete(),
+                CAN | SUB => return self.broken(Some(c)),
                 ESC => State::ControlStringEscape,
                 _ => State::ControlString,
             },
         };
+        // Still inside the sequence.
+        self.pending.push(c);
+        state
     }
-    out
+}
+
+fn clean(raw: &str, keep_newlines: bool) -> String {
+    let mut scanner = Scanner {
+        out: String::with_capacity(raw.len()),
+        pending: String::new(),
+        keep_newlines,
+    };
+    let mut state = State::Text;
+    for c in raw.chars() {
+        state = scanner.step(state, c);
+    }
+    if state != State::Text {
+        scanner.broken(None);
+    }
+    scanner.out
 }
 
 #[cfg(test)]
@@ -177,10 +239,29 @@ mod tests {
     }
 
     #[test]
-    fn unterminated_sequences_swallow_the_rest() {
-        assert_eq!(message_text("ok\u{1b}]0;title without end"), "ok");
-        assert_eq!(message_text("ok\u{1b}[12"), "ok");
+    fn broken_sequences_hide_nothing_after_them() {
+        // An OSC never terminated: the rest of the message stays visible.
+        assert_eq!(
+            message_text("ok\u{1b}]0;title without end\nand more"),
+            "ok]0;title without end\nand more"
+        );
+        assert_eq!(message_text("a\u{9d}0;t rest"), "a0;t rest");
+        assert_eq!(message_text("ok\u{1b}[12"), "ok[12");
         assert_eq!(message_text("ok\u{1b}"), "ok");
+        // A lone ESC takes nothing with it, not even a line break.
+        assert_eq!(message_text("a\u{1b}\nb"), "a\nb");
+        assert_eq!(message_text("a\u{1b}é"), "aé");
+        assert_eq!(message_text("a\u{1b}[12\nb"), "a[12\nb");
+        assert_eq!(message_text("a\u{1b}(\u{1b}[1mb"), "a(b");
+        // CAN aborts a string; whatever a string held is shown inert.
+        assert_eq!(
+            message_text("x\u{1b}]8;;http://e\u{18}visible"),
+            "x]8;;http://evisible"
+        );
+        assert_eq!(message_text("x\u{1b}]0;a\u{1b}[31mred"), "x]0;a[31mred");
+        assert_inert(&message_text(
+            "\u{1b}]0;\u{7}\u{1b}]\u{1b}\u{9b}\u{1b}P\u{1b}\u{1b}",
+        ));
     }
 
     #[test]
