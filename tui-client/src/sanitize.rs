@@ -271,4 +271,66 @@ mod tests {
         assert_inert(&clean);
         assert_eq!(clean, "visible");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Text with a generous share of escapes, controls and C1 bytes.
+        fn hostile() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                "[a-zé日 ;0-9\\[\\]\\\\()?]{0,6}",
+                Just("\u{1b}".to_string()),
+                Just("\u{1b}[".to_string()),
+                Just("\u{1b}]".to_string()),
+                Just("\u{1b}P".to_string()),
+                Just("\u{7}".to_string()),
+                Just("\u{9b}".to_string()),
+                Just("\u{9d}".to_string()),
+                Just("\u{9c}".to_string()),
+                Just("\u{18}".to_string()),
+                Just("\n".to_string()),
+                Just("\r\t".to_string()),
+                Just("\u{202e}".to_string()),
+                any::<char>().prop_map(String::from),
+            ];
+            proptest::collection::vec(piece, 0..24).prop_map(|p| p.concat())
+        }
+
+        /// Printable text that cannot end or continue any sequence:
+        /// nothing in 0x20-0x7E, no controls.
+        fn inert_tail() -> impl Strategy<Value = String> {
+            "[é日ßøπ\u{1F980}]{0,20}"
+        }
+
+        proptest! {
+            #[test]
+            fn output_is_inert_and_cleaning_twice_changes_nothing(raw in hostile()) {
+                for clean in [message_text(&raw), one_line(&raw)] {
+                    assert_inert(&clean);
+                    prop_assert_eq!(message_text(&clean), clean.clone());
+                }
+                prop_assert!(!one_line(&raw).contains('\n'));
+            }
+
+            #[test]
+            fn plain_text_passes_unchanged(text in "[^\\p{C}\u{2028}\u{2029}]{0,80}") {
+                prop_assume!(!text.chars().any(is_bidi_control));
+                prop_assert_eq!(message_text(&text), text);
+            }
+
+            #[test]
+            fn a_broken_sequence_hides_nothing_after_it(
+                before in hostile(),
+                introducer in prop_oneof![Just("\u{1b}]0;"), Just("\u{1b}[1"), Just("\u{1b}"), Just("\u{1b}(")],
+                tail in inert_tail(),
+            ) {
+                let shown = message_text(&format!("{before}{introducer}{tail}"));
+                prop_assert!(shown.ends_with(&tail), "{:?} hides {:?}", shown, tail);
+                let broken_line = message_text(&format!("{before}{introducer}\n{tail}"));
+                let line_and_tail = format!("\n{tail}");
+                prop_assert!(broken_line.ends_with(&line_and_tail), "{:?}", broken_line);
+            }
+        }
+    }
 }

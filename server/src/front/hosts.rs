@@ -143,4 +143,20 @@ mod tests {
         assert!(!listed.allows(Some("chat.example.com.evil.example")));
         assert!(listed.has_names());
     }
+
+    proptest::proptest! {
+        /// Whatever a client puts in `Host`, the check does not panic, and
+        /// with no names listed it lets through only addresses and localhost.
+        #[test]
+        fn any_host_header_is_judged_safely(host in ".{0,80}") {
+            let none = AllowedHosts::new::<&str>(&[]);
+            if none.allows(Some(&host)) {
+                let name = host_name(&host).expect("an allowed host has a name");
+                proptest::prop_assert!(
+                    name.parse::<IpAddr>().is_ok() || name == "localhost" || name.ends_with(".localhost"),
+                    "{:?} let through", host
+                );
+            }
+        }
+    }
 }

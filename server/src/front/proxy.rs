@@ -154,4 +154,23 @@ mod tests {
             ip("198.51.100.7")
         );
     }
+
+    proptest::proptest! {
+        /// Whatever the forwarding headers say, the answer is the peer or an
+        /// address written in them, and an untrusted peer is always itself.
+        #[test]
+        fn any_forwarding_header_is_read_safely(xff in ".{0,60}", fwd in ".{0,60}") {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&xff) {
+                h.append("x-forwarded-for", v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&fwd) {
+                h.append("forwarded", v);
+            }
+            let peer = ip("10.0.0.1");
+            let client = client_address(peer, &h, trusted);
+            proptest::prop_assert!(client == peer || forwarded_chain(&h).contains(&Some(client)));
+            proptest::prop_assert_eq!(client_address(ip("192.0.2.1"), &h, trusted), ip("192.0.2.1"));
+        }
+    }
 }

@@ -141,12 +141,17 @@ async fn autobahn_protocol_sections() {
     let kept = std::env::var_os("AUTOBAHN_REPORT_DIR").map(PathBuf::from);
     let temp = tempfile::tempdir().expect("temp dir");
     let out = kept.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&out).expect("report directory");
     let mut command = Command::new(&kosoku);
     command
         .arg(server.url())
         .args(["-m", "fuzzingclient", "-p", "2", "-o"])
-        .arg(&out)
-        .stdout(std::process::Stdio::null());
+        .arg(&out);
+    // Its own summary lists every echo case as failed: kept in a file.
+    let log = std::fs::File::create(out.join("kosoku.log")).expect("kosoku log");
+    command
+        .stdout(log.try_clone().expect("log handle"))
+        .stderr(log);
     for section in SECTIONS {
         command.args(["-i", section]);
     }
