@@ -26,3 +26,7 @@ pub const MAX_HISTORY_PAGE: u32 = 500;
 /// 4,000-character message of characters JSON escapes as `\u0000`, with the
 /// longest name and id) is about 25 KB, far below this.
 pub const MAX_SERVER_FRAME_BYTES: usize = 1024 * 1024;
+/// What a client assumes of a server that does not announce
+/// `max_server_frame_bytes` (it predates the bound): the 16 MiB clients
+/// accepted before. Any fresh join's history fits in it.
+pub const LEGACY_SERVER_FRAME_BYTES: usize = 16 * 1024 * 1024;

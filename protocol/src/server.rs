@@ -188,11 +188,12 @@ pub struct ServerLimits {
     pub rate_burst: u32,
     /// The largest frame the server sends, in bytes. A client must accept
     /// frames up to this size. Servers that predate this field sent frames
-    /// of any size; a client then assumes [`crate::limits::MAX_SERVER_FRAME_BYTES`].
+    /// of any size; a client then assumes
+    /// [`crate::limits::LEGACY_SERVER_FRAME_BYTES`].
     #[serde(default = "default_max_server_frame_bytes")]
     pub max_server_frame_bytes: usize,
 }
 
 fn default_max_server_frame_bytes() -> usize {
-    crate::limits::MAX_SERVER_FRAME_BYTES
+    crate::limits::LEGACY_SERVER_FRAME_BYTES
 }

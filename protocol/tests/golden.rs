@@ -523,6 +523,6 @@ fn history_parts_and_old_welcomes_decode() {
     };
     assert_eq!(
         limits.max_server_frame_bytes,
-        protocol::limits::MAX_SERVER_FRAME_BYTES
+        protocol::limits::LEGACY_SERVER_FRAME_BYTES
     );
 }

@@ -6,6 +6,12 @@
 //! it, waits with exponential backoff and jitter (the outbox rulebook's
 //! schedule: attempt n waits `backoff(n)`), connects again and says hello;
 //! the app then rejoins its rooms.
+//!
+//! Frames are bounded: the socket takes at most
+//! [`protocol::limits::LEGACY_SERVER_FRAME_BYTES`], and once the server has
+//! announced its own bound (`max_server_frame_bytes`), a frame over that
+//! ends the connection with [`NetEvent::FrameTooLarge`], so the app can
+//! rejoin without asking for the same answer again.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
@@ -15,8 +21,8 @@ use protocol::{ClientEvent, ErrorCode, ServerEvent, ServerLimits};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message, error::CapacityError};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Frames from the UI waiting to be written.
@@ -45,6 +51,10 @@ pub enum NetEvent {
     },
     /// A frame from the server.
     Server(ServerEvent),
+    /// The server sent a frame of `size` bytes, more than the `limit` this
+    /// client takes from it; the connection is dropped (a `Disconnected`
+    /// follows).
+    FrameTooLarge { size: usize, limit: usize },
     /// The connection is gone; the next attempt is in `retry_in`.
     Disconnected { reason: String, retry_in: Duration },
     /// The server will never accept us (bad name, other protocol version).
@@ -111,8 +121,12 @@ pub async fn connect(url: &str, name: &str) -> Result<(Socket, Welcome), Connect
 }
 
 async fn handshake(url: &str, name: &str) -> Result<(Socket, Welcome), ConnectError> {
+    let most = protocol::limits::LEGACY_SERVER_FRAME_BYTES;
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(most))
+        .max_frame_size(Some(most));
     let (mut ws, _response) =
-        tokio_tungstenite::connect_async(url)
+        tokio_tungstenite::connect_async_with_config(url, Some(config), false)
             .await
             .map_err(|e| ConnectError::Unreachable {
                 url: url.into(),
@@ -248,6 +262,11 @@ async fn actor(
                 }
             }
         };
+        // What the server promised, within what the socket takes at all.
+        let limit = welcome
+            .limits
+            .max_server_frame_bytes
+            .min(protocol::limits::LEGACY_SERVER_FRAME_BYTES);
         let connected = NetEvent::Connected {
             server: welcome.server,
             name: welcome.name,
@@ -257,7 +276,7 @@ async fn actor(
         if events.send(connected).await.is_err() {
             return;
         }
-        match converse(ws, &mut commands, &events).await {
+        match converse(ws, limit, &mut commands, &events).await {
             End::Shutdown => return,
             End::Fatal(message) => {
                 let _ = events.send(NetEvent::Fatal(message)).await;
@@ -331,8 +350,23 @@ pub fn request_id_prefix() -> String {
     format!("{:016x}", random_u64())
 }
 
+/// Reports a frame over the limit; the connection then ends.
+async fn too_large(size: usize, limit: usize, events: &mpsc::Sender<NetEvent>) -> End {
+    if events
+        .send(NetEvent::FrameTooLarge { size, limit })
+        .await
+        .is_err()
+    {
+        return End::Shutdown;
+    }
+    End::Lost(format!(
+        "the server sent a frame of {size} bytes, more than the {limit} it announced"
+    ))
+}
+
 async fn converse(
     mut ws: Socket,
+    limit: usize,
     commands: &mut mpsc::Receiver<NetCommand>,
     events: &mpsc::Sender<NetEvent>,
 ) -> End {
@@ -351,9 +385,15 @@ async fn converse(
                         };
                     }
                     Some(Ok(_)) => continue, // pings are answered by the library
+                    Some(Err(tokio_tungstenite::tungstenite::Error::Capacity(
+                        CapacityError::MessageTooLong { size, .. },
+                    ))) => return too_large(size, limit, events).await,
                     Some(Err(e)) => return End::Lost(short_error(&e.to_string())),
                     None => return End::Lost("the connection was closed".into()),
                 };
+                if text.len() > limit {
+                    return too_large(text.len(), limit, events).await;
+                }
                 // Frames this client does not understand (a newer server) are skipped.
                 if let Ok(event) = protocol::decode_server(text.as_str())
                     && events.send(NetEvent::Server(event)).await.is_err()
@@ -386,6 +426,60 @@ mod tests {
             let j = jitter();
             assert!((0.0..1.0).contains(&j), "{j}");
         }
+    }
+
+    /// A server that announces a small bound and then sends more: the
+    /// actor reports the frame as too large and drops the connection.
+    #[tokio::test]
+    async fn a_frame_over_the_announced_bound_ends_the_connection() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+        let big = protocol::history_frame("dev", &[], false, 0) + &" ".repeat(500);
+        let size = big.len();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            let _hello = ws.next().await;
+            let welcome = ServerEvent::Welcome {
+                protocol: protocol::PROTOCOL_VERSION,
+                server: "small".into(),
+                name: "ann".into(),
+                limits: ServerLimits {
+                    max_name_chars: 32,
+                    max_room_chars: 32,
+                    max_text_chars: 4000,
+                    max_frame_bytes: 32768,
+                    max_server_frame_bytes: 100,
+                    max_rooms: 32,
+                    rate_per_sec: 0.0,
+                    rate_burst: 0,
+                },
+                epoch: "e".into(),
+            };
+            ws.send(Message::text(protocol::encode(&welcome)))
+                .await
+                .unwrap();
+            ws.send(Message::text(big)).await.unwrap();
+            // Stay until the client hangs up.
+            while let Some(Ok(_)) = ws.next().await {}
+        });
+        let mut net = spawn(url, "ann".into(), None);
+        let mut seen = Vec::new();
+        while seen.len() < 4 {
+            let event = tokio::time::timeout(Duration::from_secs(10), net.events.recv())
+                .await
+                .expect("an event in time")
+                .expect("the actor runs");
+            seen.push(event);
+        }
+        assert!(matches!(seen[1], NetEvent::Connected { .. }), "{seen:?}");
+        assert_eq!(seen[2], NetEvent::FrameTooLarge { size, limit: 100 });
+        assert!(
+            matches!(&seen[3], NetEvent::Disconnected { reason, .. } if reason.contains(&format!("{size} bytes"))),
+            "{seen:?}"
+        );
+        let _ = net.commands.send(NetCommand::Shutdown).await;
+        server.abort();
     }
 
     #[tokio::test]

@@ -705,6 +705,37 @@ fn history_on_join_is_set_apart_from_live_messages() {
     assert!(rule < at("said live"), "{}", bob.screen());
 }
 
+/// A join whose history is too large for one frame (50 messages of 4,000
+/// characters JSON escapes six-fold: 1.2 MB, over the server's 1 MiB frame
+/// bound) arrives in parts, and is shown whole, the rule after its last
+/// message.
+#[test]
+fn a_history_too_large_for_one_frame_is_shown_whole() {
+    let server = Server::start_with_rate(0.0, 0);
+    let texts: Vec<String> = (0..50)
+        .map(|i| format!("heavy{i:02} {}", "\u{0}".repeat(3990)))
+        .collect();
+    server
+        .runtime
+        .block_on(raw_post_all(&server.url(), "bob", "dev", &texts));
+    let ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
+    ann.wait_for("end of history");
+    ann.wait_for("heavy49");
+    let rows = ann.rows();
+    let at = |text: &str| rows.iter().position(|r| r.contains(text));
+    assert!(
+        at("heavy49") < at("end of history"),
+        "the rule comes after the whole history:\n{}",
+        ann.screen()
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r.contains("end of history")).count(),
+        1,
+        "{}",
+        ann.screen()
+    );
+}
+
 #[test]
 fn page_up_at_the_top_loads_older_history() {
     let server = Server::start_with_rate(0.0, 0);

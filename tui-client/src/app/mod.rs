@@ -168,6 +168,14 @@ pub struct App {
     id_prefix: String,
     next_id: u64,
     requests: HashMap<String, Request>,
+    /// History answers arriving in parts, by room: the events of the parts
+    /// so far (the answer is applied whole, when its last part comes).
+    history_parts: HashMap<String, Vec<protocol::ServerEvent>>,
+    /// The server sent a frame too large to take: the next rejoins ask for
+    /// the latest page, not for what was missed (that answer was the one).
+    fresh_joins: bool,
+    /// Whether that was said already (it is said once).
+    told_too_large: bool,
     /// The rows beyond the current room's pane as the last draw showed
     /// them, moved by the pages since; unknown once anything else happens.
     beyond: Beyond,
@@ -209,6 +217,9 @@ impl App {
             id_prefix: crate::net::request_id_prefix(),
             next_id: 0,
             requests: HashMap::new(),
+            history_parts: HashMap::new(),
+            fresh_joins: false,
+            told_too_large: false,
             beyond: Beyond::UNKNOWN,
             older_wanted: false,
             startup: true,

@@ -35,6 +35,7 @@ impl App {
                 self.server_name = Some(sanitize::one_line(&server));
                 self.limits = Some(limits);
                 self.requests.clear();
+                self.history_parts.clear();
                 let text = format!(
                     "connected to {} as {}",
                     self.server_name.as_deref().unwrap_or("the server"),
@@ -50,6 +51,7 @@ impl App {
                 for room in names {
                     self.send_join(room, fx);
                 }
+                self.fresh_joins = false;
             }
             NetEvent::Disconnected { reason, retry_in } => {
                 let was_connected = self.connected();
@@ -59,6 +61,7 @@ impl App {
                     retry_in,
                 };
                 self.requests.clear();
+                self.history_parts.clear();
                 // Also a failed attempt to connect: every pending line
                 // counts a try, so none waits forever.
                 let changes = self.outbox.disconnected();
@@ -77,6 +80,18 @@ impl App {
                     }
                 }
             }
+            NetEvent::FrameTooLarge { size, limit } => {
+                self.fresh_joins = true;
+                if !self.told_too_large {
+                    self.told_too_large = true;
+                    let text = format!(
+                        "the server sent a frame of {size} bytes, more than the {limit} it \
+                         announced; rejoining without what was missed"
+                    );
+                    self.push_current(now.wall_ms, EntryKind::Error(text.clone()));
+                    self.error(text);
+                }
+            }
             NetEvent::Fatal(message) => {
                 if !self.quitting {
                     fx.push(Effect::Fatal(sanitize::one_line(&message)));
@@ -86,9 +101,13 @@ impl App {
         }
     }
 
-    /// Joins, or resumes after the last message seen when there is one.
+    /// Joins, or resumes after the last message seen when there is one
+    /// (unless the last resume brought a frame too large to take).
     pub(super) fn send_join(&mut self, room: String, fx: &mut Vec<Effect>) {
-        let since = self.room_index(&room).and_then(|i| self.rooms[i].last_seq);
+        let since = self
+            .room_index(&room)
+            .and_then(|i| self.rooms[i].last_seq)
+            .filter(|_| !self.fresh_joins);
         let epoch = since.and(self.epoch.clone());
         let id = self.next_id();
         self.requests
@@ -153,8 +172,19 @@ impl App {
                 events,
                 more,
                 missed,
-                ..
-            } => self.on_history(&room, events, more, missed, now, fx),
+                continues,
+            } => {
+                let mut answer = self.history_parts.remove(&room).unwrap_or_default();
+                answer.extend(events);
+                // A room keeps no more than this anyway.
+                let excess = answer.len().saturating_sub(super::HISTORY_LIMIT);
+                answer.drain(..excess);
+                if continues {
+                    self.history_parts.insert(room, answer);
+                } else {
+                    self.on_history(&room, answer, more, missed, now, fx);
+                }
+            }
             ServerEvent::UserJoined { room, name, ts } => {
                 if let Some(i) = self.room_index(&room) {
                     self.rooms[i].user_joined(&name, ts);

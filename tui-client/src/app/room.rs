@@ -278,6 +278,17 @@ impl Room {
         if missed > 0 {
             let messages = plural(missed as usize, "message", "messages");
             self.notice(now, format!("{messages} not shown (too many to replay)"));
+        } else if let (Some(last), Some(first_new)) = (
+            self.last_seq,
+            stored
+                .iter()
+                .map(|m| m.seq)
+                .find(|&s| self.last_seq < Some(s)),
+        ) && first_new > last + 1
+        {
+            // A fresh page after a resume that could not be taken.
+            let messages = plural((first_new - last - 1) as usize, "message", "messages");
+            self.notice(now, format!("{messages} not shown"));
         }
         let mut settled = Vec::new();
         let mut shown = None;

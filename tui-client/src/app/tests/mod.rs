@@ -2,6 +2,7 @@
 //! that play the server's part.
 
 mod lines;
+mod parts;
 mod rooms;
 mod scrolling;
 
