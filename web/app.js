@@ -27,6 +27,8 @@ const session = {
   fatal: null, // why not to reconnect, e.g. an unsupported version
   joinError: null, // what the server said while joining from the join page
   joiningRoom: null,
+  freshJoins: false, // the last resume brought a frame too large: rejoin with the latest page
+  toldTooLarge: false,
 };
 
 const newId = requestIds();
@@ -35,6 +37,7 @@ const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://
   welcome: onWelcome,
   frame: onFrame,
   down: onDown,
+  tooLarge: onTooLarge,
 });
 const me = () => session.me;
 const joinPage = new JoinPage(ui, startJoining);
@@ -95,9 +98,22 @@ async function onWelcome(ev) {
     }
   } else if (session.phase === 'chat') {
     setStatus(ui.status, 'connecting', 'Rejoining rooms…');
-    await Promise.all([...rooms.values()].filter((r) => !r.joined).map((r) => rejoin(r, 0)));
+    const fresh = session.freshJoins;
+    session.freshJoins = false;
+    await Promise.all([...rooms.values()].filter((r) => !r.joined).map((r) => rejoin(r, 0, fresh)));
     if (conn.identified) setStatus(ui.status, 'connected', `Connected as ${session.me}`);
   }
+}
+
+// The server sent more at once than it announced (an older or broken
+// server): said once; the rooms rejoin with the latest page instead of
+// asking for the same answer again.
+function onTooLarge(bytes, limit) {
+  session.freshJoins = true;
+  if (session.toldTooLarge || !rooms.shown) return;
+  session.toldTooLarge = true;
+  const text = `The server sent ${bytes} bytes at once, more than the ${limit} it announced; rejoining with the latest messages.`;
+  feed.notice(rooms.shown, text, Date.now(), 'error');
 }
 
 function onDown(e) {
@@ -138,10 +154,10 @@ async function joinRoom(name) {
   return ack;
 }
 
-async function rejoin(room, attempt) {
+async function rejoin(room, attempt, fresh = false) {
   // Resume: the server replays what came after the last message we have.
   const join = { type: 'join', room: room.name };
-  if (room.lastSeq && session.epoch) Object.assign(join, { since: room.lastSeq, epoch: session.epoch });
+  if (room.lastSeq && session.epoch && !fresh) Object.assign(join, { since: room.lastSeq, epoch: session.epoch });
   if (attempt === 0) feed.notice(room, 'Reconnected.', Date.now(), 'info');
   const ack = await conn.request(join);
   if (!conn.identified || rooms.get(room.name) !== room) return;

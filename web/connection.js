@@ -2,9 +2,11 @@
 // answers the page's own requests (join, leave, history) with their acks,
 // and after a lost connection comes back when asked, waiting backoff(n)
 // before attempt n: the outbox rulebook's schedule, 0.5 s doubling up to
-// 30 s, or at once when the browser says the network is back.
+// 30 s, or at once when the browser says the network is back. A history
+// that comes in parts is handed on whole; a frame over the size the server
+// announced ends the connection (on.tooLarge, then on.down).
 
-import { PROTOCOL_VERSION, decodeServer, encodeClient } from './protocol.js';
+import { HistoryParts, LEGACY_SERVER_FRAME_BYTES, PROTOCOL_VERSION, decodeServer, encodeClient, overLimit } from './protocol.js';
 import { ACK_TIMEOUT_MS, backoff } from './outbox.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -23,12 +25,15 @@ export class Connection {
   #attempt = 0;
   #retryTimer = null;
   #requests = new Map(); // id -> { resolve, timer }
+  #parts = new HistoryParts();
+  #maxFrame = LEGACY_SERVER_FRAME_BYTES;
 
   /**
    * on.welcome(ev): identified. on.frame(ev): any other server frame (acks
    * of the page's requests excepted). on.down(closeEvent): the socket
    * closed, or could not open; nothing happens next unless reconnect() is
-   * called.
+   * called. on.tooLarge(bytes, limit): the server sent a frame over the
+   * size it announced; the connection is being closed.
    */
   constructor(url, newId, on) {
     this.#url = url;
@@ -99,6 +104,7 @@ export class Connection {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     this.#identified = false;
+    this.#maxFrame = LEGACY_SERVER_FRAME_BYTES;
     const ws = new WebSocket(this.#url);
     this.#ws = ws;
     const timer = setTimeout(() => {
@@ -107,6 +113,12 @@ export class Connection {
     ws.onopen = () => ws.send(encodeClient({ type: 'hello', protocol: PROTOCOL_VERSION, name: this.#name, client: CLIENT }));
     ws.onmessage = (e) => {
       if (this.#ws !== ws || typeof e.data !== 'string') return;
+      const bytes = overLimit(e.data, this.#maxFrame);
+      if (bytes) {
+        this.#on.tooLarge?.(bytes, this.#maxFrame);
+        ws.close();
+        return;
+      }
       const ev = decodeServer(e.data);
       if (ev) this.#receive(ev);
     };
@@ -119,10 +131,13 @@ export class Connection {
     };
   }
 
-  #receive(ev) {
+  #receive(frame) {
+    const ev = frame.type === 'history' ? this.#parts.add(frame) : frame;
+    if (!ev) return; // more parts to come
     if (ev.type === 'welcome') {
       this.#identified = true;
       this.#attempt = 0;
+      this.#maxFrame = ev.limits.max_server_frame_bytes;
       this.#on.welcome(ev);
       return;
     }
@@ -139,6 +154,7 @@ export class Connection {
   // Not identified any more: no reconnect pending, every request answered.
   #stop() {
     this.#identified = false;
+    this.#parts.clear();
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     for (const [id, { resolve, timer }] of this.#requests) {

@@ -107,7 +107,10 @@ export class Feed {
       return;
     }
     const resumed = room.lastSeq > 0;
-    if (ev.missed > 0) this.notice(room, `${ev.missed} ${ev.missed === 1 ? 'message' : 'messages'} not shown.`, Date.now(), 'info');
+    // A fresh page after a resume could not be taken may leave a gap.
+    const next = events.find((e) => e.seq > room.lastSeq);
+    const gap = ev.missed || (resumed && next ? next.seq - room.lastSeq - 1 : 0);
+    if (gap > 0) this.notice(room, `${gap} ${gap === 1 ? 'message' : 'messages'} not shown.`, Date.now(), 'info');
     for (const e of events) {
       const entry = !this.#own(room, e) && renderMessage(e, this.#page.me());
       if (!entry || !track(room, e.seq)) continue;

@@ -6,6 +6,8 @@
 export const PROTOCOL_VERSION = 1;
 export const LIMITS = Object.freeze({ max_name_chars: 32, max_room_chars: 32, max_text_chars: 4000, max_request_id_chars: 64 });
 export const HISTORY_PAGE = 50;
+/** What a server that does not announce max_server_frame_bytes may send (it predates the bound). */
+export const LEGACY_SERVER_FRAME_BYTES = 16 * 1024 * 1024;
 
 // --- characters
 
@@ -216,6 +218,7 @@ export const SERVER_FRAMES = {
     limits: fields({
       max_name_chars: uint, max_room_chars: uint, max_text_chars: uint, max_frame_bytes: uint,
       max_rooms: uint, rate_per_sec: num, rate_burst: uint,
+      max_server_frame_bytes: { t: 'uint', def: LEGACY_SERVER_FRAME_BYTES },
     }),
     epoch: str,
   },
@@ -224,7 +227,7 @@ export const SERVER_FRAMES = {
   user_left: { room: str, name: str, ts: int },
   message: { room: str, seq: uint, ts: int, from: str, id: str, text: str, action: flag },
   location: { room: str, seq: uint, ts: int, from: str, id: str, latitude: num, longitude: num },
-  history: { room: str, events: { t: 'frames' }, more: bool, missed: { t: 'uint', def: 0, omit: true } },
+  history: { room: str, events: { t: 'frames' }, more: bool, missed: { t: 'uint', def: 0, omit: true }, continues: flag },
   ack: { id: str, ok: bool, seq: { t: 'uint', opt: true }, error: { ...fields({ code: str, message: str }), opt: true } },
   error: { code: str, message: str },
 };
@@ -300,4 +303,41 @@ export function encodeClient(event) {
     out[key] = v;
   }
   return JSON.stringify(out);
+}
+
+// --- frame bounds and history parts
+
+const utf8 = new TextEncoder();
+
+/** The frame's size in bytes if it is over `limit`, else 0 (measured only when it could be). */
+export function overLimit(text, limit) {
+  // One UTF-16 code unit is at most three bytes of UTF-8.
+  if (text.length * 3 <= limit) return 0;
+  const bytes = utf8.encode(text).length;
+  return bytes > limit ? bytes : 0;
+}
+
+/**
+ * A history answer may come in parts (every part but the last has
+ * `continues`): this puts them back together, per room.
+ */
+export class HistoryParts {
+  #open = new Map(); // room -> events of the parts so far
+
+  /** A history frame in; the whole answer when this was its last part, else null. */
+  add(ev) {
+    const events = this.#open.get(ev.room) || [];
+    this.#open.delete(ev.room);
+    for (const e of ev.events) events.push(e);
+    if (ev.continues) {
+      this.#open.set(ev.room, events);
+      return null;
+    }
+    return { ...ev, events };
+  }
+
+  /** The connection is gone: parts of unfinished answers mean nothing. */
+  clear() {
+    this.#open.clear();
+  }
 }

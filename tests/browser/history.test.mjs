@@ -60,6 +60,32 @@ await browserSuite('history', ({ pw, WebSocket }) => {
     assert.deepEqual(ann.problems, []);
   });
 
+  test('older messages too large for one frame come in parts and are all shown', async () => {
+    const heavy = await startServer({ args: ['--history', '5', '--rate-limit', '0'] });
+    try {
+      const bob = await ProtocolClient.connect(WebSocket, heavy.url, 'bob');
+      open.push(bob);
+      await bob.join('heavy');
+      // 4,000 characters that JSON escapes six-fold: a page of 50 of them is
+      // over the server's 1 MiB frame bound, so it comes in two parts.
+      const pad = '\u0000'.repeat(3990);
+      const name = (i) => `heavy ${String(i).padStart(2, '0')}`;
+      for (let i = 0; i < 55; i++) {
+        assert.equal((await bob.request({ type: 'send', room: 'heavy', text: name(i) + pad })).ok, true);
+      }
+      const ann = await joinAs(browser, heavy.url, 'ann', 'heavy');
+      open.push(ann);
+      await entry(ann.page, name(54)).waitFor();
+      await ann.page.getByTestId('load-older').click();
+      await entry(ann.page, name(0)).waitFor();
+      const shown = (await texts(ann.page)).map((t) => t.replaceAll('\u0000', ''));
+      assert.deepEqual(shown, Array.from({ length: 55 }, (_, i) => name(i)), 'every message of both parts, in order');
+      assert.deepEqual(ann.problems, []);
+    } finally {
+      await heavy.stop();
+    }
+  });
+
   test('after a dropped connection the page gets exactly what it missed', async () => {
     // The page's WebSocket goes through a relay the test can cut and block.
     let blocked = false;

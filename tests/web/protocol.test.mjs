@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { CLIENT_FRAMES, SERVER_FRAMES, decodeClient, decodeServer, encodeClient } from '../../web/protocol.js';
+import {
+  CLIENT_FRAMES, HistoryParts, LEGACY_SERVER_FRAME_BYTES, SERVER_FRAMES, decodeClient, decodeServer, encodeClient, overLimit,
+} from '../../web/protocol.js';
 import { goldenFrames } from './vectors.mjs';
 
 const golden = goldenFrames();
@@ -103,4 +105,29 @@ test('frames that are not what they claim are refused', () => {
     }
   }
   assert.throws(() => encodeClient({ type: 'welcome' }));
+});
+
+test('a history in parts is handed on whole, per room, and dropped with the connection', () => {
+  const message = (room, seq) => ({ type: 'message', room, seq, ts: 1, from: 'bob', id: `m${seq}`, text: `m${seq}`, action: false });
+  const part = (room, seqs, continues) =>
+    decodeServer(JSON.stringify({ type: 'history', room, events: seqs.map((s) => message(room, s)), more: true, ...(continues ? { continues } : {}) }));
+  const parts = new HistoryParts();
+  assert.equal(parts.add(part('dev', [1, 2], true)), null);
+  assert.equal(parts.add(part('ops', [7], true)), null);
+  const dev = parts.add(part('dev', [3], false));
+  assert.deepEqual(dev.events.map((e) => e.seq), [1, 2, 3]);
+  assert.equal(dev.more, true);
+  parts.clear();
+  assert.deepEqual(parts.add(part('ops', [8], false)).events.map((e) => e.seq), [8], 'cut-off parts are gone');
+  assert.deepEqual(parts.add(part('dev', [4], false)).events.map((e) => e.seq), [4]);
+});
+
+test('frames over the announced bound are measured in UTF-8 bytes', () => {
+  assert.equal(overLimit('x'.repeat(100), 100), 0);
+  assert.equal(overLimit('x'.repeat(101), 100), 101);
+  // 40 characters, 120 bytes
+  assert.equal(overLimit('日'.repeat(40), 100), 120);
+  assert.equal(overLimit('日'.repeat(33), 100), 0);
+  const old = decodeServer('{"type":"welcome","protocol":1,"server":"s","name":"ann","limits":{"max_name_chars":32,"max_room_chars":32,"max_text_chars":4000,"max_frame_bytes":32768,"max_rooms":32,"rate_per_sec":10.0,"rate_burst":30},"epoch":"e"}');
+  assert.equal(old.limits.max_server_frame_bytes, LEGACY_SERVER_FRAME_BYTES, 'an older server: the old bound');
 });
