@@ -129,7 +129,12 @@ pub fn older_row(loading: bool, width: usize, fmt: &Format<'_>) -> Row {
 
 /// A centred label on a dim horizontal rule.
 fn rule(label: &str, width: usize, fmt: &Format<'_>) -> Row {
-    let label = format!(" {label} ");
+    let mut label = format!(" {label} ");
+    if label.width() > width {
+        // A pane narrower than the label: cut it (with `+`) rather than
+        // leave it to be clipped mid-character.
+        label = fit_right(&label, width);
+    }
     let label_w = label.width();
     let left = width.saturating_sub(label_w) / 2;
     let right = width.saturating_sub(label_w + left);

@@ -152,3 +152,83 @@ fn a_mention_is_highlighted_with_its_at_sign_by_the_protocol_rule() {
     let all: String = segs.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(all, "fine thanks @Ann, and annabel");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Message text as the app holds it: whatever was sent, cleaned.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            ".{0,200}",
+            "[a-z @日👩‍👩‍👧\u{301}\n\t\u{1b}]{0,120}",
+            Just("x".repeat(400)),
+        ]
+        .prop_map(|raw| crate::sanitize::message_text(&raw))
+    }
+
+    fn entry() -> impl Strategy<Value = Entry> {
+        let name = "[a-zA-Z日é]{1,32}";
+        let ts = 0i64..4_000_000_000_000;
+        prop_oneof![
+            (ts.clone(), name, text(), any::<bool>(), any::<bool>()).prop_map(
+                |(ts, from, text, action, mention)| Entry::new(
+                    ts,
+                    EntryKind::Message {
+                        from,
+                        text,
+                        action,
+                        mention
+                    }
+                )
+            ),
+            (ts.clone(), name, -90.0..90.0f64, -180.0..180.0f64).prop_map(
+                |(ts, from, latitude, longitude)| Entry::new(
+                    ts,
+                    EntryKind::Location {
+                        from,
+                        latitude,
+                        longitude
+                    }
+                )
+            ),
+            (ts.clone(), text()).prop_map(|(ts, t)| Entry::new(ts, EntryKind::Notice(t))),
+            // Rules are the app's own labels.
+            ts.prop_map(|ts| Entry::new(ts, EntryKind::Rule(crate::app::HISTORY_RULE.into()))),
+        ]
+    }
+
+    fn row_text(row: &Row) -> String {
+        row.line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    proptest! {
+        /// Any entry in any pane of 20 columns or more (narrower ones are
+        /// clipped by the terminal): no panic, no row wider than the pane,
+        /// no control character reaches the screen, and every visible
+        /// character of a message's text is on its rows, in order.
+        #[test]
+        fn rows_fit_the_pane_and_keep_the_text(
+            entries in proptest::collection::vec(entry(), 1..4),
+            width in 20usize..160,
+        ) {
+            let f = fmt();
+            for index in 0..entries.len() {
+                let rows = entry_rows(&entries, index, width, &f);
+                prop_assert!(!rows.is_empty());
+                for row in &rows {
+                    let shown = row_text(row);
+                    prop_assert!(row.line.width() <= width, "{:?} is wider than {}", shown, width);
+                    prop_assert!(!shown.chars().any(char::is_control), "{:?}", shown);
+                }
+                if let EntryKind::Message { text, .. } = &entries[index].kind {
+                    let all: String = rows.iter().map(row_text).collect();
+                    let mut rest = all.chars();
+                    for c in text.chars().filter(|c| !c.is_whitespace()) {
+                        prop_assert!(rest.any(|r| r == c), "{:?} lost from {:?} in {:?}", c, text, all);
+                    }
+                }
+            }
+        }
+    }
+}
