@@ -6,7 +6,8 @@
 //! is optional:
 //!
 //! ```toml
-//! server = "ws://chat.example.com:3000/ws"
+//! server = "https://chat.example.com/"   # any form --server takes
+//! ca_file = "private-ca.pem"   # a private CA to trust; relative to this file
 //! name = "ann"
 //! rooms = ["dev", "ops"]
 //! clock = "24h"          # or "12h" (the default)
@@ -23,6 +24,8 @@ use std::path::{Path, PathBuf};
 
 use protocol::validate;
 use serde::Deserialize;
+
+use crate::address::{AddressError, ServerAddress};
 
 /// The server used when none is configured.
 pub const DEFAULT_SERVER: &str = "ws://127.0.0.1:3000/ws";
@@ -82,6 +85,8 @@ pub struct Location {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub server: Option<String>,
+    /// A private CA's certificate (PEM) to trust besides the system's.
+    pub ca_file: Option<PathBuf>,
     pub name: Option<String>,
     pub rooms: Option<Vec<String>>,
     pub clock: Option<Clock>,
@@ -95,6 +100,7 @@ pub struct FileConfig {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overrides {
     pub server: Option<String>,
+    pub ca_file: Option<PathBuf>,
     pub name: Option<String>,
     pub rooms: Vec<String>,
     pub clock: Option<Clock>,
@@ -106,7 +112,9 @@ pub struct Overrides {
 /// The settings the client runs with, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub server: String,
+    pub server: ServerAddress,
+    /// A CA to trust besides the system's, for `wss://`.
+    pub ca_file: Option<PathBuf>,
     pub name: String,
     pub rooms: Vec<String>,
     pub clock: Clock,
@@ -135,8 +143,8 @@ pub enum ConfigError {
     BadName { name: String, reason: String },
     #[error("bad room {room:?}: {reason}")]
     BadRoom { room: String, reason: String },
-    #[error("bad server address {0:?}: expected ws://HOST:PORT/ws or wss://...")]
-    BadServer(String),
+    #[error("bad server address: {0}")]
+    BadServer(#[from] AddressError),
     #[error("bad default location in the config file: {0}")]
     BadLocation(String),
 }
@@ -146,11 +154,22 @@ pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "chat-tui").map(|d| d.config_dir().join("config.toml"))
 }
 
-/// Reads the config file; a missing file is an empty config.
-pub fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+/// Whether the config file must exist: one named with `--config` must,
+/// the default one need not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Required,
+    Optional,
+}
+
+/// Reads the config file; a missing optional file is an empty config. A
+/// relative `ca_file` is taken relative to the file.
+pub fn load_file(path: &Path, presence: Presence) -> Result<FileConfig, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && presence == Presence::Optional => {
+            return Ok(FileConfig::default());
+        }
         Err(source) => {
             return Err(ConfigError::Read {
                 path: path.to_path_buf(),
@@ -158,7 +177,11 @@ pub fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
             });
         }
     };
-    parse_file(&text, path)
+    let mut file = parse_file(&text, path)?;
+    if let (Some(ca), Some(dir)) = (&file.ca_file, path.parent()) {
+        file.ca_file = Some(dir.join(ca));
+    }
+    Ok(file)
 }
 
 /// Parses config text; errors name the line, on one line.
@@ -208,7 +231,7 @@ impl Settings {
                 rooms.push(room);
             }
         }
-        let server = normalize_server(
+        let server = ServerAddress::parse(
             over.server
                 .or(file.server)
                 .as_deref()
@@ -224,6 +247,7 @@ impl Settings {
         };
         Ok(Settings {
             server,
+            ca_file: over.ca_file.or(file.ca_file),
             name,
             rooms,
             clock: over.clock.or(file.clock).unwrap_or_default(),
@@ -233,31 +257,6 @@ impl Settings {
             location,
         })
     }
-}
-
-/// Accepts `ws://host:port/ws`, `wss://...`, and as shorthands `host:port`
-/// (becomes `ws://host:port/ws`) or a URL without a path (gets `/ws`).
-pub fn normalize_server(raw: &str) -> Result<String, ConfigError> {
-    let raw = raw.trim();
-    let with_scheme = if raw.contains("://") {
-        raw.to_string()
-    } else {
-        format!("ws://{raw}")
-    };
-    let Some((scheme, rest)) = with_scheme.split_once("://") else {
-        return Err(ConfigError::BadServer(raw.to_string()));
-    };
-    if !(scheme == "ws" || scheme == "wss") || rest.is_empty() || rest.starts_with('/') {
-        return Err(ConfigError::BadServer(raw.to_string()));
-    }
-    if rest.contains(|c: char| c.is_whitespace() || c.is_control()) {
-        return Err(ConfigError::BadServer(raw.to_string()));
-    }
-    Ok(if rest.contains('/') {
-        with_scheme
-    } else {
-        format!("{with_scheme}/ws")
-    })
 }
 
 #[cfg(test)]
@@ -294,7 +293,7 @@ longitude = -0.12
         )
         .unwrap();
         let s = Settings::merge(Overrides::default(), f, "config.toml").unwrap();
-        assert_eq!(s.server, "ws://example.invalid:3000/ws");
+        assert_eq!(s.server.as_str(), "ws://example.invalid:3000/ws");
         assert_eq!(s.name, "ann");
         assert_eq!(s.rooms, vec!["dev", "ops"]);
         assert_eq!(s.clock, Clock::H24);
@@ -330,7 +329,8 @@ longitude = -0.12
     fn defaults() {
         let s = Settings::merge(over(" ann "), FileConfig::default(), "c").unwrap();
         assert_eq!(s.name, "ann");
-        assert_eq!(s.server, DEFAULT_SERVER);
+        assert_eq!(s.server.as_str(), DEFAULT_SERVER);
+        assert_eq!(s.ca_file, None);
         assert!(s.rooms.is_empty());
         assert_eq!(
             (s.clock, s.bell, s.colors),
@@ -360,22 +360,44 @@ longitude = -0.12
     }
 
     #[test]
-    fn server_addresses() {
-        assert_eq!(normalize_server("ws://h:1/ws").unwrap(), "ws://h:1/ws");
-        assert_eq!(
-            normalize_server("wss://h/chat/ws").unwrap(),
-            "wss://h/chat/ws"
+    fn server_addresses_in_every_form_are_read_and_bad_ones_named() {
+        let mut o = over("ann");
+        o.server = Some("https://chat.example.com/".into());
+        let s = Settings::merge(o, FileConfig::default(), "c").unwrap();
+        assert_eq!(s.server.as_str(), "wss://chat.example.com/ws");
+        let mut o = over("ann");
+        o.server = Some("ftp://h/".into());
+        let e = Settings::merge(o, FileConfig::default(), "c").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("bad server address: \"ftp://h/\""),
+            "{e}"
         );
-        assert_eq!(normalize_server("h:1").unwrap(), "ws://h:1/ws");
-        assert_eq!(normalize_server("ws://h:1").unwrap(), "ws://h:1/ws");
-        assert!(normalize_server("http://h:1/ws").is_err());
-        assert!(normalize_server("ws://").is_err());
-        assert!(normalize_server("ws://a b").is_err());
     }
 
     #[test]
-    fn a_missing_file_is_an_empty_config() {
-        let f = load_file(Path::new("/nonexistent/dir/chat-tui.toml")).unwrap();
+    fn a_missing_default_file_is_an_empty_config_but_a_named_one_is_an_error() {
+        let path = Path::new("/nonexistent/dir/chat-tui.toml");
+        let f = load_file(path, Presence::Optional).unwrap();
         assert_eq!(f, FileConfig::default());
+        let e = load_file(path, Presence::Required).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("cannot read config file /nonexistent/dir/chat-tui.toml"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_relative_ca_file_is_beside_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "ca_file = \"ca.pem\"\n").unwrap();
+        let f = load_file(&path, Presence::Required).unwrap();
+        assert_eq!(f.ca_file, Some(dir.path().join("ca.pem")));
+        let mut o = over("ann");
+        o.ca_file = Some("other.pem".into());
+        let s = Settings::merge(o, f, "c").unwrap();
+        assert_eq!(s.ca_file, Some(PathBuf::from("other.pem")));
     }
 }

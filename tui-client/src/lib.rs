@@ -2,7 +2,11 @@
 //!
 //! The pieces, each with one job:
 //!
-//! - [`config`]: the config file merged with options and environment;
+//! - [`cli`]: the command line, completions and the manual page;
+//!   [`config`]: the config file merged with options and environment;
+//! - [`address`]: the server addresses people paste, as WebSocket URLs;
+//!   [`dial`]: TCP, TLS ([`tls`]: the platform's trust store and
+//!   `--ca-file`) and the WebSocket upgrade;
 //! - [`net`]: the network actor that owns the WebSocket and reconnects;
 //! - [`app`]: the state and `update`, no I/O and no terminal; its
 //!   [`app::outbox`] keeps your lines by the protocol's rulebook;
@@ -20,10 +24,13 @@
 //!   backend;
 //! - [`terminal`]: raw mode in and out, also on panic.
 
+pub mod address;
 pub mod app;
+pub mod cli;
 pub mod commands;
 pub mod complete;
 pub mod config;
+pub mod dial;
 pub mod editor;
 pub mod event_loop;
 pub mod help;
@@ -33,6 +40,7 @@ pub mod net;
 pub mod sanitize;
 pub mod terminal;
 pub mod theme;
+pub mod tls;
 pub mod ui;
 pub mod viewport;
 pub mod zone;

@@ -1,74 +1,34 @@
 //! `chat-tui`: reads options and the config file, connects, and hands the
 //! terminal to the event loop. Every error ends here as one line on stderr.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
 use tui_client::app::{App, Display};
-use tui_client::config::{self, Bell, Clock, Colors, Overrides, Settings};
+use tui_client::cli::{self, Invocation};
+use tui_client::config::{Colors, Settings};
+use tui_client::dial::Endpoint;
 use tui_client::event_loop::{self, Exit, LoopOptions, NetLink};
 use tui_client::net;
 use tui_client::terminal::TerminalGuard;
 use tui_client::theme::{ColorMode, Theme};
 use tui_client::zone::Zone;
 
-/// A keyboard-driven terminal chat client.
-///
-/// Every option can also be given as an environment variable (shown in
-/// brackets) or in the config file; options win over the environment,
-/// which wins over the file.
-#[derive(Debug, Parser)]
-#[command(
-    name = "chat-tui",
-    version,
-    after_help = tui_client::help::after_help()
-)]
-struct Cli {
-    /// Your display name
-    #[arg(short, long, env = "CHAT_NAME", value_name = "NAME")]
-    name: Option<String>,
-
-    /// Room to join; repeat for several (the environment takes a comma-separated list)
-    #[arg(
-        short,
-        long = "room",
-        env = "CHAT_ROOMS",
-        value_delimiter = ',',
-        value_name = "ROOM"
-    )]
-    rooms: Vec<String>,
-
-    /// Server address, e.g. ws://chat.example.com:3000/ws (host:port is enough)
-    #[arg(short, long, env = "CHAT_SERVER", value_name = "URL")]
-    server: Option<String>,
-
-    /// 12-hour or 24-hour timestamps
-    #[arg(long, env = "CHAT_CLOCK", value_enum)]
-    clock: Option<Clock>,
-
-    /// When to ring the terminal bell
-    #[arg(long, env = "CHAT_BELL", value_enum)]
-    bell: Option<Bell>,
-
-    /// How many colours to use (auto respects NO_COLOR)
-    #[arg(long, env = "CHAT_COLORS", value_enum)]
-    colors: Option<Colors>,
-
-    /// Show map links as plain text, without terminal hyperlinks (OSC 8)
-    #[arg(long)]
-    no_hyperlinks: bool,
-
-    /// Config file to read instead of the default one
-    #[arg(long, env = "CHAT_CONFIG", value_name = "PATH")]
-    config: Option<PathBuf>,
-}
-
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let request = match cli::parse_from(std::env::args_os()) {
+        Ok(Invocation::Chat(request)) => request,
+        Ok(Invocation::Tool(tool)) => {
+            return match cli::run_tool(tool, &mut std::io::stdout().lock()) {
+                Ok(()) => ExitCode::SUCCESS,
+                // `chat-tui man | head`: the reader has seen enough.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("chat-tui: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Err(e) => {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
@@ -84,13 +44,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let settings = match settings(cli) {
+    let settings = match request.settings() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("chat-tui: {e}");
             return ExitCode::from(2);
         }
     };
+    let endpoint = match endpoint(&settings) {
+        Ok(endpoint) => endpoint,
+        Err(e) => {
+            eprintln!("chat-tui: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(warning) = endpoint.address.unencrypted_warning() {
+        eprintln!("chat-tui: warning: {warning}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -102,7 +72,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(settings));
+    let result = runtime.block_on(run(settings, endpoint));
     // Do not wait for a stuck socket on the way out.
     runtime.shutdown_timeout(Duration::from_millis(200));
     match result {
@@ -114,26 +84,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn settings(cli: Cli) -> Result<Settings, config::ConfigError> {
-    let path = cli.config.or_else(config::default_path);
-    let file = match &path {
-        Some(p) => config::load_file(p)?,
-        None => config::FileConfig::default(),
+/// Where to connect, with TLS set up for `wss://` (a `--ca-file` is read
+/// and checked even for `ws://`, so a mistake in it shows at once).
+fn endpoint(settings: &Settings) -> Result<Endpoint, tui_client::tls::TlsSetupError> {
+    let tls = if settings.server.is_tls() || settings.ca_file.is_some() {
+        Some(tui_client::tls::client_config(settings.ca_file.as_deref())?)
+    } else {
+        None
     };
-    let shown_path = path.map_or_else(
-        || "the config file".to_string(),
-        |p| p.display().to_string(),
-    );
-    let overrides = Overrides {
-        server: cli.server,
-        name: cli.name,
-        rooms: cli.rooms,
-        clock: cli.clock,
-        bell: cli.bell,
-        colors: cli.colors,
-        no_hyperlinks: cli.no_hyperlinks,
-    };
-    Settings::merge(overrides, file, &shown_path)
+    Ok(Endpoint {
+        address: settings.server.clone(),
+        tls: tls.filter(|_| settings.server.is_tls()),
+    })
 }
 
 fn color_mode(colors: Colors) -> ColorMode {
@@ -159,11 +121,11 @@ fn hyperlinks_supported() -> bool {
     )
 }
 
-async fn run(settings: Settings) -> anyhow::Result<()> {
+async fn run(settings: Settings, endpoint: Endpoint) -> anyhow::Result<()> {
     // Connect before taking over the screen, so an unreachable server or a
     // refused name is a plain line on a normal terminal.
-    let first = net::connect(&settings.server, &settings.name).await?;
-    let handle = net::spawn(settings.server.clone(), settings.name.clone(), Some(first));
+    let first = net::connect(&endpoint, &settings.name).await?;
+    let handle = net::spawn(endpoint, settings.name.clone(), Some(first));
 
     let display = Display {
         clock: settings.clock,
@@ -173,7 +135,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     };
     let mut app = App::new(
         &settings.name,
-        &settings.server,
+        settings.server.as_str(),
         &settings.rooms,
         display,
         settings.location,

@@ -18,12 +18,12 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use protocol::{ClientEvent, ErrorCode, ServerEvent, ServerLimits};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, error::CapacityError};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::dial::{Endpoint, Socket};
 
 /// Frames from the UI waiting to be written.
 const COMMAND_QUEUE: usize = 256;
@@ -32,8 +32,6 @@ const COMMAND_QUEUE: usize = 256;
 const EVENT_QUEUE: usize = 4096;
 /// How long connecting plus the hello/welcome exchange may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// What the actor tells the UI.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,25 +111,26 @@ impl ConnectError {
 }
 
 /// Connects, says hello and waits for the welcome.
-pub async fn connect(url: &str, name: &str) -> Result<(Socket, Welcome), ConnectError> {
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(url, name)).await {
+pub async fn connect(endpoint: &Endpoint, name: &str) -> Result<(Socket, Welcome), ConnectError> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(endpoint, name)).await {
         Ok(result) => result,
-        Err(_) => Err(ConnectError::Timeout { url: url.into() }),
+        Err(_) => Err(ConnectError::Timeout {
+            url: endpoint.url().into(),
+        }),
     }
 }
 
-async fn handshake(url: &str, name: &str) -> Result<(Socket, Welcome), ConnectError> {
+async fn handshake(endpoint: &Endpoint, name: &str) -> Result<(Socket, Welcome), ConnectError> {
     let most = protocol::limits::LEGACY_SERVER_FRAME_BYTES;
     let config = WebSocketConfig::default()
         .max_message_size(Some(most))
         .max_frame_size(Some(most));
-    let (mut ws, _response) =
-        tokio_tungstenite::connect_async_with_config(url, Some(config), false)
-            .await
-            .map_err(|e| ConnectError::Unreachable {
-                url: url.into(),
-                reason: short_error(&e.to_string()),
-            })?;
+    let mut ws = crate::dial::open(endpoint, config)
+        .await
+        .map_err(|reason| ConnectError::Unreachable {
+            url: endpoint.url().into(),
+            reason,
+        })?;
     let hello = ClientEvent::Hello {
         protocol: protocol::PROTOCOL_VERSION,
         name: name.into(),
@@ -189,7 +188,7 @@ async fn handshake(url: &str, name: &str) -> Result<(Socket, Welcome), ConnectEr
 }
 
 /// Keeps error text to one line.
-fn short_error(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).to_string()
 }
 
@@ -208,10 +207,10 @@ fn close_reason(frame: Option<&CloseFrame>) -> String {
 /// Starts the actor. `first` is an already established connection (the one
 /// made at startup, so startup errors can be reported before the screen
 /// is taken over); without it the actor connects by itself.
-pub fn spawn(url: String, name: String, first: Option<(Socket, Welcome)>) -> NetHandle {
+pub fn spawn(endpoint: Endpoint, name: String, first: Option<(Socket, Welcome)>) -> NetHandle {
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    let task = tokio::spawn(actor(url, name, first, cmd_rx, ev_tx));
+    let task = tokio::spawn(actor(endpoint, name, first, cmd_rx, ev_tx));
     NetHandle {
         commands: cmd_tx,
         events: ev_rx,
@@ -227,7 +226,7 @@ enum End {
 }
 
 async fn actor(
-    url: String,
+    endpoint: Endpoint,
     name: String,
     mut first: Option<(Socket, Welcome)>,
     mut commands: mpsc::Receiver<NetCommand>,
@@ -243,7 +242,7 @@ async fn actor(
                     return;
                 }
                 let result = tokio::select! {
-                    r = connect(&url, &name) => r,
+                    r = connect(&endpoint, &name) => r,
                     () = wait_for_shutdown(&mut commands) => return,
                 };
                 match result {
@@ -388,7 +387,7 @@ async fn converse(
                     Some(Err(tokio_tungstenite::tungstenite::Error::Capacity(
                         CapacityError::MessageTooLong { size, .. },
                     ))) => return too_large(size, limit, events).await,
-                    Some(Err(e)) => return End::Lost(short_error(&e.to_string())),
+                    Some(Err(e)) => return End::Lost(one_line(&e.to_string())),
                     None => return End::Lost("the connection was closed".into()),
                 };
                 if text.len() > limit {
@@ -404,7 +403,7 @@ async fn converse(
             cmd = commands.recv() => match cmd {
                 Some(NetCommand::Send(event)) => {
                     if let Err(e) = ws.send(Message::text(protocol::encode(&event))).await {
-                        return End::Lost(short_error(&e.to_string()));
+                        return End::Lost(one_line(&e.to_string()));
                     }
                 }
                 Some(NetCommand::Shutdown) | None => {

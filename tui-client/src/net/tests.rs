@@ -45,7 +45,8 @@ async fn a_frame_over_the_announced_bound_ends_the_connection() {
         // Stay until the client hangs up.
         while let Some(Ok(_)) = ws.next().await {}
     });
-    let mut net = spawn(url, "ann".into(), None);
+    let address = crate::address::ServerAddress::parse(&url).unwrap();
+    let mut net = spawn(Endpoint::plain(address), "ann".into(), None);
     let mut seen = Vec::new();
     while seen.len() < 4 {
         let event = tokio::time::timeout(Duration::from_secs(10), net.events.recv())
@@ -72,7 +73,8 @@ async fn an_unreachable_server_is_one_clear_error() {
         l.local_addr().unwrap().port()
     };
     let url = format!("ws://127.0.0.1:{port}/ws");
-    let err = connect(&url, "ann").await.unwrap_err();
+    let address = crate::address::ServerAddress::parse(&url).unwrap();
+    let err = connect(&Endpoint::plain(address), "ann").await.unwrap_err();
     let msg = err.to_string();
     assert!(
         msg.starts_with(&format!("cannot connect to {url}")),
