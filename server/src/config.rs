@@ -68,6 +68,8 @@ pub struct Config {
     /// Cluster mode: share rooms with other instances through Redis. When
     /// set, history lives in Redis and `store` is not used.
     pub cluster: Option<crate::cluster::ClusterConfig>,
+    /// Serve HTTPS and WSS with this certificate instead of plain HTTP.
+    pub tls: Option<std::sync::Arc<crate::tls::Tls>>,
 }
 
 impl Default for Config {
@@ -96,6 +98,7 @@ impl Default for Config {
             history_on_join: protocol::limits::HISTORY_PAGE,
             resume_limit: 1000,
             cluster: None,
+            tls: None,
         }
     }
 }

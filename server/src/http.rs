@@ -47,9 +47,11 @@ async fn upgrade(
         &shared.config.allowed_origins,
     ) {
         tracing::info!(origin, "refused WebSocket from another origin");
+        crate::metrics::refused(crate::metrics::Refused::Origin);
         return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
     }
     if shared.shutdown.is_cancelled() {
+        crate::metrics::refused(crate::metrics::Refused::ShuttingDown);
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
     let hangup = peer.as_ref().map(|p| p.hangup.clone()).unwrap_or_default();

@@ -81,6 +81,7 @@ impl Registry {
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
         let handle = RoomHandle { commands: tx };
         rooms.insert(name.clone(), handle.clone());
+        crate::metrics::rooms(rooms.len());
         let seat = Seat {
             registry: self.clone(),
             room: name.clone(),
@@ -157,6 +158,7 @@ impl Retire for Seat {
             let keep = rooms.len() * 2;
             rooms.shrink_to(keep);
         }
+        crate::metrics::rooms(rooms.len());
         true
     }
 }

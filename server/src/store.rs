@@ -274,7 +274,9 @@ impl Worker {
             }
         }
         if !appends.is_empty() {
+            let started = Instant::now();
             let result = self.write(&appends);
+            crate::metrics::store_commit(started.elapsed());
             if let Err(e) = &result {
                 tracing::error!(error = %e, "could not store messages");
             }

@@ -161,6 +161,7 @@ impl Cluster {
 
     pub(crate) fn set_healthy(&self, healthy: bool) {
         let was = self.inner.healthy.swap(healthy, Ordering::Relaxed);
+        crate::metrics::redis_up(healthy);
         if was && !healthy {
             tracing::warn!(
                 "redis unreachable: cluster mode degraded, sends are refused until it is back"
@@ -252,8 +253,10 @@ pub async fn keep_alive(cluster: Cluster, stopping: CancellationToken) {
             () = tokio::time::sleep(period) => {}
             () = stopping.cancelled() => return,
         }
-        if let Err(e) = cluster.heartbeat().await {
-            tracing::debug!(error = %e, "heartbeat to redis failed");
+        let started = std::time::Instant::now();
+        match cluster.heartbeat().await {
+            Ok(()) => crate::metrics::redis_rtt(started.elapsed()),
+            Err(e) => tracing::debug!(error = %e, "heartbeat to redis failed"),
         }
     }
 }

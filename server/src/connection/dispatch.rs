@@ -122,6 +122,7 @@ pub(super) async fn handle_text(
 }
 
 fn rate_limited(id: String) -> ServerEvent {
+    crate::metrics::rate_limited();
     ServerEvent::ack_err(
         id,
         ErrorCode::RateLimited,

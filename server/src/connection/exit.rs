@@ -50,6 +50,7 @@ pub(super) fn shutting_down() -> Exit {
 }
 
 pub(super) fn slow_consumer() -> Exit {
+    crate::metrics::slow_consumer();
     Exit::Close {
         error: Some(ErrorBody {
             code: ErrorCode::SlowConsumer,

@@ -67,6 +67,7 @@ const MAX_FRAMES_PER_FLUSH: usize = 256;
 /// connection when it closes, for a client that stopped reading.
 pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup) {
     let id = shared.next_connection_id();
+    let _open = crate::metrics::OpenConnection::new();
     let (outbound, mut queue) = Outbound::new(id, shared.config.outbound_queue);
     let mut strikes = Strikes::new(&shared.config);
 
@@ -94,7 +95,10 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup
             }
             exit
         }
-        Err(exit) => exit,
+        Err(exit) => {
+            crate::metrics::refused(crate::metrics::Refused::Handshake);
+            exit
+        }
     };
     Box::pin(goodbye(socket, exit, &hangup)).await;
 }
@@ -122,12 +126,14 @@ async fn run<S: Socket>(
                 if r.is_err() {
                     return slow_consumer();
                 }
+                let bytes = batch.iter().map(|f| f.as_str().len()).sum();
                 let frames = batch.drain(..).map(|f| Message::Text(f.into_text()));
                 let guard = WriteGuard { queue, shared, silent_after };
                 // Boxed: this state is large and only exists while writing.
                 if let Some(exit) = Box::pin(guard.write(socket, frames)).await {
                     return exit;
                 }
+                crate::metrics::bytes_out(bytes);
             }
             message = socket.next() => {
                 last_heard = Instant::now();
@@ -187,6 +193,7 @@ impl WriteGuard<'_> {
         let deadline = self.shared.config.write_timeout;
         let stalled = |_| {
             tracing::debug!("write timed out: the client is not reading");
+            crate::metrics::slow_consumer();
             Exit::Stalled
         };
         let write = async {

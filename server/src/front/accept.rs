@@ -69,7 +69,21 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, app: Router) -> T
                 }
                 let (stream, hangup) = Admitted::new(tcp, permit);
                 let peer = Peer { addr, hangup };
-                connections.spawn(http_conn::serve(stream, peer, front.clone()));
+                let front = front.clone();
+                match shared.config.tls.clone() {
+                    // HTTPS and WSS: the same HTTP, inside TLS.
+                    Some(tls) => connections.spawn(async move {
+                        let shutdown = front.shared.shutdown.clone();
+                        let handshake = tokio::select! {
+                            tls = tls.handshake(stream) => tls,
+                            () = shutdown.cancelled() => None,
+                        };
+                        if let Some(stream) = handshake {
+                            http_conn::serve(stream, peer, front).await;
+                        }
+                    }),
+                    None => connections.spawn(http_conn::serve(stream, peer, front)),
+                };
             }
             Err(refusal) => refuse(tcp, refusal, &answering),
         }

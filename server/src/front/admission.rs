@@ -316,6 +316,7 @@ impl RefusalLog {
 
     fn record(&self, refusal: Refusal, ip: IpAddr) {
         self.total.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::refused(refusal.into());
         let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if w.started

@@ -137,17 +137,22 @@ impl Members {
     /// announced after the current command.
     pub fn broadcast(&mut self, frame: &Frame, except: Option<u64>) {
         let mut dropped = Vec::new();
+        let mut queued = 0;
         for member in &self.joined {
             if Some(member.id()) == except {
                 continue;
             }
-            if let Err(e) = member.outbound.push(frame.clone()) {
-                if e == QueueError::Slow {
-                    tracing::info!(room = %self.room, name = %member.name, "slow consumer disconnected");
+            match member.outbound.push(frame.clone()) {
+                Ok(()) => queued += 1,
+                Err(e) => {
+                    if e == QueueError::Slow {
+                        tracing::info!(room = %self.room, name = %member.name, "slow consumer disconnected");
+                    }
+                    dropped.push(member.id());
                 }
-                dropped.push(member.id());
             }
         }
+        crate::metrics::delivered(queued);
         for id in dropped {
             self.remove(id);
         }

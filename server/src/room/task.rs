@@ -189,6 +189,7 @@ impl<L: MessageLog> Room<L> {
         let id = member.id();
         let joined = self.members.joined_frame(&member.name);
         self.members.add(member, key.clone());
+        crate::metrics::joined();
         self.log
             .announce_join(id, &key, &joined, &mut self.members)
             .await;
@@ -201,6 +202,7 @@ impl<L: MessageLog> Room<L> {
             // queued; its connection is closing and needs no answer.
             return;
         };
+        crate::metrics::message_in();
         let draft = Draft::new(self.members.room(), &sender.name, request_id, post);
         self.log.append(draft, &sender.outbound).await;
     }
