@@ -285,7 +285,8 @@ impl Tui {
         ] {
             cmd.env_remove(var);
         }
-        cmd.env("CHAT_CONFIG", "/nonexistent/chat-tui-test/config.toml");
+        // An empty config file: never the config of whoever runs the tests.
+        cmd.env("CHAT_CONFIG", "/dev/null");
         cmd.env("TERM", "xterm-256color");
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
@@ -635,7 +636,7 @@ fn an_unreachable_server_is_one_clear_line() {
             "--name",
             "ann",
         ])
-        .env("CHAT_CONFIG", "/nonexistent/chat-tui-test/config.toml")
+        .env("CHAT_CONFIG", "/dev/null")
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -656,7 +657,7 @@ fn a_bad_option_is_one_clear_line() {
     ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_chat-tui"))
             .args(args)
-            .env("CHAT_CONFIG", "/nonexistent/chat-tui-test/config.toml")
+            .env("CHAT_CONFIG", "/dev/null")
             .env_remove("CHAT_NAME")
             .output()
             .unwrap();
@@ -874,7 +875,7 @@ fn a_message_the_server_refuses_is_marked_failed_with_the_reason() {
 fn help_lists_the_keys_and_commands_of_the_tables() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_chat-tui"))
         .arg("--help")
-        .env("CHAT_CONFIG", "/nonexistent/chat-tui-test/config.toml")
+        .env("CHAT_CONFIG", "/dev/null")
         .output()
         .unwrap();
     assert!(out.status.success());
