@@ -14,9 +14,10 @@
 //! rules, and the order is clap's own: options over environment variables
 //! over the file over the built-in defaults.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use clap::{ArgAction, Command};
+use clap::{ArgAction, ArgMatches, Command};
 
 /// Why the config file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,40 @@ pub enum ConfigFileError {
 
 /// Keys the file may not set: they are about reading options, not settings.
 const NOT_IN_FILE: &[&str] = &["config", "help", "version"];
+
+/// Why the command line could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// From clap: a bad option, or `--help` / `--version` (print it with
+    /// `clap::Error::exit`).
+    #[error(transparent)]
+    Options(#[from] clap::Error),
+    #[error(transparent)]
+    File(#[from] ConfigFileError),
+}
+
+/// Parses `args` with `command`, reading the config file its `config`
+/// option (or that option's environment variable) names first.
+pub fn matches<I, T>(command: Command, args: I) -> Result<ArgMatches, ParseError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // A first look, only for the config file: errors are left to the real
+    // parse below, which reports them properly.
+    let named = command
+        .clone()
+        .ignore_errors(true)
+        .try_get_matches_from(&args)
+        .ok()
+        .and_then(|m| m.try_get_one::<PathBuf>("config").ok().flatten().cloned());
+    let command = match named {
+        Some(path) => apply(command, &path)?,
+        None => command,
+    };
+    Ok(command.try_get_matches_from(&args)?)
+}
 
 /// Reads `path` (it must exist) and makes its values the defaults of
 /// `command`'s options.
@@ -151,7 +186,11 @@ mod tests {
                     .action(ArgAction::Append)
                     .value_delimiter(','),
             )
-            .arg(Arg::new("config").long("config"))
+            .arg(
+                Arg::new("config")
+                    .long("config")
+                    .value_parser(clap::value_parser!(PathBuf)),
+            )
     }
 
     fn parse(file: &str, args: &[&str]) -> Result<clap::ArgMatches, String> {
@@ -186,6 +225,32 @@ mod tests {
         // An integer where a float is expected is read like the option.
         let m = parse("rate-limit = 3", &[]).unwrap();
         assert_eq!(*m.get_one::<f64>("rate_limit").unwrap(), 3.0);
+    }
+
+    #[test]
+    fn the_file_named_by_config_is_read_before_the_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chat.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:4000\"\nmemory = true\n").unwrap();
+        let path = path.to_str().unwrap();
+        let m = matches(command(), ["t", "--config", path]).unwrap();
+        assert_eq!(m.get_one::<String>("listen").unwrap(), "0.0.0.0:4000");
+        assert!(m.get_flag("memory"));
+        let m = matches(
+            command(),
+            ["t", "--listen", "127.0.0.1:1", "--config", path],
+        )
+        .unwrap();
+        assert_eq!(m.get_one::<String>("listen").unwrap(), "127.0.0.1:1");
+        let m = matches(command(), ["t"]).unwrap();
+        assert_eq!(m.get_one::<String>("listen").unwrap(), "127.0.0.1:3000");
+        let e = matches(command(), ["t", "--config", "/nonexistent/chat.toml"]).unwrap_err();
+        assert!(
+            matches!(e, ParseError::File(ConfigFileError::Read { .. })),
+            "{e}"
+        );
+        let e = matches(command(), ["t", "--frobnicate"]).unwrap_err();
+        assert!(matches!(e, ParseError::Options(_)), "{e}");
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! `chat-server`: parses options, sets up logging, binds the listener and
-//! runs the server until SIGINT or SIGTERM.
+//! `chat-server`: parses options (over the config file), sets up logging,
+//! binds the listener and runs the server until SIGINT or SIGTERM; SIGHUP
+//! reloads the TLS certificate.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 /// jemalloc rather than the system allocator: glibc's keeps the memory of
 /// freed rooms and connections in its per-thread arenas, so a wave of
@@ -18,11 +19,24 @@ use clap::Parser;
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Chat server: rooms over WebSocket for the terminal client and the web page.
+///
+/// Every option can also be given as an environment variable (shown in
+/// brackets) or as a key of the config file (the option's name without
+/// its --); options win over the environment, which wins over the file,
+/// which wins over the defaults shown.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(
+    name = "chat-server",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Options {
-    /// Address to listen on. Defaults to 127.0.0.1:3000, or 0.0.0.0:$PORT
-    /// when PORT is set. Use 0.0.0.0:3000 to serve your network.
+    #[command(subcommand)]
+    tool: Option<server::cli::Tool>,
+
+    /// Address to listen on. Use 0.0.0.0:3000 to serve your network.
+    /// [default: 127.0.0.1:3000, or 0.0.0.0:$PORT when PORT is set]
     #[arg(long, env = "CHAT_LISTEN")]
     listen: Option<SocketAddr>,
 
@@ -33,6 +47,7 @@ struct Options {
 
     /// Browser origins allowed to connect besides the page's own, e.g.
     /// https://chat.example.com (repeat or separate with commas; * for any).
+    /// [default: none]
     #[arg(
         long = "allowed-origin",
         env = "CHAT_ALLOWED_ORIGINS",
@@ -66,8 +81,8 @@ struct Options {
     #[arg(long, env = "CHAT_READ_BUFFER", default_value_t = server::Config::default().read_buffer_bytes, hide = true)]
     read_buffer: usize,
 
-    /// Directory for the history store (chat.sqlite3). Defaults to the
-    /// platform's data directory, e.g. ~/.local/share/chat.
+    /// Directory for the history store (chat.sqlite3)
+    /// [default: the platform's data directory, e.g. ~/.local/share/chat]
     #[arg(long, env = "CHAT_DATA_DIR", conflicts_with = "memory")]
     data_dir: Option<PathBuf>,
 
@@ -84,17 +99,18 @@ struct Options {
     #[arg(long, env = "CHAT_RESUME_LIMIT", default_value_t = 1000)]
     resume_limit: u64,
 
-    /// Keep at most this many messages per room (default: all).
+    /// Keep at most this many messages per room [default: all]
     #[arg(long, env = "CHAT_RETAIN_MESSAGES")]
     retain_messages: Option<u64>,
 
-    /// Delete messages older than this many days (default: never).
+    /// Delete messages older than this many days [default: never]
     #[arg(long, env = "CHAT_RETAIN_DAYS")]
     retain_days: Option<u32>,
 
     /// Cluster mode: share rooms, presence and history with every other
     /// instance using the same Redis (redis://HOST:PORT[/DB]). Redis should
     /// persist (appendonly yes) so acknowledged messages survive its restart.
+    /// [default: off, one instance on its own store]
     #[arg(long, env = "CHAT_REDIS")]
     redis: Option<String>,
 
@@ -128,6 +144,9 @@ struct Options {
 
     #[command(flatten)]
     front: FrontOptions,
+
+    #[command(flatten)]
+    operations: server::cli::Operations,
 }
 
 /// Who may connect, how many, how often, under which names, and how long
@@ -136,11 +155,13 @@ struct Options {
 struct FrontOptions {
     /// The URL people use to reach this server, e.g. https://chat.example.com.
     /// Its host name is allowed in requests and its origin for browsers.
+    /// [default: none]
     #[arg(long, env = "CHAT_PUBLIC_URL")]
     public_url: Option<String>,
 
     /// More host names requests may use (besides IP addresses, localhost
     /// and --public-url's); *.example.com for every name under it.
+    /// [default: none]
     #[arg(
         long = "allowed-host",
         env = "CHAT_ALLOWED_HOSTS",
@@ -148,8 +169,8 @@ struct FrontOptions {
     )]
     allowed_hosts: Vec<String>,
 
-    /// Connections open at once, in total. Default: what the open-file
-    /// limit (ulimit -n) allows, less a tenth (at least 64) of headroom.
+    /// Connections open at once, in total [default: what the open-file
+    /// limit (ulimit -n) allows, less a tenth (at least 64) of headroom]
     #[arg(long, env = "CHAT_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
 
@@ -170,6 +191,7 @@ struct FrontOptions {
     /// A reverse proxy (address or network, e.g. 10.0.0.0/8) whose
     /// X-Forwarded-For / Forwarded headers name the client; repeat or
     /// separate with commas. Nobody else's forwarding headers are believed.
+    /// [default: none]
     #[arg(
         long = "trusted-proxy",
         env = "CHAT_TRUSTED_PROXIES",
@@ -343,6 +365,7 @@ impl Options {
                     instance_ttl: Duration::from_millis(self.cluster_ttl_ms.max(100)),
                     max_log: self.redis_history.max(1),
                 }),
+            tls: self.operations.tls()?,
             ..server::Config::default()
         };
         self.front.apply(&mut config)?;
@@ -350,26 +373,62 @@ impl Options {
     }
 }
 
+/// The options' definition, with this machine's data directory as the
+/// shown default of `--data-dir`.
+fn command() -> clap::Command {
+    let command = Options::command();
+    match server::store::default_data_dir() {
+        Some(dir) => command.mut_arg("data_dir", |arg| {
+            arg.default_value(dir.to_string_lossy().into_owned())
+        }),
+        None => command,
+    }
+}
+
+/// The options from the command line, the environment and the config file.
+fn parse_options() -> anyhow::Result<Options> {
+    use server::config_file::ParseError;
+    match server::config_file::matches(command(), std::env::args_os()) {
+        Ok(matches) => Ok(Options::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())),
+        // --help, --version and bad options: clap's own output and exit code.
+        Err(ParseError::Options(e)) => e.exit(),
+        Err(ParseError::File(e)) => Err(e.into()),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
-    let options = Options::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let options = parse_options()?;
+    if let Some(tool) = options.tool {
+        // Without this machine's paths: the output may be packaged.
+        let printed = server::cli::run_tool(tool, Options::command(), &mut std::io::stdout());
+        return match printed {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+            _ => Ok(()),
+        };
+    }
+    server::logging::init(options.operations.log_format);
     let config = options.config()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let shutdown = shutdown_signal()?;
         let addr = options.listen_addr();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let _stop_on_exit = stop.clone().drop_guard();
+        options
+            .operations
+            .start(addr, config.tls.clone(), &stop)
+            .await?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         // On stdout, for people and for scripts that start us on port 0.
-        println!("listening on http://{local}");
+        println!("listening on {scheme}://{local}");
         tracing::info!(%local, "chat-server ready");
         Ok(server::run(listener, config, shutdown).await?)
     })
@@ -405,6 +464,31 @@ mod tests {
     fn parse(args: &[&str]) -> Options {
         Options::try_parse_from(std::iter::once("chat-server").chain(args.iter().copied()))
             .expect("options parse")
+    }
+
+    #[test]
+    fn help_shows_every_default_and_version_names_the_binary() {
+        let mut command = command();
+        command.build();
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if arg.is_hide_set() || ["help", "version"].contains(&id) {
+                continue;
+            }
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            let shown = !arg.get_default_values().is_empty() || help.contains("[default: ");
+            // Flags are simply off unless given.
+            assert!(
+                shown || !arg.get_action().takes_values(),
+                "--help shows no default for --{}",
+                arg.get_long().unwrap_or(id)
+            );
+        }
+        let version = Options::command().render_version();
+        assert_eq!(
+            version.trim(),
+            format!("chat-server {}", env!("CARGO_PKG_VERSION"))
+        );
     }
 
     #[test]

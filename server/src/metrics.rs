@@ -184,7 +184,29 @@ pub fn install() -> Result<PrometheusHandle, MetricsError> {
         .and_then(PrometheusBuilder::install_recorder)
         .map_err(|e| MetricsError::Recorder(e.to_string()))?;
     describe();
+    start_at_zero();
     Ok(HANDLE.get_or_init(|| handle).clone())
+}
+
+/// Every series of a single server from the first scrape on, so rates
+/// and alerts need not wait for the first event.
+fn start_at_zero() {
+    for name in [
+        CONNECTIONS_OPENED,
+        JOINS,
+        MESSAGES_IN,
+        DELIVERIES,
+        BYTES_OUT,
+        SLOW_CONSUMERS,
+        RATE_LIMITED,
+    ] {
+        counter!(name).absolute(0);
+    }
+    for reason in [Refused::Origin, Refused::ShuttingDown, Refused::Handshake] {
+        counter!(CONNECTIONS_REFUSED, "reason" => reason.label()).absolute(0);
+    }
+    gauge!(CONNECTIONS_OPEN).set(0.0);
+    gauge!(ROOMS).set(0.0);
 }
 
 fn describe() {
@@ -210,6 +232,17 @@ fn describe() {
         metrics::Unit::Seconds,
         "Redis round trips (cluster mode)"
     );
+}
+
+/// Reads `--metrics-listen`: `ADDR:PORT`, or a bare `PORT` on loopback.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| {
+        format!("{text:?} is neither a port (9300) nor an address with a port (127.0.0.1:9300)")
+    })
 }
 
 /// Binds the metrics listener.
@@ -260,4 +293,28 @@ pub async fn serve(listener: TcpListener, handle: PrometheusHandle, stop: Cancel
         tracing::error!(error = %e, "metrics listener failed");
     }
     upkeep.abort();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_port_means_loopback() {
+        assert_eq!(parse_listen("9300"), Ok("127.0.0.1:9300".parse().unwrap()));
+        assert_eq!(
+            parse_listen("[::1]:9300"),
+            Ok("[::1]:9300".parse().unwrap())
+        );
+        assert_eq!(
+            parse_listen("0.0.0.0:9300"),
+            Ok("0.0.0.0:9300".parse().unwrap())
+        );
+        assert!(
+            parse_listen("localhost")
+                .unwrap_err()
+                .contains("neither a port")
+        );
+        assert!(parse_listen("99999").is_err());
+    }
 }

@@ -158,12 +158,13 @@ fn certified_key(
     })
 }
 
-/// Reloads the certificate on every SIGHUP until `stop` is cancelled. The
-/// handler is installed before this returns, so a SIGHUP right after start
-/// is not lost (nor does it kill the process).
+/// Reloads the certificate on every SIGHUP until `stop` is cancelled;
+/// without TLS a SIGHUP is only logged. The handler is installed before
+/// this returns, so a SIGHUP right after start is not lost (nor does it
+/// end the process, SIGHUP's default).
 #[cfg(unix)]
 pub fn reload_on_hangup(
-    tls: Arc<Tls>,
+    tls: Option<Arc<Tls>>,
     stop: tokio_util::sync::CancellationToken,
 ) -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -174,11 +175,13 @@ pub fn reload_on_hangup(
                 received = hangups.recv() => if received.is_none() { return },
                 () = stop.cancelled() => return,
             }
-            match tls.reload() {
-                Ok(()) => tracing::info!("reloaded the TLS certificate"),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot reload the TLS certificate; keeping the old one")
-                }
+            match tls.as_deref().map(Tls::reload) {
+                Some(Ok(())) => tracing::info!("SIGHUP: reloaded the TLS certificate"),
+                Some(Err(e)) => tracing::error!(
+                    error = %e,
+                    "SIGHUP: cannot reload the TLS certificate; keeping the old one"
+                ),
+                None => tracing::info!("SIGHUP: nothing to reload (no TLS certificate)"),
             }
         }
     })

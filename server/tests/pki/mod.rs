@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use futures::{SinkExt, StreamExt};
+use protocol::{ClientEvent, PROTOCOL_VERSION, ServerEvent};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::ClientConfig;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -14,6 +16,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub type Wss = WebSocketStream<TlsStream<TcpStream>>;
 
@@ -148,4 +153,85 @@ pub async fn wss_connect(
         .await
         .map_err(|e| e.to_string())?;
     Ok((ws, cert))
+}
+
+// ---------- speaking the protocol over it ----------
+
+/// Says hello and returns the name the server welcomed.
+pub async fn hello(ws: &mut Wss, name: &str) -> String {
+    let hello = ClientEvent::Hello {
+        protocol: PROTOCOL_VERSION,
+        name: name.into(),
+        client: Some("tls-test".into()),
+    };
+    ws.send(Message::text(protocol::encode(&hello)))
+        .await
+        .unwrap();
+    match next_event(ws).await {
+        ServerEvent::Welcome { name, .. } => name,
+        other => panic!("expected welcome, got {other:?}"),
+    }
+}
+
+pub async fn next_event(ws: &mut Wss) -> ServerEvent {
+    loop {
+        let frame = tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("a frame in time")
+            .expect("the connection stays open")
+            .expect("a frame, not an error");
+        if let Message::Text(text) = frame {
+            return protocol::decode_server(text.as_str()).unwrap();
+        }
+    }
+}
+
+pub async fn send(ws: &mut Wss, event: &ClientEvent) {
+    ws.send(Message::text(protocol::encode(event)))
+        .await
+        .unwrap();
+}
+
+/// Joins `room` and reads until the join's ack.
+pub async fn join(ws: &mut Wss, room: &str) {
+    let id = format!("join-{room}");
+    send(
+        ws,
+        &ClientEvent::Join {
+            id: id.clone(),
+            room: room.into(),
+            since: None,
+            epoch: None,
+        },
+    )
+    .await;
+    loop {
+        if let ServerEvent::Ack { id: acked, ok, .. } = next_event(ws).await
+            && acked == id
+        {
+            assert!(ok, "join refused");
+            return;
+        }
+    }
+}
+
+/// Sends `text` to `room`; the sender and `other` both get it.
+pub async fn converse(from: &mut Wss, to: &mut Wss, room: &str, text: &str) {
+    send(
+        from,
+        &ClientEvent::Send {
+            id: format!("m-{text}"),
+            room: room.into(),
+            text: text.into(),
+            action: false,
+        },
+    )
+    .await;
+    loop {
+        if let ServerEvent::Message { text: got, .. } = next_event(to).await
+            && got == text
+        {
+            return;
+        }
+    }
 }
