@@ -89,7 +89,7 @@ process.on('exit', () => {
 });
 
 // Starts chat-server on 127.0.0.1:port (0 = any free port) and resolves once
-// it printed "listening on http://127.0.0.1:PORT". Its history lives in
+// it printed "listening on http://127.0.0.1:PORT" (https:// with TLS). Its history lives in
 // `dataDir` (a new temporary directory unless given, removed when the tests
 // end); start it again with the same port and dataDir to restart it.
 export async function startServer({ port = 0, dataDir, args = [] } = {}) {
@@ -116,7 +116,7 @@ export async function startServer({ port = 0, dataDir, args = [] } = {}) {
     }, SERVER_START_MS);
     child.stdout.on('data', (d) => {
       out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
+      const m = /listening on (https?:\/\/127\.0\.0\.1:(\d+))/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -164,8 +164,10 @@ export async function restartServer(server) {
 
 // ----------------------------------------------------------------- browser
 
-export async function launchBrowser(pw) {
-  return pw.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+// `env` replaces Chromium's environment (e.g. a HOME with its own NSS
+// certificate database).
+export async function launchBrowser(pw, { env } = {}) {
+  return pw.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000, env });
 }
 
 // Opens the page in a fresh browser context (its own cookies and
