@@ -202,7 +202,14 @@ fn start_at_zero() {
     ] {
         counter!(name).absolute(0);
     }
-    for reason in [Refused::Origin, Refused::ShuttingDown, Refused::Handshake] {
+    for reason in [
+        Refused::Origin,
+        Refused::ShuttingDown,
+        Refused::Handshake,
+        Refused::ServerFull,
+        Refused::PerAddress,
+        Refused::PerAddressRate,
+    ] {
         counter!(CONNECTIONS_REFUSED, "reason" => reason.label()).absolute(0);
     }
     gauge!(CONNECTIONS_OPEN).set(0.0);

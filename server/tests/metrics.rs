@@ -414,3 +414,35 @@ async fn cluster_mode_reports_redis_health_and_round_trips() {
     let (status, log) = server.stop();
     assert!(status.success(), "{log}");
 }
+
+#[tokio::test]
+async fn connections_refused_at_the_door_are_counted_by_reason() {
+    let server = start(&["--max-connections-per-ip", "2"]);
+    let metrics = server.metrics.unwrap();
+    // Two connections held open (admitted before a byte is read), then a
+    // third from the same address is turned away.
+    let _first = TcpStream::connect(server.addr).await.unwrap();
+    let _second = TcpStream::connect(server.addr).await.unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let answer = http_get(server.addr, "/healthz", "").await;
+        if answer.starts_with("HTTP/1.1 503") {
+            break;
+        }
+        // The two may not be admitted yet; the answer then is the health.
+        assert!(Instant::now() < deadline, "never refused: {answer}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let scrape = scrape(metrics).await;
+    assert_eq!(
+        scrape.get("chat_connections_refused_total{reason=\"per_address\"}"),
+        1.0,
+        "{scrape:#?}"
+    );
+    assert_eq!(
+        scrape.get("chat_connections_refused_total{reason=\"server_full\"}"),
+        0.0
+    );
+    let (status, log) = server.stop();
+    assert!(status.success(), "{log}");
+}
