@@ -190,3 +190,22 @@ fn the_example_config_file_is_accepted() {
     let (status, log) = binary::Running::start(cmd).stop();
     assert!(status.success(), "{log}");
 }
+
+#[test]
+fn sighup_without_tls_is_logged_and_the_server_goes_on() {
+    let mut cmd = binary::command();
+    cmd.args(["--memory", "--listen", "127.0.0.1:0"]);
+    let server = binary::Running::start(cmd);
+    server.signal("HUP");
+    server.wait_for_log("SIGHUP: nothing to reload");
+    // Still serving.
+    let mut tcp = std::net::TcpStream::connect(server.addr).unwrap();
+    use std::io::{Read, Write};
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (status, log) = server.stop();
+    assert!(status.success(), "{log}");
+}

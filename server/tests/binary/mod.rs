@@ -3,7 +3,7 @@
 //! with SIGTERM. Its stderr (the log) is kept for the test to read.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -19,6 +19,8 @@ pub struct Running {
     /// From `metrics on http://ADDR/metrics`, if metrics are on.
     pub metrics: Option<SocketAddr>,
     stderr: Option<std::thread::JoinHandle<String>>,
+    /// The log's lines as they come.
+    log_lines: mpsc::Receiver<String>,
 }
 
 /// `chat-server` with none of the caller's CHAT_* settings.
@@ -42,10 +44,16 @@ impl Running {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut stderr = child.stderr.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (log_tx, log_lines) = mpsc::channel();
         let stderr = std::thread::spawn(move || {
             let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                text.push_str(&line);
+                text.push('\n');
+                let _ = log_tx.send(line);
+            }
             text
         });
         let (tx, rx) = mpsc::channel();
@@ -82,7 +90,21 @@ impl Running {
                     scheme: scheme.to_string(),
                     metrics,
                     stderr: Some(stderr),
+                    log_lines,
                 };
+            }
+        }
+    }
+
+    /// Waits until the log has a line containing `text`.
+    pub fn wait_for_log(&self, text: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log_lines.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return,
+                Ok(_) => {}
+                Err(_) => panic!("no log line with {text:?}"),
             }
         }
     }
