@@ -378,11 +378,20 @@ impl Tui {
             .unwrap_or_default()
     }
 
-    /// Waits for the process to end; its exit status.
+    /// Waits for the process to end, and for the terminal emulator to
+    /// have read everything it wrote (its last bytes restore the screen);
+    /// its exit status.
     fn wait_exit(&mut self) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // The reader ends at the end of the output (the terminal's
+                // other side is closed once the process is gone).
+                while self.reader.as_ref().is_some_and(|r| !r.is_finished())
+                    && Instant::now() < deadline
+                {
+                    std::thread::sleep(POLL);
+                }
                 return status;
             }
             std::thread::sleep(POLL);
