@@ -387,8 +387,17 @@ fn wrap(segs: &[Seg], width: usize) -> Vec<Vec<Cell<'_>>> {
                     break_at = None;
                     continue;
                 }
+                // Carry the word begun after the last white space to the
+                // next row, unless the word and this grapheme would overflow
+                // that row too: then the word breaks here instead.
+                let tail_w: usize = match (break_at, rows.last()) {
+                    (Some(b), Some(r)) => r[b.min(r.len())..].iter().map(|c| c.width).sum(),
+                    _ => 0,
+                };
                 let tail = match break_at {
-                    Some(b) if b > 0 => rows.last_mut().map(|r| r.split_off(b)).unwrap_or_default(),
+                    Some(b) if b > 0 && tail_w + gw <= width => {
+                        rows.last_mut().map(|r| r.split_off(b)).unwrap_or_default()
+                    }
                     _ => Vec::new(),
                 };
                 used = tail.iter().map(|c| c.width).sum();

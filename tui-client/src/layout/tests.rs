@@ -50,6 +50,18 @@ fn wide_characters_never_straddle_rows() {
 }
 
 #[test]
+fn a_carried_word_never_overflows_the_next_row() {
+    // Carrying "abcd" past the space would leave no room for the wide
+    // character after it: the word breaks in place instead.
+    let segs = plain(" abcd日");
+    let rows = wrap(&segs, 5);
+    assert_eq!(texts(&rows), [" abcd", "日"]);
+    for r in &rows {
+        assert!(r.iter().map(|c| c.width).sum::<usize>() <= 5);
+    }
+}
+
+#[test]
 fn newlines_start_rows() {
     assert_eq!(texts(&wrap(&plain("a\nb"), 10)), ["a", "b"]);
 }
