@@ -97,7 +97,14 @@ export async function startServer({ port = 0, dataDir, args = [] } = {}) {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'chat-browser-test-'));
     dataDirs.add(dataDir);
   }
-  const child = spawn(SERVER_BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...args], {
+  // Every page, asset and socket of the suite comes from 127.0.0.1, dozens of
+  // pages a minute: more than the per-address connection rate a real person
+  // (or an office behind one address) needs. Left on, it refuses whichever
+  // page happens to arrive when the bucket is empty, so tests would fail by
+  // how fast the machine runs them. The front door's limits have tests of
+  // their own (server/tests/attacks); a test here may still pass its own.
+  const frontDoor = ['--connection-rate-per-ip', '0'];
+  const child = spawn(SERVER_BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...frontDoor, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });
