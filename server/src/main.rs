@@ -107,6 +107,13 @@ struct Options {
     #[arg(long, env = "CHAT_RETAIN_DAYS")]
     retain_days: Option<u32>,
 
+    /// What an acknowledged message survives: `process`, the server process
+    /// being killed (SQLite synchronous=NORMAL; Redis appendfsync everysec),
+    /// or `power`, the machine losing power (an fsync before every ack;
+    /// Redis appendfsync always, checked at start).
+    #[arg(long, env = "CHAT_DURABILITY", value_enum, default_value_t = server::durability::Durability::Process)]
+    durability: server::durability::Durability,
+
     /// Cluster mode: share rooms, presence and history with every other
     /// instance using the same Redis (redis://HOST:PORT[/DB]). Redis should
     /// persist (appendonly yes) so acknowledged messages survive its restart.
@@ -353,6 +360,7 @@ impl Options {
                 retain_age: self
                     .retain_days
                     .map(|d| Duration::from_secs(u64::from(d) * 24 * 3600)),
+                durability: self.durability,
             },
             history_on_join: self.history,
             resume_limit: self.resume_limit,

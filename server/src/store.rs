@@ -4,6 +4,7 @@
 //! a bounded queue. It commits in groups: it takes one request, then
 //! everything else already queued, writes all appends in one transaction,
 //! commits, and only then tells the rooms, which acknowledge and broadcast.
+//! What a commit survives is the operator's choice (`crate::durability`).
 //! Under load a commit (and its fsync) is shared by many messages; when
 //! idle a message waits for nobody.
 //!
@@ -19,6 +20,7 @@ use protocol::Seq;
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::durability::Durability;
 use crate::frame::{Frame, Page};
 
 /// Requests waiting for the store thread before rooms have to wait.
@@ -50,6 +52,9 @@ pub struct StoreConfig {
     pub retain_messages: Option<u64>,
     /// Delete messages older than this.
     pub retain_age: Option<Duration>,
+    /// What an acknowledged message survives (also checked against Redis's
+    /// persistence in cluster mode).
+    pub durability: Durability,
 }
 
 /// One stored room event.
@@ -131,7 +136,7 @@ impl Store {
             }
             None => Connection::open_in_memory()?,
         };
-        let epoch = prepare(&conn)?;
+        let epoch = prepare(&conn, config.durability)?;
         let (requests, rx) = mpsc::channel(QUEUE);
         let worker = Worker {
             conn,
@@ -205,10 +210,11 @@ impl Store {
 }
 
 /// Sets the pragmas, creates the schema, and returns the store's epoch.
-fn prepare(conn: &Connection) -> Result<String, StoreError> {
+fn prepare(conn: &Connection, durability: Durability) -> Result<String, StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    // FULL: a commit is on disk before any message in it is acknowledged.
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    // A commit reaches the write-ahead log (NORMAL), or the disk (FULL),
+    // before any message in it is acknowledged: see `durability`.
+    conn.pragma_update(None, "synchronous", durability.sqlite_synchronous())?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -32,6 +32,8 @@ pub enum BackendError {
     Store(#[from] StoreError),
     #[error("cannot join the cluster at {url}: {source}")]
     Cluster { url: String, source: ClusterError },
+    #[error(transparent)]
+    Durability(#[from] crate::durability::DurabilityError),
 }
 
 /// How the backend is doing, for the health endpoint.
@@ -79,6 +81,7 @@ impl Backend {
                 url: cluster_config.url.clone(),
                 source,
             })?;
+        crate::durability::check_redis(cluster.client(), config.store.durability).await?;
         tracing::info!(
             instance = cluster.instance(),
             epoch = cluster.epoch(),

@@ -356,6 +356,8 @@ pub fn close_code(frame: &Frame) -> Option<u16> {
 pub struct Process {
     pub child: std::process::Child,
     pub addr: String,
+    /// The child leads a process group of its own, stopped as a whole.
+    group: bool,
 }
 
 impl Process {
@@ -367,6 +369,34 @@ impl Process {
 
     pub fn start_on(listen: &str, args: &[String]) -> Process {
         Self::spawn(listen, args, None, None)
+    }
+
+    /// Starts the binary like [`Process::start`] under `strace -f`, its
+    /// file syncs and writes written to `trace` with the paths of their file
+    /// descriptors (`-yy`) and the first 512 bytes of each buffer.
+    pub fn start_traced(args: &[String], trace: &std::path::Path) -> Process {
+        let mut with = vec![
+            "-f".to_string(),
+            "-qq".into(),
+            "-yy".into(),
+            "-s".into(),
+            "512".into(),
+            "-e".into(),
+            "trace=fsync,fdatasync,write,writev,pwrite64,pwritev,sendto,sendmsg".into(),
+            "-o".into(),
+            trace.display().to_string(),
+            env!("CARGO_BIN_EXE_chat-server").into(),
+        ];
+        with.extend(["--listen", "127.0.0.1:0", "--rate-limit", "0"].map(String::from));
+        with.extend(args.iter().cloned());
+        let mut command = std::process::Command::new("strace");
+        // Its own process group, so that stopping the test stops the traced
+        // server too (killing strace alone would leave it running).
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        command.args(&with);
+        let mut process = Self::run(command, None);
+        process.group = true;
+        process
     }
 
     /// Starts the binary like [`Process::start`], with its open-file limit
@@ -386,7 +416,6 @@ impl Process {
         nofile: Option<u32>,
         log: Option<&std::path::Path>,
     ) -> Process {
-        use std::io::{BufRead, BufReader};
         let binary = env!("CARGO_BIN_EXE_chat-server");
         let mut command = match nofile {
             Some(n) => {
@@ -402,7 +431,13 @@ impl Process {
         };
         command
             .args(["--listen", listen, "--rate-limit", "0"])
-            .args(args)
+            .args(args);
+        Self::run(command, log)
+    }
+
+    fn run(mut command: std::process::Command, log: Option<&std::path::Path>) -> Process {
+        use std::io::{BufRead, BufReader};
+        command
             .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
             .env("NO_COLOR", "1")
             .stdout(std::process::Stdio::piped());
@@ -419,7 +454,11 @@ impl Process {
             .strip_prefix("listening on http://")
             .unwrap_or_else(|| panic!("no listening line, got {line:?}"))
             .to_owned();
-        Process { child, addr }
+        Process {
+            child,
+            addr,
+            group: false,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -428,6 +467,11 @@ impl Process {
 
     /// SIGKILL, no goodbye.
     pub fn kill(&mut self) {
+        if self.group {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
