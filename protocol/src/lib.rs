@@ -33,12 +33,12 @@ pub use client::ClientEvent;
 pub use codec::{DecodeError, decode_client, decode_server, encode};
 pub use error::{ErrorCode, ValidationError};
 pub use history::{history_frame, history_frames};
-pub use server::{AckResult, ErrorBody, ServerEvent, ServerLimits};
+pub use server::{AckResult, DeviceInfo, DeviceRef, ErrorBody, ServerEvent, ServerLimits, UserRef};
 
 /// The protocol version this crate speaks. A client announces it in
 /// [`ClientEvent::Hello`]; the server refuses any other version with
 /// [`ErrorCode::UnsupportedVersion`].
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Milliseconds since the Unix epoch, UTC. Used for every server timestamp.
 pub type TimestampMs = i64;

@@ -23,6 +23,8 @@ use crate::room::{JoinError, Member, Post, RoomCommand};
 #[derive(Debug)]
 pub(super) struct Client {
     pub name: Arc<str>,
+    pub user: Arc<str>,
+    pub device: Arc<str>,
     pub outbound: Outbound,
     /// The rooms it is in, by name.
     pub rooms: HashMap<String, RoomHandle>,
@@ -47,6 +49,8 @@ enum Refusal {
     NotInRoom(String),
     #[error(transparent)]
     Join(JoinError),
+    #[error("not available yet")]
+    NotYet,
 }
 
 impl Refusal {
@@ -59,7 +63,7 @@ impl Refusal {
             Refusal::NotInRoom(_) => ErrorCode::NotInRoom,
             Refusal::Join(JoinError::ServerFull(_)) => ErrorCode::TooManyRooms,
             Refusal::Join(JoinError::CreatingTooFast) => ErrorCode::RateLimited,
-            Refusal::Join(_) => ErrorCode::Internal,
+            Refusal::Join(_) | Refusal::NotYet => ErrorCode::Internal,
         }
     }
 }
@@ -153,6 +157,8 @@ async fn dispatch(
             }
             let member = Member {
                 name: client.name.clone(),
+                user: client.user.clone(),
+                device: client.device.clone(),
                 outbound: client.outbound.clone(),
             };
             match shared
@@ -222,6 +228,13 @@ async fn dispatch(
                 longitude,
             };
             to_room(client, room, posted(client, id, post)).await
+        }
+        ClientEvent::Ping { .. } => {
+            queue_reply(client, &ServerEvent::ack_ok(id, None));
+            Ok(())
+        }
+        ClientEvent::Link { .. } | ClientEvent::Devices { .. } | ClientEvent::Logout { .. } => {
+            Err(Refusal::NotYet)
         }
     }
 }

@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use axum::extract::ws::Message;
 use futures::{SinkExt, StreamExt};
-use protocol::{ClientEvent, ErrorBody, ErrorCode, PROTOCOL_VERSION, ServerEvent, close, validate};
+use protocol::{
+    ClientEvent, DeviceRef, ErrorBody, ErrorCode, PROTOCOL_VERSION, ServerEvent, UserRef, close,
+    validate,
+};
 use tokio::time::Instant;
 
 use super::exit::{Exit, read_failed, shutting_down};
@@ -18,13 +21,21 @@ use super::{Socket, binary_refused, decode_error};
 use crate::Shared;
 use crate::frame::Frame;
 
-/// Waits for a valid `hello` and answers it with `welcome`. Returns the
-/// client's name as it will be shown.
+/// Who a connection is signed in as.
+#[derive(Debug, Clone)]
+pub(super) struct SignedIn {
+    pub name: Arc<str>,
+    pub user: Arc<str>,
+    pub device: Arc<str>,
+}
+
+/// Waits for a valid `hello` and answers it with `welcome`. Returns who the
+/// client is signed in as.
 pub(super) async fn handshake<S: Socket>(
     socket: &mut S,
     shared: &Shared,
     strikes: &mut Strikes,
-) -> Result<Arc<str>, Exit> {
+) -> Result<SignedIn, Exit> {
     let deadline = Instant::now() + shared.config.handshake_timeout;
     loop {
         let message = tokio::select! {
@@ -60,30 +71,50 @@ pub(super) async fn handshake<S: Socket>(
                     error: Some(ErrorBody {
                         code: ErrorCode::UnsupportedVersion,
                         message: format!(
-                            "this server speaks protocol {PROTOCOL_VERSION}, your client speaks {protocol}; please upgrade your client"
+                            "this server speaks protocol {PROTOCOL_VERSION}; please upgrade your client (it speaks protocol {protocol})"
                         ),
                     }),
                     code: close::UNSUPPORTED_VERSION,
                     reason: "unsupported protocol version",
                 });
             }
-            Ok(ClientEvent::Hello { name, .. }) => match validate::display_name(&name) {
-                Ok(name) => {
-                    let welcome = ServerEvent::Welcome {
-                        protocol: PROTOCOL_VERSION,
-                        server: concat!("chat-server/", env!("CARGO_PKG_VERSION")).into(),
-                        name: name.to_owned(),
-                        limits: shared.config.limits(),
-                        epoch: shared.registry.backend().epoch().to_owned(),
-                    };
-                    reply(socket, &welcome, deadline, shared).await?;
-                    return Ok(Arc::from(name));
+            Ok(ClientEvent::Hello { name, .. }) => {
+                match validate::display_name(name.as_deref().unwrap_or_default()) {
+                    Ok(name) => {
+                        // Interim, until identities are stored: an id per name.
+                        let key = validate::name_key(name);
+                        let user = format!("u_{:016x}", fnv(&key));
+                        let device = format!("d_{}", crate::ids::new_id());
+                        let welcome = ServerEvent::Welcome {
+                            protocol: PROTOCOL_VERSION,
+                            server: concat!("chat-server/", env!("CARGO_PKG_VERSION")).into(),
+                            name: name.to_owned(),
+                            user: UserRef {
+                                id: user.clone(),
+                                name: name.to_owned(),
+                            },
+                            device: DeviceRef {
+                                id: device.clone(),
+                                name: "device".into(),
+                            },
+                            credential: None,
+                            heartbeat_ms: shared.config.heartbeat_interval.as_millis() as u64,
+                            limits: shared.config.limits(),
+                            epoch: shared.registry.backend().epoch().to_owned(),
+                        };
+                        reply(socket, &welcome, deadline, shared).await?;
+                        return Ok(SignedIn {
+                            name: Arc::from(name),
+                            user: Arc::from(user),
+                            device: Arc::from(device),
+                        });
+                    }
+                    Err(e) => {
+                        strikes.strike()?;
+                        ServerEvent::error(e.code(), e.to_string())
+                    }
                 }
-                Err(e) => {
-                    strikes.strike()?;
-                    ServerEvent::error(e.code(), e.to_string())
-                }
-            },
+            }
             Ok(other) => {
                 strikes.strike()?;
                 match other.request_id() {
@@ -116,4 +147,10 @@ async fn reply<S: Socket>(
         () = tokio::time::sleep_until(deadline) => Err(Exit::Stalled),
         () = shared.shutdown.cancelled() => Err(shutting_down()),
     }
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }

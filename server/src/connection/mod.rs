@@ -72,10 +72,12 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup
     let mut strikes = Strikes::new(&shared.config);
 
     let exit = match Box::pin(handshake(&mut socket, &shared, &mut strikes)).await {
-        Ok(name) => {
-            tracing::debug!(connection = id, %name, "identified");
+        Ok(who) => {
+            tracing::debug!(connection = id, name = %who.name, user = %who.user, "identified");
             let mut client = Client {
-                name,
+                name: who.name,
+                user: who.user,
+                device: who.device,
                 outbound,
                 rooms: HashMap::new(),
                 bucket: TokenBucket::new(shared.config.rate_per_sec, shared.config.rate_burst),

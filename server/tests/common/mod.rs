@@ -138,12 +138,7 @@ impl Client {
     }
 
     pub async fn hello(&mut self, name: &str) -> ServerEvent {
-        self.send(&ClientEvent::Hello {
-            protocol: PROTOCOL_VERSION,
-            name: name.into(),
-            client: Some("tests".into()),
-        })
-        .await;
+        self.send(&hello_named(name)).await;
         let welcome = self.recv().await;
         assert!(
             matches!(welcome, ServerEvent::Welcome { .. }),
@@ -228,7 +223,7 @@ impl Client {
         }
     }
 
-    /// Joins `room`, asserting success; returns the user list.
+    /// Joins `room`, asserting success; returns the names in its user list.
     pub async fn join(&mut self, room: &str) -> Vec<String> {
         let id = self.next_id();
         let (ack, others) = self
@@ -243,7 +238,9 @@ impl Client {
         others
             .into_iter()
             .find_map(|e| match e {
-                ServerEvent::RoomState { room: r, users } if r == room => Some(users),
+                ServerEvent::RoomState { room: r, users } if r == room => {
+                    Some(users.into_iter().map(|u| u.name).collect())
+                }
                 _ => None,
             })
             .expect("room_state before the join ack")
@@ -513,4 +510,16 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("never happened: {what}");
+}
+
+/// A `hello` that registers (or, for a test's own names, claims) `name`.
+pub fn hello_named(name: &str) -> ClientEvent {
+    ClientEvent::Hello {
+        protocol: PROTOCOL_VERSION,
+        name: Some(name.into()),
+        credential: None,
+        link_code: None,
+        device: Some("tests".into()),
+        client: Some("tests".into()),
+    }
 }
