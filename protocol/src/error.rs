@@ -121,6 +121,8 @@ pub enum ValidationError {
     NameTooLong { max: usize, got: usize },
     #[error("name must not contain control or invisible characters (found U+{0:04X})")]
     NameForbiddenChar(u32),
+    #[error("name must not be made only of combining marks")]
+    NameOnlyMarks,
     #[error("room name must not be empty")]
     RoomEmpty,
     #[error("room name must be at most {max} characters (got {got})")]
@@ -144,7 +146,9 @@ impl ValidationError {
     pub fn code(&self) -> ErrorCode {
         use ValidationError::*;
         match self {
-            NameEmpty | NameTooLong { .. } | NameForbiddenChar(_) => ErrorCode::InvalidName,
+            NameEmpty | NameTooLong { .. } | NameForbiddenChar(_) | NameOnlyMarks => {
+                ErrorCode::InvalidName
+            }
             RoomEmpty | RoomTooLong { .. } | RoomForbiddenChar(_) => ErrorCode::InvalidRoom,
             TextEmpty => ErrorCode::EmptyText,
             TextTooLong { .. } => ErrorCode::TextTooLong,

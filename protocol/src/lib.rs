@@ -14,7 +14,8 @@
 //! message text, coordinates, request ids) lives in [`validate`] so that
 //! clients can refuse bad input before sending it and the server refuses it
 //! with the same [`ErrorCode`] and wording. When a message mentions someone
-//! is decided in [`mention`], where map links point in [`maps`].
+//! is decided in [`mention`], where map links point in [`maps`], which names
+//! count as one name (look-alikes included) in [`names`].
 //!
 //! See `protocol/README.md` for a walk-through with one example per event.
 
@@ -26,6 +27,7 @@ pub mod history;
 pub mod limits;
 pub mod maps;
 pub mod mention;
+pub mod names;
 pub mod server;
 pub mod validate;
 
