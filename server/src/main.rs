@@ -146,6 +146,9 @@ struct Options {
     front: FrontOptions,
 
     #[command(flatten)]
+    identity: server::identity::admin::IdentityOptions,
+
+    #[command(flatten)]
     operations: server::cli::Operations,
 }
 
@@ -366,6 +369,7 @@ impl Options {
                     max_log: self.redis_history.max(1),
                 }),
             tls: self.operations.tls()?,
+            identity: self.identity.config(),
             ..server::Config::default()
         };
         self.front.apply(&mut config)?;
@@ -398,6 +402,9 @@ fn parse_options() -> anyhow::Result<Options> {
 
 fn main() -> anyhow::Result<()> {
     let options = parse_options()?;
+    if let Some(server::cli::Tool::User(command)) = options.tool {
+        return run_user_command(&command);
+    }
     if let Some(tool) = options.tool {
         // Without this machine's paths: the output may be packaged.
         let printed = server::cli::run_tool(tool, Options::command(), &mut std::io::stdout());
@@ -431,6 +438,16 @@ fn main() -> anyhow::Result<()> {
         println!("listening on {scheme}://{local}");
         tracing::info!(%local, "chat-server ready");
         Ok(server::run(listener, config, shutdown).await?)
+    })
+}
+
+/// `chat-server user ...`: on the store directly, printing its answer.
+fn run_user_command(command: &server::identity::admin::UserCommand) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let store = command.store().await?;
+        command.run(store, &mut std::io::stdout()).await?;
+        Ok(())
     })
 }
 

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use protocol::{ClientEvent, ErrorCode, ServerEvent, ValidationError, validate};
+use tokio_util::sync::CancellationToken;
 
 use super::decode_error;
 use super::exit::Exit;
@@ -25,6 +26,8 @@ pub(super) struct Client {
     pub name: Arc<str>,
     pub user: Arc<str>,
     pub device: Arc<str>,
+    /// Cancelled when this device is signed out.
+    pub revoked: CancellationToken,
     pub outbound: Outbound,
     /// The rooms it is in, by name.
     pub rooms: HashMap<String, RoomHandle>,
@@ -49,8 +52,10 @@ enum Refusal {
     NotInRoom(String),
     #[error(transparent)]
     Join(JoinError),
-    #[error("not available yet")]
-    NotYet,
+    #[error("no device {0} of yours")]
+    NoSuchDevice(String),
+    #[error("the identity store cannot be reached right now; nothing was done")]
+    Store(#[from] crate::identity::StoreError),
 }
 
 impl Refusal {
@@ -63,7 +68,9 @@ impl Refusal {
             Refusal::NotInRoom(_) => ErrorCode::NotInRoom,
             Refusal::Join(JoinError::ServerFull(_)) => ErrorCode::TooManyRooms,
             Refusal::Join(JoinError::CreatingTooFast) => ErrorCode::RateLimited,
-            Refusal::Join(_) | Refusal::NotYet => ErrorCode::Internal,
+            Refusal::Join(_) => ErrorCode::Internal,
+            Refusal::NoSuchDevice(_) => ErrorCode::NotFound,
+            Refusal::Store(_) => ErrorCode::Unavailable,
         }
     }
 }
@@ -233,8 +240,33 @@ async fn dispatch(
             queue_reply(client, &ServerEvent::ack_ok(id, None));
             Ok(())
         }
-        ClientEvent::Link { .. } | ClientEvent::Devices { .. } | ClientEvent::Logout { .. } => {
-            Err(Refusal::NotYet)
+        ClientEvent::Link { .. } => {
+            let identities = &shared.identities;
+            let (code, expires_ts) = identities
+                .link_code(&client.user, crate::identity::codes::LINK_TTL)
+                .await?;
+            queue_reply(client, &ServerEvent::LinkCode { code, expires_ts });
+            queue_reply(client, &ServerEvent::ack_ok(id, None));
+            Ok(())
+        }
+        ClientEvent::Devices { .. } => {
+            let devices = shared
+                .identities
+                .devices(&client.user, &client.device)
+                .await?;
+            queue_reply(client, &ServerEvent::Devices { devices });
+            queue_reply(client, &ServerEvent::ack_ok(id, None));
+            Ok(())
+        }
+        ClientEvent::Logout { device, .. } => {
+            let device = device.unwrap_or_else(|| client.device.to_string());
+            if !shared.identities.logout(&client.user, &device).await? {
+                return Err(Refusal::NoSuchDevice(device));
+            }
+            // Queued before the connection loop sees its own revocation
+            // (if it signed itself out): the answer is written first.
+            queue_reply(client, &ServerEvent::ack_ok(id, None));
+            Ok(())
         }
     }
 }

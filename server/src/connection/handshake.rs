@@ -1,17 +1,14 @@
 //! The handshake: a new connection must say `hello` (in our protocol
-//! version, with a valid name) within the handshake timeout; it is answered
-//! with `welcome`. Anything else before that is answered with an error (and
+//! version, signing in by credential, link code or name) within the
+//! handshake timeout; it is answered with `welcome`. Anything else before that is answered with an error (and
 //! counts as a strike) and the connection waits for a proper `hello`. The
 //! timeout covers the answers too: a client that does not read them cannot
 //! stretch the handshake.
-
-use std::sync::Arc;
 
 use axum::extract::ws::Message;
 use futures::{SinkExt, StreamExt};
 use protocol::{
     ClientEvent, DeviceRef, ErrorBody, ErrorCode, PROTOCOL_VERSION, ServerEvent, UserRef, close,
-    validate,
 };
 use tokio::time::Instant;
 
@@ -20,14 +17,8 @@ use super::strikes::Strikes;
 use super::{Socket, binary_refused, decode_error};
 use crate::Shared;
 use crate::frame::Frame;
-
-/// Who a connection is signed in as.
-#[derive(Debug, Clone)]
-pub(super) struct SignedIn {
-    pub name: Arc<str>,
-    pub user: Arc<str>,
-    pub device: Arc<str>,
-}
+use crate::identity::service::Hello;
+use crate::identity::{SignInError, SignedIn};
 
 /// Waits for a valid `hello` and answers it with `welcome`. Returns who the
 /// client is signed in as.
@@ -78,38 +69,33 @@ pub(super) async fn handshake<S: Socket>(
                     reason: "unsupported protocol version",
                 });
             }
-            Ok(ClientEvent::Hello { name, .. }) => {
-                match validate::display_name(name.as_deref().unwrap_or_default()) {
-                    Ok(name) => {
-                        // Interim, until identities are stored: an id per name.
-                        let key = validate::name_key(name);
-                        let user = format!("u_{:016x}", fnv(&key));
-                        let device = format!("d_{}", crate::ids::new_id());
-                        let welcome = ServerEvent::Welcome {
-                            protocol: PROTOCOL_VERSION,
-                            server: concat!("chat-server/", env!("CARGO_PKG_VERSION")).into(),
-                            name: name.to_owned(),
-                            user: UserRef {
-                                id: user.clone(),
-                                name: name.to_owned(),
-                            },
-                            device: DeviceRef {
-                                id: device.clone(),
-                                name: "device".into(),
-                            },
-                            credential: None,
-                            heartbeat_ms: shared.config.heartbeat_interval.as_millis() as u64,
-                            limits: shared.config.limits(),
-                            epoch: shared.registry.backend().epoch().to_owned(),
-                        };
-                        reply(socket, &welcome, deadline, shared).await?;
-                        return Ok(SignedIn {
-                            name: Arc::from(name),
-                            user: Arc::from(user),
-                            device: Arc::from(device),
-                        });
+            Ok(ClientEvent::Hello {
+                name,
+                credential,
+                link_code,
+                device,
+                client,
+                ..
+            }) => {
+                let hello = Hello {
+                    name: name.as_deref(),
+                    credential: credential.as_deref(),
+                    link_code: link_code.as_deref(),
+                    device: device.as_deref(),
+                    client: client.as_deref(),
+                };
+                match shared.identities.sign_in(hello).await {
+                    Ok(who) => {
+                        reply(socket, &welcome(shared, &who), deadline, shared).await?;
+                        return Ok(who);
                     }
                     Err(e) => {
+                        if let SignInError::Unavailable(cause) = &e {
+                            tracing::warn!(error = %cause, "identity store unavailable");
+                        }
+                        // A refused hello is a strike, like any frame that
+                        // is not a good hello: guessing credentials or codes
+                        // soon closes the connection.
                         strikes.strike()?;
                         ServerEvent::error(e.code(), e.to_string())
                     }
@@ -149,8 +135,23 @@ async fn reply<S: Socket>(
     }
 }
 
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+/// The `welcome` for a connection signed in as `who`.
+fn welcome(shared: &Shared, who: &SignedIn) -> ServerEvent {
+    ServerEvent::Welcome {
+        protocol: PROTOCOL_VERSION,
+        server: concat!("chat-server/", env!("CARGO_PKG_VERSION")).into(),
+        name: who.name.to_string(),
+        user: UserRef {
+            id: who.user.to_string(),
+            name: who.name.to_string(),
+        },
+        device: DeviceRef {
+            id: who.device.to_string(),
+            name: who.device_name.clone(),
+        },
+        credential: who.credential.clone(),
+        heartbeat_ms: shared.config.heartbeat_interval.as_millis() as u64,
+        limits: shared.config.limits(),
+        epoch: shared.registry.backend().epoch().to_owned(),
+    }
 }
