@@ -149,8 +149,11 @@ async fn users_on_different_instances_chat_in_one_order() {
     assert_eq!(texts.len(), 40, "each message once");
 }
 
+/// User lists span instances, and presence is per identity across them:
+/// ann's second device on the other instance joins silently, and she
+/// leaves only when her last connection does.
 #[tokio::test]
-async fn user_lists_span_instances() {
+async fn user_lists_and_presence_per_identity_span_instances() {
     let Some((servers, _prefix)) = instances(2, "names") else {
         return;
     };
@@ -159,23 +162,78 @@ async fn user_lists_span_instances() {
 
     let mut bob = raw_client(&servers[1].addr, "bob").await;
     assert_eq!(bob.join("dev").await, vec!["ann", "bob"]);
-    let id = bob.next_id();
-    let (ack, _) = bob
+    ann.expect(
+        "bob joined",
+        |e| matches!(e, ServerEvent::UserJoined { name, .. } if name == "bob"),
+    )
+    .await;
+
+    // A name registered through A is claimed through B too.
+    let mut impostor = Client::from_ws(
+        tokio_tungstenite::connect_async(servers[1].url())
+            .await
+            .expect("connect")
+            .0,
+    );
+    impostor.send(&hello_named("ANN")).await;
+    let refused = impostor.recv().await;
+    assert!(
+        matches!(
+            &refused,
+            ServerEvent::Error {
+                code: ErrorCode::NameClaimed,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+
+    // cat, on A like ann's first connection, marks the order of A's room.
+    let mut cat = raw_client(&servers[0].addr, "cat").await;
+    cat.join("dev").await;
+    bob.expect(
+        "cat joined",
+        |e| matches!(e, ServerEvent::UserJoined { name, .. } if name == "cat"),
+    )
+    .await;
+
+    // ann's second device, on B, joins at once and is listed once.
+    let mut ann2 = raw_signed_in(&servers[1].addr, &ann.credential()).await;
+    assert_eq!(ann2.join("dev").await, vec!["ann", "bob", "cat"]);
+    // Her first connection leaves: she is still there, so nothing is
+    // announced. A's room would have announced it before it handles cat's
+    // next message, which bob then sees first.
+    let id = ann.next_id();
+    let (ack, _) = ann
         .request(ClientEvent::Leave {
             id,
             room: "dev".into(),
         })
         .await;
     assert_ok(&ack);
-    ann.expect(
-        "bob left",
-        |e| matches!(e, ServerEvent::UserLeft { name, .. } if name == "bob"),
+    assert_ok(&cat.say("dev", "marker").await);
+    for _ in 0..1000 {
+        match bob.recv().await {
+            ServerEvent::Message { text, .. } if text == "marker" => break,
+            other => panic_if_left(&other),
+        }
+    }
+    drop(ann2);
+    bob.expect(
+        "ann left with her last connection",
+        |e| matches!(e, ServerEvent::UserLeft { name, .. } if name == "ann"),
     )
     .await;
+}
 
-    // The name is free again once its holder left.
-    let mut ann2 = raw_client(&servers[1].addr, "bob").await;
-    assert_eq!(ann2.join("dev").await, vec!["ann", "bob"]);
+fn panic_if_left(e: &ServerEvent) {
+    assert!(
+        !matches!(
+            e,
+            ServerEvent::UserLeft { .. } | ServerEvent::UserJoined { .. }
+        ),
+        "no presence change while another connection of ann is in: {e:?}"
+    );
 }
 
 #[tokio::test]
@@ -195,8 +253,9 @@ async fn a_client_moving_to_another_instance_resumes_without_gap_or_duplicate() 
     bob.join("dev").await;
     assert_ok(&bob.say("dev", "before").await);
     let seen = read_messages(&mut ann, 1).await[0].0;
+    let credential = ann.credential();
     ann.close().await;
-    // Once her old instance has let her name go, she can take it elsewhere.
+    // Once her old instance has noticed she left, her history resumes elsewhere.
     bob.expect(
         "ann left",
         |e| matches!(e, ServerEvent::UserLeft { name, .. } if name == "ann"),
@@ -209,8 +268,9 @@ async fn a_client_moving_to_another_instance_resumes_without_gap_or_duplicate() 
             sent.push(s);
         }
     }
-    // ann comes back on the other instance.
-    let mut ann = raw_client(&servers[1].addr, "ann").await;
+    // ann comes back on the other instance: the credential she was given
+    // by the first signs her in there.
+    let mut ann = raw_signed_in(&servers[1].addr, &credential).await;
     let (events, _, missed) = ann.join_with("dev", Some(seen), Some(epoch)).await;
     // The history, then live traffic: an acknowledged message may still be
     // on its way to this instance's room when ann joins, and then arrives live.
@@ -252,6 +312,7 @@ async fn users_of_a_killed_instance_leave_the_other_lists() {
     )
     .await;
 
+    let bob_credential = bob.credential();
     servers[1].kill();
     ann.expect(
         "bob left after his instance died",
@@ -260,8 +321,8 @@ async fn users_of_a_killed_instance_leave_the_other_lists() {
     .await;
     let mut cat = raw_client(&servers[0].addr, "cat").await;
     assert_eq!(cat.join("dev").await, vec!["ann", "cat"]);
-    // bob can come back elsewhere under his name.
-    let mut bob = raw_client(&servers[0].addr, "bob").await;
+    // bob can come back elsewhere as himself.
+    let mut bob = raw_signed_in(&servers[0].addr, &bob_credential).await;
     assert_eq!(bob.join("dev").await, vec!["ann", "cat", "bob"]);
 }
 

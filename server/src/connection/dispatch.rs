@@ -242,9 +242,8 @@ async fn dispatch(
         }
         ClientEvent::Link { .. } => {
             let identities = &shared.identities;
-            let (code, expires_ts) = identities
-                .link_code(&client.user, crate::identity::codes::LINK_TTL)
-                .await?;
+            let ttl = identities.config().link_ttl;
+            let (code, expires_ts) = identities.link_code(&client.user, ttl).await?;
             queue_reply(client, &ServerEvent::LinkCode { code, expires_ts });
             queue_reply(client, &ServerEvent::ack_ok(id, None));
             Ok(())

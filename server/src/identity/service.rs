@@ -35,6 +35,8 @@ pub struct IdentityConfig {
     pub name_ttl: Duration,
     /// How often that is checked (also once at start).
     pub sweep_every: Duration,
+    /// How long a code from `link` lasts.
+    pub link_ttl: Duration,
 }
 
 impl Default for IdentityConfig {
@@ -43,6 +45,7 @@ impl Default for IdentityConfig {
             registration: Registration::Open,
             name_ttl: Duration::from_secs(180 * 24 * 3600),
             sweep_every: Duration::from_secs(24 * 3600),
+            link_ttl: codes::LINK_TTL,
         }
     }
 }
@@ -135,12 +138,29 @@ impl Identities {
         &self.store
     }
 
+    pub fn config(&self) -> &IdentityConfig {
+        &self.config
+    }
+
     fn live(&self) -> MutexGuard<'_, HashMap<Arc<str>, Live>> {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Signs a `hello` in: by credential, else by link code, else by name.
+    /// A store whose connection broke (Redis restarted) is tried once more:
+    /// the first command after a restart finds the old connection gone.
     pub async fn sign_in(&self, hello: Hello<'_>) -> Result<SignedIn, SignInError> {
+        match self.try_sign_in(hello).await {
+            Err(SignInError::Unavailable(StoreError::Redis(e)))
+                if e.is_io_error() || e.is_connection_dropped() =>
+            {
+                self.try_sign_in(hello).await
+            }
+            other => other,
+        }
+    }
+
+    async fn try_sign_in(&self, hello: Hello<'_>) -> Result<SignedIn, SignInError> {
         let now = now_ms();
         let signed = |u: Identity, d: super::store::Device, credential| SignedIn {
             name: Arc::from(u.name),

@@ -72,6 +72,9 @@ impl Drop for TestServer {
 pub struct Client {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_id: u64,
+    /// The credential from the last `welcome` that carried one: how this
+    /// identity signs in again (a real client keeps it on disk).
+    pub credential: Option<String>,
 }
 
 impl Client {
@@ -80,11 +83,19 @@ impl Client {
         let (ws, _) = tokio_tungstenite::connect_async(server.url())
             .await
             .expect("websocket connect");
-        Client { ws, next_id: 0 }
+        Client {
+            ws,
+            next_id: 0,
+            credential: None,
+        }
     }
 
     pub fn from_ws(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
-        Client { ws, next_id: 0 }
+        Client {
+            ws,
+            next_id: 0,
+            credential: None,
+        }
     }
 
     /// Sends without failing the test when the connection is gone.
@@ -127,24 +138,56 @@ impl Client {
         let (ws, _) = tokio_tungstenite::client_async(server.url(), MaybeTlsStream::Plain(stream))
             .await
             .expect("websocket handshake");
-        Client { ws, next_id: 0 }
+        Client {
+            ws,
+            next_id: 0,
+            credential: None,
+        }
     }
 
-    /// Connects and identifies as `name`, returning the client after `welcome`.
+    /// Connects and registers `name`, returning the client after `welcome`.
     pub async fn named(server: &TestServer, name: &str) -> Self {
         let mut c = Self::connect(server).await;
         c.hello(name).await;
         c
     }
 
+    /// Connects and signs in with `credential`.
+    pub async fn signed_in(server: &TestServer, credential: &str) -> Self {
+        let mut c = Self::connect(server).await;
+        c.sign_in(credential).await;
+        c
+    }
+
+    /// Registers `name` (it must be free on this server).
     pub async fn hello(&mut self, name: &str) -> ServerEvent {
         self.send(&hello_named(name)).await;
+        self.welcome().await
+    }
+
+    /// Signs in with a credential from an earlier `welcome`.
+    pub async fn sign_in(&mut self, credential: &str) -> ServerEvent {
+        self.send(&hello_with(credential)).await;
+        self.welcome().await
+    }
+
+    /// The next event, which must be `welcome`; keeps a new credential.
+    pub async fn welcome(&mut self) -> ServerEvent {
         let welcome = self.recv().await;
-        assert!(
-            matches!(welcome, ServerEvent::Welcome { .. }),
-            "expected welcome, got {welcome:?}"
-        );
+        match &welcome {
+            ServerEvent::Welcome { credential, .. } => {
+                if let Some(c) = credential {
+                    self.credential = Some(c.clone());
+                }
+            }
+            other => panic!("expected welcome, got {other:?}"),
+        }
         welcome
+    }
+
+    /// The credential this client was given.
+    pub fn credential(&self) -> String {
+        self.credential.clone().expect("a credential from welcome")
     }
 
     /// A request id unique across connections, as real clients make them
@@ -452,6 +495,16 @@ impl Drop for Process {
 }
 
 /// Connects to a process and says hello.
+/// A client of the server at `addr` signed in with `credential`.
+pub async fn raw_signed_in(addr: &str, credential: &str) -> Client {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .expect("connect");
+    let mut c = Client::from_ws(ws);
+    c.sign_in(credential).await;
+    c
+}
+
 pub async fn raw_client(addr: &str, name: &str) -> Client {
     let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
         .await
@@ -518,6 +571,18 @@ pub fn hello_named(name: &str) -> ClientEvent {
         protocol: PROTOCOL_VERSION,
         name: Some(name.into()),
         credential: None,
+        link_code: None,
+        device: Some("tests".into()),
+        client: Some("tests".into()),
+    }
+}
+
+/// A `hello` that signs in with `credential`.
+pub fn hello_with(credential: &str) -> ClientEvent {
+    ClientEvent::Hello {
+        protocol: PROTOCOL_VERSION,
+        name: None,
+        credential: Some(credential.into()),
         link_code: None,
         device: Some("tests".into()),
         client: Some("tests".into()),
