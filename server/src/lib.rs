@@ -87,7 +87,18 @@ pub async fn run(
     let stopping = CancellationToken::new();
     let backend = room::Backend::start(&config, stopping.clone()).await?;
     let store = identity_store(&config, &backend).await?;
-    let identities = Arc::new(identity::Identities::new(store, config.identity.clone()));
+    let mut identities = identity::Identities::new(store, config.identity.clone());
+    if let room::Backend::Cluster(cluster, _) = &backend {
+        identities = identities.with_cluster(cluster.clone());
+    }
+    let identities = Arc::new(identities);
+    if let room::Backend::Cluster(_, feed) = &backend {
+        tokio::spawn(identity::revocations::follow(
+            identities.clone(),
+            feed.clone(),
+            stopping.clone(),
+        ));
+    }
     tokio::spawn(identity::service::keep_sweeping(
         identities.clone(),
         stopping.clone(),

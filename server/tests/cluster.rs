@@ -473,3 +473,78 @@ async fn nothing_acknowledged_is_lost_when_redis_restarts() {
     )
     .await;
 }
+
+/// A device linked through instance B and signed out through A loses its
+/// connection on B at once, and its credential everywhere.
+#[tokio::test]
+async fn a_device_revoked_through_one_instance_is_closed_on_another() {
+    let Some((servers, _prefix)) = instances(2, "revoke") else {
+        return;
+    };
+    let mut phone = raw_client(&servers[0].addr, "ann").await;
+    let id = phone.next_id();
+    let (ack, others) = phone.request(ClientEvent::Link { id }).await;
+    assert_ok(&ack);
+    let Some(ServerEvent::LinkCode { code, .. }) = others.into_iter().next() else {
+        panic!("a link code")
+    };
+    let (ws, _) = tokio_tungstenite::connect_async(servers[1].url())
+        .await
+        .expect("connect");
+    let mut laptop = Client::from_ws(ws);
+    laptop
+        .send(&ClientEvent::Hello {
+            protocol: protocol::PROTOCOL_VERSION,
+            name: None,
+            credential: None,
+            link_code: Some(code),
+            device: Some("laptop".into()),
+            client: None,
+        })
+        .await;
+    let ServerEvent::Welcome { device, .. } = laptop.welcome().await else {
+        unreachable!()
+    };
+    let laptop_credential = laptop.credential();
+    laptop.join("dev").await;
+
+    let id = phone.next_id();
+    let (ack, _) = phone
+        .request(ClientEvent::Logout {
+            id,
+            device: Some(device.id),
+        })
+        .await;
+    assert_ok(&ack);
+    let told = laptop
+        .expect("credential_revoked", |e| {
+            matches!(e, ServerEvent::Error { .. })
+        })
+        .await;
+    assert!(
+        matches!(
+            told,
+            ServerEvent::Error {
+                code: ErrorCode::CredentialRevoked,
+                ..
+            }
+        ),
+        "{told:?}"
+    );
+    assert_eq!(
+        close_code(&laptop.recv_frame().await),
+        Some(protocol::close::CREDENTIAL_REVOKED)
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(servers[0].url())
+        .await
+        .expect("connect");
+    let mut again = Client::from_ws(ws);
+    again.send(&hello_with(&laptop_credential)).await;
+    assert!(matches!(
+        again.recv().await,
+        ServerEvent::Error {
+            code: ErrorCode::BadCredential,
+            ..
+        }
+    ));
+}

@@ -9,10 +9,13 @@
 //! - `service.rs`: what a `hello` and the identity requests do, the
 //!   registration policy, the name expiry, and the connections of each
 //!   device (so a revoked device's connections can be closed);
+//! - `revocations.rs`: in a cluster, a revoked device's connections on
+//!   the other instances are closed too;
 //! - `admin.rs`: `chat-server user ...`, working on the store directly.
 
 pub mod admin;
 pub mod codes;
+pub mod revocations;
 pub mod secrets;
 pub mod service;
 pub mod store;

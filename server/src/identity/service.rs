@@ -123,6 +123,8 @@ pub struct Identities {
     store: Arc<dyn IdentityStore>,
     config: IdentityConfig,
     live: Mutex<HashMap<Arc<str>, Live>>,
+    /// In a cluster: where revocations are announced to other instances.
+    cluster: Option<crate::cluster::Cluster>,
 }
 
 impl Identities {
@@ -131,7 +133,14 @@ impl Identities {
             store,
             config,
             live: Mutex::new(HashMap::new()),
+            cluster: None,
         }
+    }
+
+    /// Announces revocations to the cluster's other instances.
+    pub fn with_cluster(mut self, cluster: crate::cluster::Cluster) -> Self {
+        self.cluster = Some(cluster);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn IdentityStore> {
@@ -277,12 +286,16 @@ impl Identities {
     }
 
     /// Revokes a device of `user`: its credential is deleted and its
-    /// connections here are closed. False if `user` has no such device.
+    /// connections are closed, here and (in a cluster) on every other
+    /// instance. False if `user` has no such device.
     pub async fn logout(&self, user: &str, device: &str) -> Result<bool, StoreError> {
         if !self.store.revoke(user, device).await? {
             return Ok(false);
         }
         self.close_device(device);
+        if let Some(cluster) = &self.cluster {
+            super::revocations::publish(cluster, device).await;
+        }
         Ok(true)
     }
 
