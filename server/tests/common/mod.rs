@@ -361,6 +361,8 @@ pub fn history_parts(events: Vec<ServerEvent>) -> Vec<(Vec<ServerEvent>, bool, u
 }
 
 #[derive(Debug)]
+// A test's frames are few and short-lived: no point boxing the event.
+#[allow(clippy::large_enum_variant)]
 pub enum Frame {
     Event(ServerEvent),
     Closed(Option<CloseFrame>),
