@@ -528,3 +528,46 @@ async fn unused_names_expire_and_connected_ones_stay() {
     let mut bob2 = Client::signed_in(&server, &bob.credential()).await;
     assert_eq!(bob2.join("dev").await, vec!["bob"]);
 }
+
+#[tokio::test]
+async fn ping_is_answered_with_an_ack() {
+    let server = TestServer::start().await;
+    let mut ann = Client::named(&server, "ann").await;
+    let (ack, others) = ann.request(ClientEvent::Ping { id: "p7".into() }).await;
+    assert_ok(&ack);
+    assert!(others.is_empty(), "{others:?}");
+}
+
+/// Guessing costs: every refused hello is a strike, and one too many
+/// closes the connection (1008), so credentials and codes cannot be tried
+/// at the speed of a loop.
+#[tokio::test]
+async fn guessing_credentials_and_codes_is_cut_off() {
+    let server = TestServer::start().await;
+    let mut guesser = Client::connect(&server).await;
+    let limit = server::Config::default().malformed_limit;
+    let mut closed = None;
+    for i in 0..=limit + 1 {
+        let guess = if i % 2 == 0 {
+            hello_with(&format!("guess-{i}"))
+        } else {
+            hello_code(&format!("AAAA-AAA{}", i % 10))
+        };
+        guesser.send(&guess).await;
+        match guesser.recv_frame().await {
+            Frame::Event(e) if error_code(&e) == Some(ErrorCode::Malformed) => {
+                closed = Some(close_code(&guesser.recv_frame().await));
+                break;
+            }
+            Frame::Event(e) => assert!(
+                matches!(
+                    error_code(&e),
+                    Some(ErrorCode::BadCredential | ErrorCode::BadLinkCode)
+                ),
+                "{e:?}"
+            ),
+            Frame::Closed(c) => panic!("closed without a reason: {c:?}"),
+        }
+    }
+    assert_eq!(closed, Some(Some(close::POLICY_VIOLATION)));
+}

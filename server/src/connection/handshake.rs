@@ -31,14 +31,7 @@ pub(super) async fn handshake<S: Socket>(
     loop {
         let message = tokio::select! {
             m = socket.next() => m,
-            () = tokio::time::sleep_until(deadline) => return Err(Exit::Close {
-                error: Some(ErrorBody {
-                    code: ErrorCode::NotIdentified,
-                    message: "no hello received in time".into(),
-                }),
-                code: close::HANDSHAKE_FAILED,
-                reason: "no hello",
-            }),
+            () = tokio::time::sleep_until(deadline) => return Err(no_hello_in_time()),
             () = shared.shutdown.cancelled() => return Err(shutting_down()),
         };
         let text = match message {
@@ -84,7 +77,14 @@ pub(super) async fn handshake<S: Socket>(
                     device: device.as_deref(),
                     client: client.as_deref(),
                 };
-                match shared.identities.sign_in(hello).await {
+                // The store (Redis in a cluster) is bounded by the
+                // handshake's deadline too.
+                let signed = tokio::select! {
+                    signed = shared.identities.sign_in(hello) => signed,
+                    () = tokio::time::sleep_until(deadline) => return Err(no_hello_in_time()),
+                    () = shared.shutdown.cancelled() => return Err(shutting_down()),
+                };
+                match signed {
                     Ok(who) => {
                         reply(socket, &welcome(shared, &who), deadline, shared).await?;
                         return Ok(who);
@@ -132,6 +132,17 @@ async fn reply<S: Socket>(
         sent = socket.send(message) => sent.map_err(|_| Exit::Gone),
         () = tokio::time::sleep_until(deadline) => Err(Exit::Stalled),
         () = shared.shutdown.cancelled() => Err(shutting_down()),
+    }
+}
+
+fn no_hello_in_time() -> Exit {
+    Exit::Close {
+        error: Some(ErrorBody {
+            code: ErrorCode::NotIdentified,
+            message: "no hello received in time".into(),
+        }),
+        code: close::HANDSHAKE_FAILED,
+        reason: "no hello",
     }
 }
 
