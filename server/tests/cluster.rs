@@ -548,3 +548,43 @@ async fn a_device_revoked_through_one_instance_is_closed_on_another() {
         }
     ));
 }
+
+/// `chat-server user add --redis` works on the cluster's identities: its
+/// code signs the identity in through any instance.
+#[tokio::test]
+async fn operators_add_identities_to_the_cluster() {
+    let Some((servers, prefix)) = instances(1, "useradd") else {
+        return;
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .args(["user", "add", "carol", "--redis", &prefix.url])
+        .args(["--redis-prefix", &prefix.prefix])
+        .output()
+        .expect("run chat-server user add");
+    assert!(out.status.success(), "{out:?}");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let code = printed
+        .split_whitespace()
+        .find(|w| w.len() == 9 && w.as_bytes()[4] == b'-')
+        .unwrap_or_else(|| panic!("a code in {printed:?}"))
+        .to_owned();
+    let (ws, _) = tokio_tungstenite::connect_async(servers[0].url())
+        .await
+        .expect("connect");
+    let mut carol = Client::from_ws(ws);
+    carol
+        .send(&ClientEvent::Hello {
+            protocol: protocol::PROTOCOL_VERSION,
+            name: None,
+            credential: None,
+            link_code: Some(code),
+            device: None,
+            client: None,
+        })
+        .await;
+    let welcome = carol.welcome().await;
+    assert!(
+        matches!(&welcome, ServerEvent::Welcome { name, .. } if name == "carol"),
+        "{welcome:?}"
+    );
+}

@@ -571,3 +571,55 @@ async fn guessing_credentials_and_codes_is_cut_off() {
     }
     assert_eq!(closed, Some(Some(close::POLICY_VIOLATION)));
 }
+
+fn user_command(args: &[&str], dir: &std::path::Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .arg("user")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("run chat-server user");
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `user rename` and `user remove` work on the store a running server
+/// uses: a renamed identity signs in under its new name, a removed one's
+/// credential stops working and its name is free.
+#[tokio::test]
+async fn operators_rename_and_remove_identities() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = server::Config::default();
+    config.store.path = Some(server::store::file_in(dir.path()));
+    let server = TestServer::with_config(config).await;
+    let ann = Client::named(&server, "ann").await;
+    let bob = Client::named(&server, "bob").await;
+
+    let said = user_command(&["rename", "ANN", "anna"], dir.path());
+    assert!(said.starts_with("renamed ann to anna"), "{said}");
+    let mut anna = Client::connect(&server).await;
+    let welcome = anna.sign_in(&ann.credential()).await;
+    assert!(
+        matches!(&welcome, ServerEvent::Welcome { name, .. } if name == "anna"),
+        "{welcome:?}"
+    );
+    // The old name is free, the new one is hers.
+    Client::named(&server, "ann").await;
+    let mut other = Client::connect(&server).await;
+    other.send(&hello_named("Anna")).await;
+    assert_eq!(
+        error_code(&other.recv().await),
+        Some(ErrorCode::NameClaimed)
+    );
+
+    let said = user_command(&["remove", "bob"], dir.path());
+    assert!(said.starts_with("removed bob"), "{said}");
+    let mut gone = Client::connect(&server).await;
+    gone.send(&hello_with(&bob.credential())).await;
+    assert_eq!(
+        error_code(&gone.recv().await),
+        Some(ErrorCode::BadCredential)
+    );
+    Client::named(&server, "bob").await;
+}
