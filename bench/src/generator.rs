@@ -95,6 +95,7 @@ struct Ready {
 
 /// Runs the whole plan and reports.
 pub async fn run(plan: Plan) -> anyhow::Result<Report> {
+    crate::run_tag::new_run_tag();
     let total = plan.clients + plan.slow;
     // Every client is a socket; make room for them and some spare.
     let _ = rlimit::increase_nofile_limit(total as u64 * 2 + 256);
@@ -336,9 +337,14 @@ async fn connect_and_join(plan: &Plan, index: usize, slow: bool) -> Result<(Ws, 
             .await
             .map_err(|e| format!("handshake: {e}"))?;
 
+    // Every connection registers a name of its own; the run's tag keeps
+    // them apart from an earlier run's on a server that remembers names.
     let hello = ClientEvent::Hello {
         protocol: PROTOCOL_VERSION,
-        name: format!("c{index}"),
+        name: Some(format!("c{index}-{}", crate::run_tag::run_tag())),
+        credential: None,
+        link_code: None,
+        device: Some("chat-bench".into()),
         client: Some(concat!("chat-bench/", env!("CARGO_PKG_VERSION")).into()),
     };
     send(&mut ws, &hello).await?;

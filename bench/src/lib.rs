@@ -16,4 +16,5 @@ pub mod floor;
 pub mod generator;
 pub mod procfs;
 pub mod report;
+pub mod run_tag;
 pub mod stamp;

@@ -117,7 +117,10 @@ async fn member(url: &str, name: &str, room: &str) -> Ws {
         &mut ws,
         &ClientEvent::Hello {
             protocol: PROTOCOL_VERSION,
-            name: name.into(),
+            name: Some(name.into()),
+            credential: None,
+            link_code: None,
+            device: None,
             client: None,
         },
     )
@@ -260,7 +263,10 @@ async fn a_client_that_stops_reading_is_cut_off_and_nobody_loses_a_message() {
         &mut slow,
         &ClientEvent::Hello {
             protocol: PROTOCOL_VERSION,
-            name: "slow".into(),
+            name: Some("slow".into()),
+            credential: None,
+            link_code: None,
+            device: None,
             client: None,
         },
     )

@@ -19,13 +19,31 @@ fn default_page() -> u32 {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientEvent {
     /// First frame on every connection: the protocol version the client
-    /// speaks and the display name it wants. Answered by `welcome`, or by an
-    /// `error` (`unsupported_version`, `invalid_name`). After an
-    /// `invalid_name` error the client may send `hello` again.
+    /// speaks and how it signs in. Exactly one way in is used, checked in
+    /// this order: `credential` (a secret from an earlier `welcome`; `name`
+    /// is then ignored), `link_code` (a code from `link` on a signed-in
+    /// device, making this a new device of that identity), `name` (register
+    /// a new identity under a free name).
+    ///
+    /// Answered by `welcome`, or by an `error` (`unsupported_version`,
+    /// `invalid_name`, `name_claimed`, `registration_closed`,
+    /// `bad_credential`, `bad_link_code`). After a refused `hello` other
+    /// than `unsupported_version` the client may send `hello` again.
     Hello {
         protocol: u32,
-        name: String,
-        /// Free-form client description for logs, e.g. `"chat-tui/0.1.0"`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credential: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link_code: Option<String>,
+        /// What the person calls this device, e.g. `"chat-tui on laptop"`
+        /// (at most [`crate::limits::MAX_DEVICE_CHARS`] characters; the
+        /// server cleans and shortens it, and derives one from `client` when
+        /// it is absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device: Option<String>,
+        /// Free-form client description for logs, e.g. `"chat-tui/0.2.0"`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
     },
@@ -76,6 +94,22 @@ pub enum ClientEvent {
         latitude: f64,
         longitude: f64,
     },
+    /// Liveness check: answered by `ack` ok and nothing else. Counts
+    /// against the rate limit like any request.
+    Ping { id: String },
+    /// Ask for a one-time code that signs another device in to this
+    /// identity: answered by `link_code`, then `ack` ok.
+    Link { id: String },
+    /// List this identity's devices: answered by `devices`, then `ack` ok.
+    Devices { id: String },
+    /// Revoke a device of this identity (`device` absent: this one). Its
+    /// credential is deleted and each of its connections gets `error`
+    /// `credential_revoked` and close 4004; then `ack` ok (or `not_found`).
+    Logout {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device: Option<String>,
+    },
 }
 
 impl ClientEvent {
@@ -87,7 +121,11 @@ impl ClientEvent {
             | ClientEvent::Leave { id, .. }
             | ClientEvent::History { id, .. }
             | ClientEvent::Send { id, .. }
-            | ClientEvent::Location { id, .. } => Some(id),
+            | ClientEvent::Location { id, .. }
+            | ClientEvent::Ping { id }
+            | ClientEvent::Link { id }
+            | ClientEvent::Devices { id }
+            | ClientEvent::Logout { id, .. } => Some(id),
         }
     }
 }

@@ -23,3 +23,7 @@ pub const SLOW_CONSUMER: u16 = 4001;
 pub const HANDSHAKE_FAILED: u16 = 4002;
 /// The peer stopped answering heartbeats.
 pub const HEARTBEAT_TIMEOUT: u16 = 4003;
+/// The device's credential was revoked (`logout`): the connection is
+/// closed after an `error` `credential_revoked`. Reconnecting with the same
+/// credential is refused; the client should forget it.
+pub const CREDENTIAL_REVOKED: u16 = 4004;

@@ -39,7 +39,9 @@ pub fn encode<T: serde::Serialize>(event: &T) -> String {
     serde_json::to_string(event).expect("protocol events always serialize")
 }
 
-const KNOWN_CLIENT_TYPES: &[&str] = &["hello", "join", "leave", "send", "location", "history"];
+const KNOWN_CLIENT_TYPES: &[&str] = &[
+    "hello", "join", "leave", "send", "location", "history", "ping", "link", "devices", "logout",
+];
 const KNOWN_SERVER_TYPES: &[&str] = &[
     "welcome",
     "room_state",
@@ -48,6 +50,8 @@ const KNOWN_SERVER_TYPES: &[&str] = &[
     "message",
     "location",
     "history",
+    "link_code",
+    "devices",
     "ack",
     "error",
 ];

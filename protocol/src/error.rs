@@ -35,8 +35,23 @@ pub enum ErrorCode {
     InvalidLocation,
     /// The request id is empty, too long or has control characters.
     InvalidId,
-    /// Somebody in that room already uses this name (case-insensitive).
-    NameTaken,
+    /// The name (or one that looks the same: see `protocol::names`) belongs
+    /// to an identity, and this `hello` did not present its credential.
+    NameClaimed,
+    /// The `hello`'s credential is unknown or was revoked: the client
+    /// should forget it.
+    BadCredential,
+    /// The `hello`'s link code is unknown, already used or expired.
+    BadLinkCode,
+    /// The server does not register new names; an operator adds people
+    /// with `chat-server user add`.
+    RegistrationClosed,
+    /// This device was signed out (`logout`); the connection is closed with
+    /// [`crate::close::CREDENTIAL_REVOKED`].
+    CredentialRevoked,
+    /// The request names something that does not exist for this identity
+    /// (e.g. a device to `logout`).
+    NotFound,
     /// The request names a room this connection has not joined.
     NotInRoom,
     /// The connection is already in that room.
@@ -57,7 +72,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// The wire spelling, e.g. `"name_taken"`.
+    /// The wire spelling, e.g. `"name_claimed"`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::UnsupportedVersion => "unsupported_version",
@@ -72,7 +87,12 @@ impl ErrorCode {
             ErrorCode::TextTooLong => "text_too_long",
             ErrorCode::InvalidLocation => "invalid_location",
             ErrorCode::InvalidId => "invalid_id",
-            ErrorCode::NameTaken => "name_taken",
+            ErrorCode::NameClaimed => "name_claimed",
+            ErrorCode::BadCredential => "bad_credential",
+            ErrorCode::BadLinkCode => "bad_link_code",
+            ErrorCode::RegistrationClosed => "registration_closed",
+            ErrorCode::CredentialRevoked => "credential_revoked",
+            ErrorCode::NotFound => "not_found",
             ErrorCode::NotInRoom => "not_in_room",
             ErrorCode::AlreadyInRoom => "already_in_room",
             ErrorCode::TooManyRooms => "too_many_rooms",
@@ -101,6 +121,8 @@ pub enum ValidationError {
     NameTooLong { max: usize, got: usize },
     #[error("name must not contain control or invisible characters (found U+{0:04X})")]
     NameForbiddenChar(u32),
+    #[error("name must not be made only of combining marks")]
+    NameOnlyMarks,
     #[error("room name must not be empty")]
     RoomEmpty,
     #[error("room name must be at most {max} characters (got {got})")]
@@ -124,7 +146,9 @@ impl ValidationError {
     pub fn code(&self) -> ErrorCode {
         use ValidationError::*;
         match self {
-            NameEmpty | NameTooLong { .. } | NameForbiddenChar(_) => ErrorCode::InvalidName,
+            NameEmpty | NameTooLong { .. } | NameForbiddenChar(_) | NameOnlyMarks => {
+                ErrorCode::InvalidName
+            }
             RoomEmpty | RoomTooLong { .. } | RoomForbiddenChar(_) => ErrorCode::InvalidRoom,
             TextEmpty => ErrorCode::EmptyText,
             TextTooLong { .. } => ErrorCode::TextTooLong,

@@ -104,6 +104,7 @@ mod tests {
             seq,
             ts: 5,
             from: "ann".into(),
+            user: "u_3f9a1c0e5b7d2468".into(),
             id: format!("m{seq}"),
             text: text.into(),
             action: false,

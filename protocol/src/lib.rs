@@ -14,7 +14,8 @@
 //! message text, coordinates, request ids) lives in [`validate`] so that
 //! clients can refuse bad input before sending it and the server refuses it
 //! with the same [`ErrorCode`] and wording. When a message mentions someone
-//! is decided in [`mention`], where map links point in [`maps`].
+//! is decided in [`mention`], where map links point in [`maps`], which names
+//! count as one name (look-alikes included) in [`names`].
 //!
 //! See `protocol/README.md` for a walk-through with one example per event.
 
@@ -26,6 +27,7 @@ pub mod history;
 pub mod limits;
 pub mod maps;
 pub mod mention;
+pub mod names;
 pub mod server;
 pub mod validate;
 
@@ -33,12 +35,12 @@ pub use client::ClientEvent;
 pub use codec::{DecodeError, decode_client, decode_server, encode};
 pub use error::{ErrorCode, ValidationError};
 pub use history::{history_frame, history_frames};
-pub use server::{AckResult, ErrorBody, ServerEvent, ServerLimits};
+pub use server::{AckResult, DeviceInfo, DeviceRef, ErrorBody, ServerEvent, ServerLimits, UserRef};
 
 /// The protocol version this crate speaks. A client announces it in
 /// [`ClientEvent::Hello`]; the server refuses any other version with
 /// [`ErrorCode::UnsupportedVersion`].
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Milliseconds since the Unix epoch, UTC. Used for every server timestamp.
 pub type TimestampMs = i64;

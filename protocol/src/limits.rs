@@ -6,6 +6,9 @@
 
 /// Longest display name, in characters, after trimming.
 pub const MAX_NAME_CHARS: usize = 32;
+/// Longest device name, in characters: longer ones are shortened by the
+/// server, not refused.
+pub const MAX_DEVICE_CHARS: usize = 64;
 /// Longest room name, in characters.
 pub const MAX_ROOM_CHARS: usize = 32;
 /// Longest message text, in characters.

@@ -13,33 +13,50 @@ use crate::{ErrorCode, Seq, TimestampMs};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
-    /// Answer to `hello`: the connection is identified under `name` (as
-    /// trimmed by the server) and may now join rooms.
+    /// Answer to `hello`: the connection is signed in as `user` from
+    /// `device` and may now join rooms. `name` repeats `user.name`.
     Welcome {
         protocol: u32,
-        /// Server software and version, e.g. `"chat-server/0.1.0"`.
+        /// Server software and version, e.g. `"chat-server/0.2.0"`.
         server: String,
         name: String,
+        user: UserRef,
+        device: DeviceRef,
+        /// The secret that signs this device in from now on, present only
+        /// when it was just issued (a new name registered, or a link code
+        /// used). The client keeps it and sends it in every later `hello`;
+        /// the server stores only its hash and cannot show it again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credential: Option<String>,
+        /// The server's heartbeat interval in milliseconds. A client that
+        /// has received nothing for this long sends `ping`; after twice this
+        /// long it treats the connection as dead and reconnects.
+        heartbeat_ms: u64,
         limits: ServerLimits,
         /// Identifies the server's message store. Sequence numbers are only
         /// comparable within one epoch: if it changes between connections,
         /// the store was reset and a client must forget the numbers it kept.
         epoch: String,
     },
-    /// Sent to a connection that has just joined `room`: the members now in
-    /// it (the joiner included), in the order they joined.
-    RoomState { room: String, users: Vec<String> },
-    /// Someone else joined a room this connection is in.
+    /// Sent to a connection that has just joined `room`: the identities now
+    /// in it (the joiner included), each once, in the order they joined.
+    RoomState { room: String, users: Vec<UserRef> },
+    /// Someone else joined a room this connection is in: the identity's
+    /// first connection entered it.
     UserJoined {
         room: String,
         name: String,
+        /// The identity's id.
+        user: String,
         ts: TimestampMs,
     },
-    /// Someone left a room this connection is in (by `leave`, by closing the
-    /// connection, or by being disconnected).
+    /// Someone left a room this connection is in: the identity's last
+    /// connection in it left (by `leave`, by closing, or by being
+    /// disconnected).
     UserLeft {
         room: String,
         name: String,
+        user: String,
         ts: TimestampMs,
     },
     /// A chat message in a room.
@@ -47,7 +64,12 @@ pub enum ServerEvent {
         room: String,
         seq: Seq,
         ts: TimestampMs,
+        /// The sender's name when it was sent.
         from: String,
+        /// The sender's identity id: clients recognise their own lines by
+        /// it. Empty only in messages stored before identities existed.
+        #[serde(default)]
+        user: String,
         /// The sender's request id, so the sender can match its own message.
         id: String,
         text: String,
@@ -60,6 +82,8 @@ pub enum ServerEvent {
         seq: Seq,
         ts: TimestampMs,
         from: String,
+        #[serde(default)]
+        user: String,
         id: String,
         latitude: f64,
         longitude: f64,
@@ -85,6 +109,15 @@ pub enum ServerEvent {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         continues: bool,
     },
+    /// Answer to `link`: a one-time code that signs another device in to
+    /// this identity (`hello` with `link_code`), until `expires_ts`.
+    /// Shown as `XXXX-XXXX` (Crockford base32).
+    LinkCode {
+        code: String,
+        expires_ts: TimestampMs,
+    },
+    /// Answer to `devices`: every device of this identity, oldest first.
+    Devices { devices: Vec<DeviceInfo> },
     /// The answer to one request, referencing its `id`: `ok: true` (with the
     /// sequence number the server gave a `send` or `location`), or
     /// `ok: false` with an `error`.
@@ -136,6 +169,34 @@ impl ServerEvent {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// An identity as other people see it: its stable id (`"u_"` and 16 hex
+/// digits) and its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// The device a connection signed in from: its id (`"d_"` and 16 hex
+/// digits) and the name it was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// One device in a `devices` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub id: String,
+    pub name: String,
+    pub created_ts: TimestampMs,
+    /// When a connection of this device was last open.
+    pub last_seen_ts: TimestampMs,
+    /// The device of the connection that asked.
+    pub current: bool,
 }
 
 /// Code and human-readable message of a failed request.

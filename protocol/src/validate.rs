@@ -11,9 +11,12 @@ use crate::limits::{MAX_NAME_CHARS, MAX_REQUEST_ID_CHARS, MAX_ROOM_CHARS, MAX_TE
 ///
 /// A name is 1 to [`MAX_NAME_CHARS`] characters after trimming white space,
 /// with no control characters and no invisible or bidirectional-override
-/// characters (see [`is_invisible_or_control`]), so that two names that look
-/// alike on screen cannot differ only by something nobody can see, and no
-/// name can reorder the text around it.
+/// characters (see [`is_invisible_or_control`]) and none of the characters
+/// [`crate::names::is_refused`] refuses (default-ignorable, format,
+/// unassigned, private-use, U+2800), and not made only of combining marks,
+/// so that two names that look alike on screen cannot differ only by
+/// something nobody can see, and no name can reorder the text around it.
+/// The server also puts names in NFC first ([`crate::names::normalize`]).
 pub fn display_name(raw: &str) -> Result<&str, ValidationError> {
     let name = raw.trim();
     if name.is_empty() {
@@ -26,16 +29,22 @@ pub fn display_name(raw: &str) -> Result<&str, ValidationError> {
             got: count,
         });
     }
-    if let Some(c) = name.chars().find(|&c| is_invisible_or_control(c)) {
+    if let Some(c) = name
+        .chars()
+        .find(|&c| is_invisible_or_control(c) || crate::names::is_refused(c))
+    {
         return Err(ValidationError::NameForbiddenChar(c as u32));
+    }
+    if crate::names::only_marks(name) {
+        return Err(ValidationError::NameOnlyMarks);
     }
     Ok(name)
 }
 
-/// The key under which names are compared for uniqueness: two names that
-/// differ only in case are the same name.
+/// The key under which names are compared for uniqueness:
+/// [`crate::names::name_key`].
 pub fn name_key(name: &str) -> String {
-    name.to_lowercase()
+    crate::names::name_key(name)
 }
 
 /// Checks a room name: 1 to [`MAX_ROOM_CHARS`] characters, each a lower-case

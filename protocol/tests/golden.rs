@@ -16,7 +16,10 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use protocol::{ClientEvent, ErrorCode, PROTOCOL_VERSION, ServerEvent, ServerLimits};
+use protocol::{
+    ClientEvent, DeviceInfo, DeviceRef, ErrorCode, PROTOCOL_VERSION, ServerEvent, ServerLimits,
+    UserRef,
+};
 use serde::de::value::{MapDeserializer, StrDeserializer};
 use serde::de::{DeserializeOwned, IntoDeserializer};
 
@@ -58,6 +61,13 @@ where
 /// compile until it is named here (and then fails until its file exists).
 fn client_golden(event: &ClientEvent) -> &'static str {
     match event {
+        ClientEvent::Hello {
+            credential: Some(_),
+            ..
+        } => "client_hello_credential",
+        ClientEvent::Hello {
+            link_code: Some(_), ..
+        } => "client_hello_link_code",
         ClientEvent::Hello { .. } => "client_hello",
         ClientEvent::Join { since: None, .. } => "client_join",
         ClientEvent::Join { since: Some(_), .. } => "client_join_resume",
@@ -66,6 +76,13 @@ fn client_golden(event: &ClientEvent) -> &'static str {
         ClientEvent::Send { action: false, .. } => "client_send",
         ClientEvent::Send { action: true, .. } => "client_send_action",
         ClientEvent::Location { .. } => "client_location",
+        ClientEvent::Ping { .. } => "client_ping",
+        ClientEvent::Link { .. } => "client_link",
+        ClientEvent::Devices { .. } => "client_devices",
+        ClientEvent::Logout { device: None, .. } => "client_logout",
+        ClientEvent::Logout {
+            device: Some(_), ..
+        } => "client_logout_device",
     }
 }
 
@@ -73,8 +90,38 @@ fn client_events() -> Vec<ClientEvent> {
     vec![
         ClientEvent::Hello {
             protocol: PROTOCOL_VERSION,
-            name: "ann".into(),
-            client: Some("chat-tui/0.1.0".into()),
+            name: Some("ann".into()),
+            credential: None,
+            link_code: None,
+            device: Some("chat-tui on laptop".into()),
+            client: Some("chat-tui/0.2.0".into()),
+        },
+        ClientEvent::Hello {
+            protocol: PROTOCOL_VERSION,
+            name: None,
+            credential: Some("q8Xw2nC1YbVt0mZkR4sJpLhE7uGfA3oD9iN6eKcB5Ty".into()),
+            link_code: None,
+            device: Some("chat-tui on laptop".into()),
+            client: Some("chat-tui/0.2.0".into()),
+        },
+        ClientEvent::Hello {
+            protocol: PROTOCOL_VERSION,
+            name: None,
+            credential: None,
+            link_code: Some("K7Q2-M9XD".into()),
+            device: Some("Firefox on phone".into()),
+            client: Some("chat-web/0.2.0".into()),
+        },
+        ClientEvent::Ping { id: "p7".into() },
+        ClientEvent::Link { id: "3".into() },
+        ClientEvent::Devices { id: "4".into() },
+        ClientEvent::Logout {
+            id: "5".into(),
+            device: None,
+        },
+        ClientEvent::Logout {
+            id: "6".into(),
+            device: Some("d_81c2a9e04b7f3d16".into()),
         },
         ClientEvent::Join {
             id: "1".into(),
@@ -125,7 +172,13 @@ fn client_events() -> Vec<ClientEvent> {
 /// code. No wildcard, as in [`client_golden`].
 fn server_golden(event: &ServerEvent) -> String {
     match event {
+        ServerEvent::Welcome {
+            credential: Some(_),
+            ..
+        } => "server_welcome_credential".into(),
         ServerEvent::Welcome { .. } => "server_welcome".into(),
+        ServerEvent::LinkCode { .. } => "server_link_code".into(),
+        ServerEvent::Devices { .. } => "server_devices".into(),
         ServerEvent::RoomState { .. } => "server_room_state".into(),
         ServerEvent::UserJoined { .. } => "server_user_joined".into(),
         ServerEvent::UserLeft { .. } => "server_user_left".into(),
@@ -160,7 +213,7 @@ fn error_example(code: ErrorCode) -> ServerEvent {
     let error = |message: &str| ServerEvent::error(code, message);
     match code {
         ErrorCode::UnsupportedVersion => {
-            error("this server speaks protocol 1; please upgrade your client")
+            error("this server speaks protocol 2; please upgrade your client")
         }
         ErrorCode::NotIdentified => ack("send hello first"),
         ErrorCode::AlreadyIdentified => error("already identified"),
@@ -168,7 +221,7 @@ fn error_example(code: ErrorCode) -> ServerEvent {
             error("frame is not a JSON object: expected value at line 1 column 1")
         }
         ErrorCode::UnknownType => ack(
-            "unknown event type \"dance\"; expected one of: hello, join, leave, send, location, history",
+            "unknown event type \"dance\"; expected one of: hello, join, leave, send, location, history, ping, link, devices, logout",
         ),
         ErrorCode::BinaryNotSupported => error("binary frames are not supported; send JSON text"),
         ErrorCode::InvalidName => error("name must not be empty"),
@@ -179,7 +232,18 @@ fn error_example(code: ErrorCode) -> ServerEvent {
         ErrorCode::TextTooLong => ack("message text must be at most 4000 characters (got 4001)"),
         ErrorCode::InvalidLocation => ack("latitude must be a number from -90 to 90 (got 91)"),
         ErrorCode::InvalidId => error("request id must be 1 to 64 printable characters"),
-        ErrorCode::NameTaken => ack("the name \"ann\" is already used in room dev"),
+        ErrorCode::NameClaimed => error(
+            "the name ann belongs to someone; if it is yours, run /link on a device where you are signed in and use the code here",
+        ),
+        ErrorCode::BadCredential => {
+            error("this credential is unknown or was revoked; sign in again")
+        }
+        ErrorCode::BadLinkCode => error("this link code is unknown, used or expired"),
+        ErrorCode::RegistrationClosed => {
+            error("this server does not register new names; ask its operator for a link code")
+        }
+        ErrorCode::CredentialRevoked => error("this device was signed out"),
+        ErrorCode::NotFound => ack("no device d_81c2a9e04b7f3d16 of yours"),
         ErrorCode::NotInRoom => ack("not in room dev"),
         ErrorCode::AlreadyInRoom => ack("already in room dev"),
         ErrorCode::TooManyRooms => ack("a connection may be in at most 32 rooms"),
@@ -191,45 +255,75 @@ fn error_example(code: ErrorCode) -> ServerEvent {
     }
 }
 
+const ANN: &str = "u_3f9a1c0e5b7d2468";
+const BOB: &str = "u_9e04b7f3d1681c2a";
+
+fn welcome(credential: Option<&str>) -> ServerEvent {
+    ServerEvent::Welcome {
+        protocol: PROTOCOL_VERSION,
+        server: "chat-server/0.2.0".into(),
+        name: "ann".into(),
+        user: UserRef {
+            id: ANN.into(),
+            name: "ann".into(),
+        },
+        device: DeviceRef {
+            id: "d_81c2a9e04b7f3d16".into(),
+            name: "chat-tui on laptop".into(),
+        },
+        credential: credential.map(Into::into),
+        heartbeat_ms: 30_000,
+        limits: ServerLimits {
+            max_name_chars: 32,
+            max_room_chars: 32,
+            max_text_chars: 4000,
+            max_frame_bytes: 32768,
+            max_rooms: 32,
+            rate_per_sec: 10.0,
+            rate_burst: 30,
+            max_server_frame_bytes: 1_048_576,
+        },
+        epoch: "5f1c9a2b7d3e4f60".into(),
+    }
+}
+
 fn server_events() -> Vec<ServerEvent> {
     let hello = ServerEvent::Message {
         room: "dev".into(),
         seq: 42,
         ts: 1_790_000_001_234,
         from: "ann".into(),
+        user: ANN.into(),
         id: "3".into(),
         text: "hello".into(),
         action: false,
     };
     let mut events = vec![
-        ServerEvent::Welcome {
-            protocol: PROTOCOL_VERSION,
-            server: "chat-server/0.1.0".into(),
-            name: "ann".into(),
-            limits: ServerLimits {
-                max_name_chars: 32,
-                max_room_chars: 32,
-                max_text_chars: 4000,
-                max_frame_bytes: 32768,
-                max_rooms: 32,
-                rate_per_sec: 10.0,
-                rate_burst: 30,
-                max_server_frame_bytes: 1_048_576,
-            },
-            epoch: "5f1c9a2b7d3e4f60".into(),
-        },
+        welcome(None),
+        welcome(Some("q8Xw2nC1YbVt0mZkR4sJpLhE7uGfA3oD9iN6eKcB5Ty")),
         ServerEvent::RoomState {
             room: "dev".into(),
-            users: vec!["bob".into(), "ann".into()],
+            users: vec![
+                UserRef {
+                    id: BOB.into(),
+                    name: "bob".into(),
+                },
+                UserRef {
+                    id: ANN.into(),
+                    name: "ann".into(),
+                },
+            ],
         },
         ServerEvent::UserJoined {
             room: "dev".into(),
             name: "ann".into(),
+            user: ANN.into(),
             ts: 1_790_000_000_000,
         },
         ServerEvent::UserLeft {
             room: "dev".into(),
             name: "ann".into(),
+            user: ANN.into(),
             ts: 1_790_000_060_000,
         },
         ServerEvent::Message {
@@ -237,6 +331,7 @@ fn server_events() -> Vec<ServerEvent> {
             seq: 42,
             ts: 1_790_000_001_234,
             from: "ann".into(),
+            user: ANN.into(),
             id: "3".into(),
             text: "hello <b>world</b> \"quoted\"".into(),
             action: false,
@@ -246,6 +341,7 @@ fn server_events() -> Vec<ServerEvent> {
             seq: 43,
             ts: 1_790_000_001_300,
             from: "ann".into(),
+            user: ANN.into(),
             id: "4".into(),
             text: "waves".into(),
             action: true,
@@ -255,6 +351,7 @@ fn server_events() -> Vec<ServerEvent> {
             seq: 44,
             ts: 1_790_000_002_000,
             from: "ann".into(),
+            user: ANN.into(),
             id: "5".into(),
             latitude: 51.5007,
             longitude: -0.1246,
@@ -280,6 +377,7 @@ fn server_events() -> Vec<ServerEvent> {
                 seq: 41,
                 ts: 1_790_000_001_200,
                 from: "bob".into(),
+                user: BOB.into(),
                 id: "b7".into(),
                 text: "first part".into(),
                 action: false,
@@ -287,6 +385,28 @@ fn server_events() -> Vec<ServerEvent> {
             more: false,
             missed: 0,
             continues: true,
+        },
+        ServerEvent::LinkCode {
+            code: "K7Q2-M9XD".into(),
+            expires_ts: 1_790_000_600_000,
+        },
+        ServerEvent::Devices {
+            devices: vec![
+                DeviceInfo {
+                    id: "d_81c2a9e04b7f3d16".into(),
+                    name: "chat-tui on laptop".into(),
+                    created_ts: 1_789_000_000_000,
+                    last_seen_ts: 1_790_000_000_000,
+                    current: true,
+                },
+                DeviceInfo {
+                    id: "d_0b5e77c1f2a94e38".into(),
+                    name: "Firefox on phone".into(),
+                    created_ts: 1_789_500_000_000,
+                    last_seen_ts: 1_789_900_000_000,
+                    current: false,
+                },
+            ],
         },
         ServerEvent::ack_ok("3", Some(42)),
         ServerEvent::ack_ok("1", None),
@@ -437,6 +557,7 @@ fn history_frame_matches_the_typed_event() {
         seq: 1,
         ts: 5,
         from: "a\"b".into(),
+        user: "u_0000000000000001".into(),
         id: "x".into(),
         text: "<hi>".into(),
         action: false,
@@ -446,6 +567,7 @@ fn history_frame_matches_the_typed_event() {
         seq: 2,
         ts: 6,
         from: "c".into(),
+        user: "u_0000000000000002".into(),
         id: "y".into(),
         latitude: 1.5,
         longitude: -2.25,
@@ -487,6 +609,7 @@ fn history_parts_and_old_welcomes_decode() {
                 seq,
                 ts: 5,
                 from: "ann".into(),
+                user: ANN.into(),
                 id: format!("m{seq}"),
                 text: "\u{0}".repeat(200),
                 action: false,
@@ -517,7 +640,7 @@ fn history_parts_and_old_welcomes_decode() {
     }
     assert_eq!(seqs, (1..=30).collect::<Vec<_>>());
 
-    let old = r#"{"type":"welcome","protocol":1,"server":"chat-server/0.0.9","name":"ann","limits":{"max_name_chars":32,"max_room_chars":32,"max_text_chars":4000,"max_frame_bytes":32768,"max_rooms":32,"rate_per_sec":10.0,"rate_burst":30},"epoch":"e"}"#;
+    let old = r#"{"type":"welcome","protocol":2,"server":"chat-server/0.2.0","name":"ann","user":{"id":"u_3f9a1c0e5b7d2468","name":"ann"},"device":{"id":"d_81c2a9e04b7f3d16","name":"x"},"heartbeat_ms":30000,"limits":{"max_name_chars":32,"max_room_chars":32,"max_text_chars":4000,"max_frame_bytes":32768,"max_rooms":32,"rate_per_sec":10.0,"rate_burst":30},"epoch":"e"}"#;
     let ServerEvent::Welcome { limits, .. } = protocol::decode_server(old).expect("decodes") else {
         panic!("not a welcome");
     };

@@ -57,11 +57,25 @@ fn frames() -> impl Strategy<Value = String> {
 fn events() -> impl Strategy<Value = ClientEvent> {
     let id = "[a-z0-9-]{1,64}";
     prop_oneof![
-        (any::<u32>(), ".{0,40}").prop_map(|(protocol, name)| ClientEvent::Hello {
-            protocol,
-            name,
-            client: None
-        }),
+        (
+            any::<u32>(),
+            any::<Option<String>>(),
+            any::<Option<String>>(),
+            any::<Option<String>>()
+        )
+            .prop_map(|(protocol, name, credential, device)| ClientEvent::Hello {
+                protocol,
+                name,
+                credential,
+                link_code: None,
+                device,
+                client: None
+            }),
+        "[a-z0-9-]{1,64}".prop_map(|id| ClientEvent::Ping { id }),
+        "[a-z0-9-]{1,64}".prop_map(|id| ClientEvent::Link { id }),
+        "[a-z0-9-]{1,64}".prop_map(|id| ClientEvent::Devices { id }),
+        ("[a-z0-9-]{1,64}", any::<Option<String>>())
+            .prop_map(|(id, device)| ClientEvent::Logout { id, device }),
         (
             id,
             "[a-z0-9_-]{1,32}",
@@ -158,6 +172,7 @@ proptest! {
                 seq: i as u64 + 1,
                 ts: 1,
                 from: "ann".into(),
+                user: "u_3f9a1c0e5b7d2468".into(),
                 id: format!("m{i}"),
                 text,
                 action: false,

@@ -18,7 +18,7 @@
 use std::path::PathBuf;
 
 use protocol::error::ValidationError;
-use protocol::{maps, mention, validate};
+use protocol::{maps, mention, names, validate};
 use serde_json::{Value, json};
 
 // ------------------------------------------------------------------ inputs
@@ -80,6 +80,7 @@ fn why(err: &ValidationError) -> &'static str {
         ValidationError::NameEmpty => "name_empty",
         ValidationError::NameTooLong { .. } => "name_too_long",
         ValidationError::NameForbiddenChar(_) => "name_forbidden_char",
+        ValidationError::NameOnlyMarks => "name_only_marks",
         ValidationError::RoomEmpty => "room_empty",
         ValidationError::RoomTooLong { .. } => "room_too_long",
         ValidationError::RoomForbiddenChar(_) => "room_forbidden_char",
@@ -465,13 +466,15 @@ fn ascii(value: &Value) -> String {
 /// A case on one line, its fields in reading order: what goes in, then
 /// what comes out.
 fn case(value: &Value) -> String {
-    const ORDER: [&str; 11] = [
+    const ORDER: [&str; 13] = [
         "input",
+        "names",
         "text",
         "name",
         "latitude",
         "longitude",
         "ok",
+        "key",
         "error",
         "why",
         "marked",
@@ -669,6 +672,102 @@ fn mention_vectors() {
                     "Cases for protocol::mention, written by protocol/tests/vectors.rs: where a text mentions a name. \
                      marked lists the mentioned pieces of text; ranges the same as [start, end) in characters \
                      (Unicode scalar values). A text is a string or a list of parts, as in validation.json."
+                ),
+            ),
+            ("cases", cases),
+        ],
+    );
+}
+
+/// Names and their keys: every look-alike of the issue that reported them
+/// (each must be refused, or have the key of the name it imitates), and
+/// ordinary names that must stay apart.
+fn name_cases() -> Vec<Input> {
+    [
+        "ann",
+        "Ann",
+        " ANN ",
+        "\u{0430}nn",
+        "ann\u{FE0F}",
+        "ann\u{FE00}",
+        "ann\u{2800}",
+        "ann\u{1BCA0}",
+        "ann\u{0600}",
+        "ann\u{E0100}",
+        "\u{FF41}\u{FF4E}\u{FF4E}",
+        "\u{1D41A}\u{1D427}\u{1D427}",
+        "\u{1D4B6}\u{1D4C3}\u{1D4C3}",
+        "jos\u{00E9}",
+        "jose\u{0301}",
+        "Jos\u{00C9}",
+        "anne",
+        "an",
+        "paypal",
+        "\u{0440}\u{0430}\u{0443}\u{0440}\u{0430}l",
+        "rn",
+        "m",
+        "Zo\u{00EB} \u{1F980}",
+        "\u{674E}\u{5C0F}\u{9F8D}",
+        "ann\u{E000}",
+        "ann\u{0378}",
+        "ann\u{FFFF}",
+        "\u{0301}\u{0308}",
+        "a\u{0301}",
+        "ann\u{200D}",
+        "ann\u{00AD}",
+        "\u{3164}",
+    ]
+    .into_iter()
+    .map(s)
+    .collect()
+}
+
+#[test]
+fn names_vectors() {
+    let cases: Value = name_cases()
+        .into_iter()
+        .map(|input| {
+            let case = json!({"input": input.json()});
+            match names::normalize(&input.text()) {
+                Ok(name) => {
+                    let mut case = case;
+                    case["ok"] = json!(name);
+                    case["key"] = json!(names::name_key(&name));
+                    case
+                }
+                Err(e) => verdict(case, Err(e)),
+            }
+        })
+        .collect();
+    // Every look-alike of "ann" the issue lists is refused or is "ann".
+    for alike in [
+        "Ann",
+        "\u{0430}nn",
+        "ann\u{FE0F}",
+        "ann\u{FE00}",
+        "ann\u{2800}",
+        "ann\u{1BCA0}",
+        "ann\u{0600}",
+        "\u{FF41}\u{FF4E}\u{FF4E}",
+        "\u{1D41A}\u{1D427}\u{1D427}",
+    ] {
+        if let Ok(name) = names::normalize(alike) {
+            assert_eq!(names::name_key(&name), "ann", "{alike:?} is ann");
+        }
+    }
+    let nfc = names::normalize("jos\u{00E9}").expect("a name");
+    let nfd = names::normalize("jose\u{0301}").expect("a name");
+    assert_eq!((&nfc, names::name_key(&nfc)), (&nfd, names::name_key(&nfd)));
+    write_or_check(
+        "names.json",
+        &[
+            (
+                "about",
+                json!(
+                    "Cases for protocol::names, written by protocol/tests/vectors.rs: a name as typed; ok is the name \
+                     as kept (NFC, trimmed) and key the key it is unique under (the UTS #39 skeleton of the \
+                     lower-cased name, lower-cased); or error and why, as in validation.json. Two names with one \
+                     key are one name."
                 ),
             ),
             ("cases", cases),

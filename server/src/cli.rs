@@ -45,8 +45,8 @@ pub struct Operations {
     pub log_format: LogFormat,
 }
 
-/// What `chat-server` can print instead of serving.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+/// What `chat-server` can do instead of serving.
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Tool {
     /// Print a shell completion script, e.g.
     /// `chat-server completions bash > /etc/bash_completion.d/chat-server`
@@ -57,6 +57,9 @@ pub enum Tool {
     /// Print the manual page (roff), e.g.
     /// `chat-server man > /usr/local/share/man/man1/chat-server.1`
     Man,
+    /// Manage identities in the store: add (prints a link code), link,
+    /// list, remove, rename
+    User(crate::identity::admin::UserCommand),
 }
 
 /// Why the operations could not start.
@@ -140,6 +143,11 @@ pub fn run_tool(
             clap_complete::generate(shell, &mut command, name, &mut text);
         }
         Tool::Man => clap_mangen::Man::new(command).render(&mut text)?,
+        Tool::User(_) => {
+            return Err(std::io::Error::other(
+                "the user command runs on the store, not as a printing tool",
+            ));
+        }
     }
     out.write_all(&text)?;
     out.flush()

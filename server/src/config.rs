@@ -70,6 +70,8 @@ pub struct Config {
     pub cluster: Option<crate::cluster::ClusterConfig>,
     /// Serve HTTPS and WSS with this certificate instead of plain HTTP.
     pub tls: Option<std::sync::Arc<crate::tls::Tls>>,
+    /// Registration and the expiry of unused names.
+    pub identity: crate::identity::IdentityConfig,
 }
 
 impl Default for Config {
@@ -99,6 +101,7 @@ impl Default for Config {
             resume_limit: 1000,
             cluster: None,
             tls: None,
+            identity: crate::identity::IdentityConfig::default(),
         }
     }
 }

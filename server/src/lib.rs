@@ -28,6 +28,7 @@ pub mod durability;
 pub mod frame;
 pub mod front;
 pub mod http;
+pub mod identity;
 pub mod ids;
 pub mod logging;
 pub mod metrics;
@@ -55,6 +56,25 @@ pub enum ServerError {
     /// The history store or the cluster could not be opened.
     #[error(transparent)]
     Backend(#[from] room::BackendError),
+    /// The identity store could not be opened.
+    #[error(transparent)]
+    Identities(#[from] identity::StoreError),
+}
+
+/// Where identities live: with the cluster in Redis, else beside the
+/// history in its SQLite file, else (a throwaway server) in memory.
+async fn identity_store(
+    config: &Config,
+    backend: &room::Backend,
+) -> Result<Arc<dyn identity::IdentityStore>, identity::StoreError> {
+    use identity::store::{MemoryStore, RedisStore, SqliteStore};
+    Ok(match (backend, &config.store.path) {
+        (room::Backend::Cluster(cluster, _), _) => {
+            Arc::new(RedisStore::with_client(cluster.client(), &cluster.config().prefix).await?)
+        }
+        (room::Backend::Local(_), Some(path)) => Arc::new(SqliteStore::open(Some(path))?),
+        (room::Backend::Local(_), None) => Arc::new(MemoryStore::new()),
+    })
 }
 
 /// Serves HTTP and WebSocket clients on `listener` until `shutdown`
@@ -67,7 +87,24 @@ pub async fn run(
 ) -> Result<(), ServerError> {
     let stopping = CancellationToken::new();
     let backend = room::Backend::start(&config, stopping.clone()).await?;
-    let shared = Arc::new(Shared::new(config, backend));
+    let store = identity_store(&config, &backend).await?;
+    let mut identities = identity::Identities::new(store, config.identity.clone());
+    if let room::Backend::Cluster(cluster, _) = &backend {
+        identities = identities.with_cluster(cluster.clone());
+    }
+    let identities = Arc::new(identities);
+    if let room::Backend::Cluster(_, feed) = &backend {
+        tokio::spawn(identity::revocations::follow(
+            identities.clone(),
+            feed.clone(),
+            stopping.clone(),
+        ));
+    }
+    tokio::spawn(identity::service::keep_sweeping(
+        identities.clone(),
+        stopping.clone(),
+    ));
+    let shared = Arc::new(Shared::new(config, backend, identities));
     warn_if_exposed(&listener, &shared.config);
     let app = http::router(shared.clone());
 

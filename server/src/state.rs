@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::front::Admission;
+use crate::identity::Identities;
 use crate::registry::Registry;
 use crate::room::{Backend, HistoryLimits};
 
@@ -17,6 +18,8 @@ use crate::room::{Backend, HistoryLimits};
 pub struct Shared {
     pub config: Config,
     pub registry: Arc<Registry>,
+    /// Who is who: signing in, devices, link codes.
+    pub identities: Arc<Identities>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Tracks live WebSocket connections so shutdown can wait for them to
@@ -28,7 +31,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(config: Config, backend: Backend) -> Self {
+    pub fn new(config: Config, backend: Backend, identities: Arc<Identities>) -> Self {
         let limits = HistoryLimits {
             on_join: config.history_on_join,
             resume: config.resume_limit,
@@ -39,6 +42,7 @@ impl Shared {
             admission,
             config,
             registry,
+            identities,
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             next_connection_id: AtomicU64::new(1),

@@ -149,45 +149,91 @@ async fn users_on_different_instances_chat_in_one_order() {
     assert_eq!(texts.len(), 40, "each message once");
 }
 
+/// User lists span instances, and presence is per identity across them:
+/// ann's second device on the other instance joins silently, and she
+/// leaves only when her last connection does.
 #[tokio::test]
-async fn user_lists_and_duplicate_names_span_instances() {
+async fn user_lists_and_presence_per_identity_span_instances() {
     let Some((servers, _prefix)) = instances(2, "names") else {
         return;
     };
     let mut ann = raw_client(&servers[0].addr, "ann").await;
     ann.join("dev").await;
 
-    let mut imposter = raw_client(&servers[1].addr, "ANN").await;
-    let id = imposter.next_id();
-    let (ack, _) = imposter
-        .request(ClientEvent::Join {
-            id,
-            room: "dev".into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
-    assert_eq!(ack_code(&ack), ErrorCode::NameTaken);
-
     let mut bob = raw_client(&servers[1].addr, "bob").await;
     assert_eq!(bob.join("dev").await, vec!["ann", "bob"]);
-    let id = bob.next_id();
-    let (ack, _) = bob
+    ann.expect(
+        "bob joined",
+        |e| matches!(e, ServerEvent::UserJoined { name, .. } if name == "bob"),
+    )
+    .await;
+
+    // A name registered through A is claimed through B too.
+    let mut impostor = Client::from_ws(
+        tokio_tungstenite::connect_async(servers[1].url())
+            .await
+            .expect("connect")
+            .0,
+    );
+    impostor.send(&hello_named("ANN")).await;
+    let refused = impostor.recv().await;
+    assert!(
+        matches!(
+            &refused,
+            ServerEvent::Error {
+                code: ErrorCode::NameClaimed,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+
+    // cat, on A like ann's first connection, marks the order of A's room.
+    let mut cat = raw_client(&servers[0].addr, "cat").await;
+    cat.join("dev").await;
+    bob.expect(
+        "cat joined",
+        |e| matches!(e, ServerEvent::UserJoined { name, .. } if name == "cat"),
+    )
+    .await;
+
+    // ann's second device, on B, joins at once and is listed once.
+    let mut ann2 = raw_signed_in(&servers[1].addr, &ann.credential()).await;
+    assert_eq!(ann2.join("dev").await, vec!["ann", "bob", "cat"]);
+    // Her first connection leaves: she is still there, so nothing is
+    // announced. A's room would have announced it before it handles cat's
+    // next message, which bob then sees first.
+    let id = ann.next_id();
+    let (ack, _) = ann
         .request(ClientEvent::Leave {
             id,
             room: "dev".into(),
         })
         .await;
     assert_ok(&ack);
-    ann.expect(
-        "bob left",
-        |e| matches!(e, ServerEvent::UserLeft { name, .. } if name == "bob"),
+    assert_ok(&cat.say("dev", "marker").await);
+    for _ in 0..1000 {
+        match bob.recv().await {
+            ServerEvent::Message { text, .. } if text == "marker" => break,
+            other => panic_if_left(&other),
+        }
+    }
+    drop(ann2);
+    bob.expect(
+        "ann left with her last connection",
+        |e| matches!(e, ServerEvent::UserLeft { name, .. } if name == "ann"),
     )
     .await;
+}
 
-    // The name is free again once its holder left.
-    let mut ann2 = raw_client(&servers[1].addr, "bob").await;
-    assert_eq!(ann2.join("dev").await, vec!["ann", "bob"]);
+fn panic_if_left(e: &ServerEvent) {
+    assert!(
+        !matches!(
+            e,
+            ServerEvent::UserLeft { .. } | ServerEvent::UserJoined { .. }
+        ),
+        "no presence change while another connection of ann is in: {e:?}"
+    );
 }
 
 #[tokio::test]
@@ -207,8 +253,9 @@ async fn a_client_moving_to_another_instance_resumes_without_gap_or_duplicate() 
     bob.join("dev").await;
     assert_ok(&bob.say("dev", "before").await);
     let seen = read_messages(&mut ann, 1).await[0].0;
+    let credential = ann.credential();
     ann.close().await;
-    // Once her old instance has let her name go, she can take it elsewhere.
+    // Once her old instance has noticed she left, her history resumes elsewhere.
     bob.expect(
         "ann left",
         |e| matches!(e, ServerEvent::UserLeft { name, .. } if name == "ann"),
@@ -221,8 +268,9 @@ async fn a_client_moving_to_another_instance_resumes_without_gap_or_duplicate() 
             sent.push(s);
         }
     }
-    // ann comes back on the other instance.
-    let mut ann = raw_client(&servers[1].addr, "ann").await;
+    // ann comes back on the other instance: the credential she was given
+    // by the first signs her in there.
+    let mut ann = raw_signed_in(&servers[1].addr, &credential).await;
     let (events, _, missed) = ann.join_with("dev", Some(seen), Some(epoch)).await;
     // The history, then live traffic: an acknowledged message may still be
     // on its way to this instance's room when ann joins, and then arrives live.
@@ -264,6 +312,7 @@ async fn users_of_a_killed_instance_leave_the_other_lists() {
     )
     .await;
 
+    let bob_credential = bob.credential();
     servers[1].kill();
     ann.expect(
         "bob left after his instance died",
@@ -272,8 +321,8 @@ async fn users_of_a_killed_instance_leave_the_other_lists() {
     .await;
     let mut cat = raw_client(&servers[0].addr, "cat").await;
     assert_eq!(cat.join("dev").await, vec!["ann", "cat"]);
-    // bob can come back elsewhere under his name.
-    let mut bob = raw_client(&servers[0].addr, "bob").await;
+    // bob can come back elsewhere as himself.
+    let mut bob = raw_signed_in(&servers[0].addr, &bob_credential).await;
     assert_eq!(bob.join("dev").await, vec!["ann", "cat", "bob"]);
 }
 
@@ -423,4 +472,119 @@ async fn nothing_acknowledged_is_lost_when_redis_restarts() {
         |e| matches!(e, ServerEvent::Message { text, .. } if text == "after"),
     )
     .await;
+}
+
+/// A device linked through instance B and signed out through A loses its
+/// connection on B at once, and its credential everywhere.
+#[tokio::test]
+async fn a_device_revoked_through_one_instance_is_closed_on_another() {
+    let Some((servers, _prefix)) = instances(2, "revoke") else {
+        return;
+    };
+    let mut phone = raw_client(&servers[0].addr, "ann").await;
+    let id = phone.next_id();
+    let (ack, others) = phone.request(ClientEvent::Link { id }).await;
+    assert_ok(&ack);
+    let Some(ServerEvent::LinkCode { code, .. }) = others.into_iter().next() else {
+        panic!("a link code")
+    };
+    let (ws, _) = tokio_tungstenite::connect_async(servers[1].url())
+        .await
+        .expect("connect");
+    let mut laptop = Client::from_ws(ws);
+    laptop
+        .send(&ClientEvent::Hello {
+            protocol: protocol::PROTOCOL_VERSION,
+            name: None,
+            credential: None,
+            link_code: Some(code),
+            device: Some("laptop".into()),
+            client: None,
+        })
+        .await;
+    let ServerEvent::Welcome { device, .. } = laptop.welcome().await else {
+        unreachable!()
+    };
+    let laptop_credential = laptop.credential();
+    laptop.join("dev").await;
+
+    let id = phone.next_id();
+    let (ack, _) = phone
+        .request(ClientEvent::Logout {
+            id,
+            device: Some(device.id),
+        })
+        .await;
+    assert_ok(&ack);
+    let told = laptop
+        .expect("credential_revoked", |e| {
+            matches!(e, ServerEvent::Error { .. })
+        })
+        .await;
+    assert!(
+        matches!(
+            told,
+            ServerEvent::Error {
+                code: ErrorCode::CredentialRevoked,
+                ..
+            }
+        ),
+        "{told:?}"
+    );
+    assert_eq!(
+        close_code(&laptop.recv_frame().await),
+        Some(protocol::close::CREDENTIAL_REVOKED)
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(servers[0].url())
+        .await
+        .expect("connect");
+    let mut again = Client::from_ws(ws);
+    again.send(&hello_with(&laptop_credential)).await;
+    assert!(matches!(
+        again.recv().await,
+        ServerEvent::Error {
+            code: ErrorCode::BadCredential,
+            ..
+        }
+    ));
+}
+
+/// `chat-server user add --redis` works on the cluster's identities: its
+/// code signs the identity in through any instance.
+#[tokio::test]
+async fn operators_add_identities_to_the_cluster() {
+    let Some((servers, prefix)) = instances(1, "useradd") else {
+        return;
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .args(["user", "add", "carol", "--redis", &prefix.url])
+        .args(["--redis-prefix", &prefix.prefix])
+        .output()
+        .expect("run chat-server user add");
+    assert!(out.status.success(), "{out:?}");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let code = printed
+        .split_whitespace()
+        .find(|w| w.len() == 9 && w.as_bytes()[4] == b'-')
+        .unwrap_or_else(|| panic!("a code in {printed:?}"))
+        .to_owned();
+    let (ws, _) = tokio_tungstenite::connect_async(servers[0].url())
+        .await
+        .expect("connect");
+    let mut carol = Client::from_ws(ws);
+    carol
+        .send(&ClientEvent::Hello {
+            protocol: protocol::PROTOCOL_VERSION,
+            name: None,
+            credential: None,
+            link_code: Some(code),
+            device: None,
+            client: None,
+        })
+        .await;
+    let welcome = carol.welcome().await;
+    assert!(
+        matches!(&welcome, ServerEvent::Welcome { name, .. } if name == "carol"),
+        "{welcome:?}"
+    );
 }

@@ -16,12 +16,18 @@ async fn hello_is_answered_with_welcome_and_limits() {
         limits,
         server,
         epoch,
+        user,
+        heartbeat_ms,
+        ..
     } = welcome
     else {
         unreachable!()
     };
     assert_eq!(protocol, protocol::PROTOCOL_VERSION);
     assert_eq!(name, "ann", "the name comes back trimmed");
+    assert_eq!(user.name, "ann");
+    assert!(user.id.starts_with("u_"), "{}", user.id);
+    assert_eq!(heartbeat_ms, 30_000);
     assert!(server.starts_with("chat-server/"));
     assert_eq!(limits.max_text_chars, 4000);
     assert!(!epoch.is_empty(), "welcome names the store epoch");
@@ -31,22 +37,23 @@ async fn hello_is_answered_with_welcome_and_limits() {
     );
 }
 
+/// A client of protocol 1 (whose `hello` has only a name) is told to
+/// upgrade, in words, and closed with 4000.
 #[tokio::test]
 async fn other_versions_are_told_to_upgrade_and_closed() {
     let server = TestServer::start().await;
     let mut c = Client::connect(&server).await;
-    c.send(&ClientEvent::Hello {
-        protocol: 99,
-        name: "ann".into(),
-        client: None,
-    })
-    .await;
+    c.send_raw(r#"{"type":"hello","protocol":1,"name":"ann","client":"chat-tui/0.1.0"}"#)
+        .await;
     let e = c.recv().await;
     let ServerEvent::Error { code, message } = e else {
         panic!("{e:?}")
     };
     assert_eq!(code, ErrorCode::UnsupportedVersion);
-    assert!(message.contains("upgrade"), "{message}");
+    assert!(
+        message.contains("this server speaks protocol 2") && message.contains("please upgrade"),
+        "{message}"
+    );
     assert_eq!(
         close_code(&c.recv_frame().await),
         Some(close::UNSUPPORTED_VERSION)
@@ -57,12 +64,7 @@ async fn other_versions_are_told_to_upgrade_and_closed() {
 async fn a_bad_name_can_be_corrected() {
     let server = TestServer::start().await;
     let mut c = Client::connect(&server).await;
-    c.send(&ClientEvent::Hello {
-        protocol: 1,
-        name: "a\u{202E}b".into(),
-        client: None,
-    })
-    .await;
+    c.send(&hello_named("a\u{202E}b")).await;
     let e = c.recv().await;
     assert!(
         matches!(
@@ -98,12 +100,7 @@ async fn requests_before_hello_are_refused() {
 async fn a_second_hello_is_refused() {
     let server = TestServer::start().await;
     let mut c = Client::named(&server, "ann").await;
-    c.send(&ClientEvent::Hello {
-        protocol: 1,
-        name: "bob".into(),
-        client: None,
-    })
-    .await;
+    c.send(&hello_named("bob")).await;
     let e = c.recv().await;
     assert!(
         matches!(

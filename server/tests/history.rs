@@ -120,11 +120,12 @@ async fn a_client_that_reconnects_gets_exactly_what_it_missed() {
     let mut bob = Client::named(&server, "bob").await;
     bob.join("dev").await;
     let seen = *say_n(&mut bob, "dev", 5, "before").await.last().unwrap();
+    let credential = ann.credential();
     ann.close().await;
 
     let sent = say_n(&mut bob, "dev", 200, "missed").await;
 
-    let mut ann = Client::named(&server, "ann").await;
+    let mut ann = Client::signed_in(&server, &credential).await;
     let (events, more, missed) = ann.join_with("dev", Some(seen), Some(epoch)).await;
     assert_eq!(seqs(&events), sent, "exactly the missed messages, in order");
     assert_eq!(
@@ -189,9 +190,11 @@ async fn a_resent_message_is_stored_and_delivered_once() {
         action: false,
     };
     let (first, _) = ann.request(send.clone()).await;
-    // The same request again on a new connection, as after a lost ack.
+    // The same request again on a new connection of the same device, as
+    // after a lost ack.
+    let credential = ann.credential();
     ann.close().await;
-    let mut ann = Client::named(&server, "ann").await;
+    let mut ann = Client::signed_in(&server, &credential).await;
     ann.join("dev").await;
     let (second, others) = ann.request(send).await;
     let (ServerEvent::Ack { seq: Some(a), .. }, ServerEvent::Ack { seq: Some(b), .. }) =
@@ -227,22 +230,23 @@ async fn a_resent_message_is_stored_and_delivered_once() {
 #[tokio::test]
 async fn numbering_survives_restarts_and_a_new_store_has_a_new_epoch() {
     let dir = tempfile::tempdir().unwrap();
-    let (epoch1, last) = {
+    let (epoch1, last, credential) = {
         let server = durable_server(&dir, |_| {}).await;
         let mut ann = Client::connect(&server).await;
         let epoch = epoch_of(&ann.hello("ann").await);
         ann.join("dev").await;
         let last = *say_n(&mut ann, "dev", 3, "a").await.last().unwrap();
+        let credential = ann.credential();
         ann.close().await;
         server.shutdown().await.unwrap();
-        (epoch, last)
+        (epoch, last, credential)
     };
     let server = durable_server(&dir, |_| {}).await;
     let mut ann = Client::connect(&server).await;
     assert_eq!(
-        epoch_of(&ann.hello("ann").await),
+        epoch_of(&ann.sign_in(&credential).await),
         epoch1,
-        "same store, same epoch"
+        "same store, same epoch, and the identity is still there"
     );
     ann.join("dev").await;
     let next = say_n(&mut ann, "dev", 1, "b").await[0];
@@ -307,7 +311,7 @@ async fn retention_by_age_drops_old_messages() {
         c.store.retain_age = Some(std::time::Duration::from_secs(24 * 3600));
     })
     .await;
-    let mut ann = Client::named(&server, "ann").await;
+    let mut ann = Client::named(&server, "dan").await;
     ann.join("dev").await;
     let after = say_n(&mut ann, "dev", 1, "new").await[0];
     assert!(

@@ -100,7 +100,10 @@ impl Client {
     async fn identify(mut ws: Ws, name: &str) -> Client {
         ws.send(Message::text(protocol::encode(&ClientEvent::Hello {
             protocol: PROTOCOL_VERSION,
-            name: name.into(),
+            name: Some(name.into()),
+            credential: None,
+            link_code: None,
+            device: None,
             client: Some("metrics-test".into()),
         })))
         .await

@@ -22,31 +22,6 @@ async fn join_gets_room_state_and_others_are_told() {
 }
 
 #[tokio::test]
-async fn duplicate_names_are_refused_per_room_ignoring_case() {
-    let server = TestServer::start().await;
-    let mut ann = Client::named(&server, "ann").await;
-    ann.join("dev").await;
-
-    let mut other = Client::named(&server, "ANN").await;
-    let id = other.next_id();
-    let (ack, others) = other
-        .request(ClientEvent::Join {
-            id,
-            room: "dev".into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
-    assert_eq!(ack_code(&ack), ErrorCode::NameTaken);
-    assert!(
-        others.is_empty(),
-        "no room_state for a refused join: {others:?}"
-    );
-    // The same name is fine in another room.
-    other.join("ops").await;
-}
-
-#[tokio::test]
 async fn leave_and_disconnect_are_announced() {
     let server = TestServer::start().await;
     let mut ann = Client::named(&server, "ann").await;

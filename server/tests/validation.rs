@@ -123,12 +123,7 @@ async fn every_validation_error_has_its_code() {
     // Names are checked on hello.
     let mut d = Client::connect(&server).await;
     for bad in ["", "   ", &"n".repeat(33), "a\u{0007}b", "a\u{200B}b"] {
-        d.send(&ClientEvent::Hello {
-            protocol: 1,
-            name: bad.into(),
-            client: None,
-        })
-        .await;
+        d.send(&hello_named(bad)).await;
         let e = d.recv().await;
         assert!(
             matches!(

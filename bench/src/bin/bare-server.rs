@@ -167,6 +167,16 @@ fn handle(
                 protocol: PROTOCOL_VERSION,
                 server: concat!("bare-server/", env!("CARGO_PKG_VERSION")).into(),
                 name: name.clone(),
+                user: protocol::UserRef {
+                    id: "u_0000000000000000".into(),
+                    name: name.clone(),
+                },
+                device: protocol::DeviceRef {
+                    id: "d_0000000000000000".into(),
+                    name: "bare".into(),
+                },
+                credential: None,
+                heartbeat_ms: 30_000,
                 epoch: "bare".into(),
                 limits: protocol::ServerLimits {
                     max_name_chars: protocol::limits::MAX_NAME_CHARS,
@@ -199,6 +209,7 @@ fn handle(
                 seq: 0,
                 ts: now_ms(),
                 from: name.clone(),
+                user: String::new(),
                 id: incoming.id.unwrap_or_default().into_owned(),
                 text: incoming.text.unwrap_or_default().into_owned(),
                 action: false,

@@ -179,6 +179,7 @@ impl Client {
                     seq: 0,
                     ts: now_ms(),
                     from: self.name.clone(),
+                    user: String::new(),
                     id: request.id.into_owned(),
                     text: request.text.into_owned(),
                     action: false,
@@ -205,6 +206,16 @@ fn welcome(name: &str) -> ServerEvent {
         protocol: PROTOCOL_VERSION,
         server: concat!("floor-server/", env!("CARGO_PKG_VERSION")).into(),
         name: name.to_owned(),
+        user: protocol::UserRef {
+            id: "u_0000000000000000".into(),
+            name: name.to_owned(),
+        },
+        device: protocol::DeviceRef {
+            id: "d_0000000000000000".into(),
+            name: "floor".into(),
+        },
+        credential: None,
+        heartbeat_ms: 30_000,
         epoch: "floor".into(),
         limits: protocol::ServerLimits {
             max_name_chars: protocol::limits::MAX_NAME_CHARS,

@@ -199,8 +199,10 @@ pub enum FeedEvent {
         seq: Seq,
         frame: Frame,
     },
+    /// An identity's first connection joined: its instance does not echo
+    /// this to the joiner.
     Joined {
-        name_key: String,
+        user: String,
         frame: Frame,
     },
     Presence {
@@ -221,7 +223,7 @@ impl FeedEvent {
                 frame,
             }),
             b'J' => Some(FeedEvent::Joined {
-                name_key: head[1..].to_owned(),
+                user: head[1..].to_owned(),
                 frame,
             }),
             b'P' => Some(FeedEvent::Presence { frame }),
@@ -244,7 +246,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(
-            matches!(FeedEvent::parse("Jann\n{}"), Some(FeedEvent::Joined { name_key, .. }) if name_key == "ann")
+            matches!(FeedEvent::parse("Ju_1\n{}"), Some(FeedEvent::Joined { user, .. }) if user == "u_1")
         );
         assert!(matches!(
             FeedEvent::parse("P\n{}"),

@@ -150,6 +150,7 @@ mod tests {
             seq: 0,
             ts: 1,
             from: "\"seq\":0,".into(),
+            user: "u_0000000000000001".into(),
             id: "x".into(),
             text: "\"seq\":0, sneaky".into(),
             action: false,

@@ -7,17 +7,19 @@
 //! - `log:{room}`: a stream of the room's frames, entry id `{seq}-0`, trimmed
 //!   to a bounded length: the shared history every instance reads for joins,
 //!   resumes and older pages;
-//! - `ids:{room}:{name length}:{sender}:{request id}`: the seq a request got
-//!   (expires after a day), so a resend to any instance is recognised;
-//! - `members:{room}`: hash of name key -> `instance \t join ms \t name`,
-//!   for cluster-wide user lists and unique names;
+//! - `ids:{room}:{sender length}:{user:device}:{request id}`: the seq a
+//!   request got (expires after a day), so a resend to any instance is
+//!   recognised;
+//! - `members:{room}`: hash of `user \t instance \t connection` ->
+//!   `instance \t join ms \t user \t name`, for cluster-wide user lists and
+//!   presence per identity;
 //! - `instance:{id}`: a liveness key with a short expiry, refreshed by its
 //!   instance; members owned by an expired instance are reaped and announced
 //!   as left by whichever instance notices first;
 //! - `epoch`: the cluster's store epoch.
 //!
 //! Room traffic is published on the channel `room:{room}`, one payload per
-//! event: `M{seq}\n{frame}` for stored messages, `J{name key}\n{frame}` for
+//! event: `M{seq}\n{frame}` for stored messages, `J{user id}\n{frame}` for
 //! joins, `P\n{frame}` for other presence. A message is appended, numbered,
 //! de-duplicated and published in one Lua script, so it is acknowledged only
 //! once Redis has it, and every instance sees the same order. Pub/sub may
@@ -44,7 +46,7 @@ use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 pub use feed::{Feed, FeedEvent};
-pub use presence::MemberEntry;
+pub use presence::{MemberEntry, Released};
 
 /// Settings for cluster mode.
 #[derive(Debug, Clone)]

@@ -1,6 +1,9 @@
-//! Who is in a room across the cluster: the hash `members:{room}` (name key
-//! -> `instance \t join ms \t name`), claimed and released by scripts, and
-//! presence frames published on the room's channel.
+//! Who is in a room across the cluster: the hash `members:{room}`, one
+//! field per connection (`user \t instance \t connection` ->
+//! `instance \t join ms \t user \t name`), registered and removed by
+//! scripts that also tell whether the connection was its identity's first
+//! or last in the room; and presence frames published on the room's
+//! channel.
 
 use redis::AsyncCommands;
 
@@ -12,6 +15,7 @@ use crate::frame::Frame;
 pub struct MemberEntry {
     pub instance: String,
     pub joined_ms: i64,
+    pub user: String,
     pub name: String,
     /// The raw value, for compare-and-delete.
     pub raw: String,
@@ -19,69 +23,92 @@ pub struct MemberEntry {
 
 impl MemberEntry {
     fn parse(raw: &str) -> Option<MemberEntry> {
-        let mut parts = raw.splitn(3, '\t');
+        let mut parts = raw.splitn(4, '\t');
         let instance = parts.next()?.to_owned();
         let joined_ms = parts.next()?.parse().ok()?;
+        let user = parts.next()?.to_owned();
         let name = parts.next()?.to_owned();
         Some(MemberEntry {
             instance,
             joined_ms,
+            user,
             name,
             raw: raw.to_owned(),
         })
     }
 }
 
+/// What removing a member entry did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Released {
+    /// The entry was not (any more) the one we saw: someone else removed it.
+    NotOurs,
+    /// Removed, and it was its identity's last connection in the room.
+    Last,
+    /// Removed; the identity is still in the room through another one.
+    OthersLeft,
+}
+
 impl Cluster {
-    /// The entry this instance stores for a member.
-    pub fn entry_for(&self, name: &str) -> String {
-        format!(
-            "{}\t{}\t{name}",
-            self.inner.instance,
-            crate::clock::now_ms()
+    /// The hash field and the entry this instance stores for connection
+    /// `connection` of identity `user` called `name`.
+    pub fn entry_for(&self, connection: u64, user: &str, name: &str) -> (String, String) {
+        let instance = &self.inner.instance;
+        (
+            format!("{user}\t{instance}\t{connection}"),
+            format!("{instance}\t{}\t{user}\t{name}", crate::clock::now_ms()),
         )
     }
 
-    /// Claims `name_key` in a room for this instance. False: a live member
-    /// elsewhere in the cluster has that name.
+    /// Registers a connection (`field` from [`Cluster::entry_for`]) of
+    /// `user` in a room. True if no other connection of that identity on a
+    /// live instance is in it: the identity is new there.
     pub async fn claim(
         &self,
         room: &str,
-        name_key: &str,
+        field: &str,
         entry: &str,
+        user: &str,
     ) -> Result<bool, ClusterError> {
         let mut conn = self.conn();
         let r: Result<i64, _> = self
             .inner
             .claim
             .key(self.key("members", room))
-            .arg(name_key)
+            .arg(field)
             .arg(entry)
-            .arg(&self.inner.instance)
+            .arg(format!("{user}\t"))
             .arg(format!("{}instance:", self.inner.config.prefix))
             .invoke_async(&mut conn)
             .await;
         Ok(self.track(r)? == 1)
     }
 
-    /// Removes a member entry if it is still `entry`. True if it was removed
-    /// by this call (so the caller announces the departure).
+    /// Removes a member entry if it is still `entry`, and tells whether
+    /// its identity has left the room with it.
     pub async fn release(
         &self,
         room: &str,
-        name_key: &str,
+        field: &str,
         entry: &str,
-    ) -> Result<bool, ClusterError> {
+        user: &str,
+    ) -> Result<Released, ClusterError> {
         let mut conn = self.conn();
         let r: Result<i64, _> = self
             .inner
             .release
             .key(self.key("members", room))
-            .arg(name_key)
+            .arg(field)
             .arg(entry)
+            .arg(format!("{user}\t"))
+            .arg(format!("{}instance:", self.inner.config.prefix))
             .invoke_async(&mut conn)
             .await;
-        Ok(self.track(r)? == 1)
+        Ok(match self.track(r)? {
+            1 => Released::Last,
+            2 => Released::OthersLeft,
+            _ => Released::NotOurs,
+        })
     }
 
     /// Every member entry of a room, with whether its instance is alive,
@@ -125,7 +152,7 @@ impl Cluster {
     }
 
     /// Publishes a presence frame to a room's instances. `joined` names the
-    /// joiner's name key, so its own instance does not echo it to the joiner.
+    /// joiner's identity, so its own instance does not echo it to the joiner.
     pub async fn publish_presence(
         &self,
         room: &str,
@@ -147,10 +174,15 @@ mod tests {
 
     #[test]
     fn member_entries_round_trip() {
-        let e = MemberEntry::parse("abc\t1700\tZoë Smith").unwrap();
+        let e = MemberEntry::parse("abc\t1700\tu_1\tZoë Smith").unwrap();
         assert_eq!(
-            (e.instance.as_str(), e.joined_ms, e.name.as_str()),
-            ("abc", 1700, "Zoë Smith")
+            (
+                e.instance.as_str(),
+                e.joined_ms,
+                e.user.as_str(),
+                e.name.as_str()
+            ),
+            ("abc", 1700, "u_1", "Zoë Smith")
         );
         assert!(MemberEntry::parse("abc\tnot-a-number\tx").is_none());
     }

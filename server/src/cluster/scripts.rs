@@ -14,23 +14,34 @@ redis.call('PUBLISH', ARGV[4], 'M' .. seq .. '\n' .. frame)
 return {1, seq}
 "#;
 
-/// Claims a name in a room unless a live instance (other than ours) holds it.
+/// Registers a connection in a room's member hash (field `ARGV[1]` =
+/// `user \t instance \t connection`). Returns 1 if no other connection of
+/// that identity (fields starting with `ARGV[3]`) on a live instance is
+/// registered: the identity is new in the room.
 pub(super) const CLAIM: &str = r#"
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur then
-  local owner = string.match(cur, '^([^\t]*)')
-  if owner ~= ARGV[3] and redis.call('EXISTS', ARGV[4] .. owner) == 1 then return 0 end
-end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if f ~= ARGV[1] and string.sub(f, 1, #ARGV[3]) == ARGV[3] then
+    local owner = string.match(f, '^[^\t]*\t([^\t]*)')
+    if owner and redis.call('EXISTS', ARGV[4] .. owner) == 1 then return 0 end
+  end
+end
 return 1
 "#;
 
-/// Deletes a member entry only if it is still the one we saw.
+/// Deletes a member entry only if it is still the one we saw. Returns 0 if
+/// it was not, 1 if it was and no other connection of the identity on a
+/// live instance is left (the identity left the room), 2 if one is.
 pub(super) const RELEASE: &str = r#"
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  return redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(f, 1, #ARGV[3]) == ARGV[3] then
+    local owner = string.match(f, '^[^\t]*\t([^\t]*)')
+    if owner and redis.call('EXISTS', ARGV[4] .. owner) == 1 then return 2 end
+  end
 end
-return 0
+return 1
 "#;
 
 /// Raises a room's counter to at least ARGV[1]; returns what it was.

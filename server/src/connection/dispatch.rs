@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use protocol::{ClientEvent, ErrorCode, ServerEvent, ValidationError, validate};
+use tokio_util::sync::CancellationToken;
 
 use super::decode_error;
 use super::exit::Exit;
@@ -23,6 +24,10 @@ use crate::room::{JoinError, Member, Post, RoomCommand};
 #[derive(Debug)]
 pub(super) struct Client {
     pub name: Arc<str>,
+    pub user: Arc<str>,
+    pub device: Arc<str>,
+    /// Cancelled when this device is signed out.
+    pub revoked: CancellationToken,
     pub outbound: Outbound,
     /// The rooms it is in, by name.
     pub rooms: HashMap<String, RoomHandle>,
@@ -47,6 +52,10 @@ enum Refusal {
     NotInRoom(String),
     #[error(transparent)]
     Join(JoinError),
+    #[error("no device {0} of yours")]
+    NoSuchDevice(String),
+    #[error("the identity store cannot be reached right now; nothing was done")]
+    Store(#[from] crate::identity::StoreError),
 }
 
 impl Refusal {
@@ -60,6 +69,8 @@ impl Refusal {
             Refusal::Join(JoinError::ServerFull(_)) => ErrorCode::TooManyRooms,
             Refusal::Join(JoinError::CreatingTooFast) => ErrorCode::RateLimited,
             Refusal::Join(_) => ErrorCode::Internal,
+            Refusal::NoSuchDevice(_) => ErrorCode::NotFound,
+            Refusal::Store(_) => ErrorCode::Unavailable,
         }
     }
 }
@@ -153,6 +164,8 @@ async fn dispatch(
             }
             let member = Member {
                 name: client.name.clone(),
+                user: client.user.clone(),
+                device: client.device.clone(),
                 outbound: client.outbound.clone(),
             };
             match shared
@@ -222,6 +235,37 @@ async fn dispatch(
                 longitude,
             };
             to_room(client, room, posted(client, id, post)).await
+        }
+        ClientEvent::Ping { .. } => {
+            queue_reply(client, &ServerEvent::ack_ok(id, None));
+            Ok(())
+        }
+        ClientEvent::Link { .. } => {
+            let identities = &shared.identities;
+            let ttl = identities.config().link_ttl;
+            let (code, expires_ts) = identities.link_code(&client.user, ttl).await?;
+            queue_reply(client, &ServerEvent::LinkCode { code, expires_ts });
+            queue_reply(client, &ServerEvent::ack_ok(id, None));
+            Ok(())
+        }
+        ClientEvent::Devices { .. } => {
+            let devices = shared
+                .identities
+                .devices(&client.user, &client.device)
+                .await?;
+            queue_reply(client, &ServerEvent::Devices { devices });
+            queue_reply(client, &ServerEvent::ack_ok(id, None));
+            Ok(())
+        }
+        ClientEvent::Logout { device, .. } => {
+            let device = device.unwrap_or_else(|| client.device.to_string());
+            if !shared.identities.logout(&client.user, &device).await? {
+                return Err(Refusal::NoSuchDevice(device));
+            }
+            // Queued before the connection loop sees its own revocation
+            // (if it signed itself out): the answer is written first.
+            queue_reply(client, &ServerEvent::ack_ok(id, None));
+            Ok(())
         }
     }
 }

@@ -62,6 +62,17 @@ pub(super) fn slow_consumer() -> Exit {
     }
 }
 
+pub(super) fn credential_revoked() -> Exit {
+    Exit::Close {
+        error: Some(ErrorBody {
+            code: ErrorCode::CredentialRevoked,
+            message: "this device was signed out; its credential no longer works".into(),
+        }),
+        code: close::CREDENTIAL_REVOKED,
+        reason: "credential revoked",
+    }
+}
+
 pub(super) fn heartbeat_timeout() -> Exit {
     Exit::Close {
         error: None,

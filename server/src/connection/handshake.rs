@@ -1,15 +1,15 @@
 //! The handshake: a new connection must say `hello` (in our protocol
-//! version, with a valid name) within the handshake timeout; it is answered
-//! with `welcome`. Anything else before that is answered with an error (and
+//! version, signing in by credential, link code or name) within the
+//! handshake timeout; it is answered with `welcome`. Anything else before that is answered with an error (and
 //! counts as a strike) and the connection waits for a proper `hello`. The
 //! timeout covers the answers too: a client that does not read them cannot
 //! stretch the handshake.
 
-use std::sync::Arc;
-
 use axum::extract::ws::Message;
 use futures::{SinkExt, StreamExt};
-use protocol::{ClientEvent, ErrorBody, ErrorCode, PROTOCOL_VERSION, ServerEvent, close, validate};
+use protocol::{
+    ClientEvent, DeviceRef, ErrorBody, ErrorCode, PROTOCOL_VERSION, ServerEvent, UserRef, close,
+};
 use tokio::time::Instant;
 
 use super::exit::{Exit, read_failed, shutting_down};
@@ -17,26 +17,21 @@ use super::strikes::Strikes;
 use super::{Socket, binary_refused, decode_error};
 use crate::Shared;
 use crate::frame::Frame;
+use crate::identity::service::Hello;
+use crate::identity::{SignInError, SignedIn};
 
-/// Waits for a valid `hello` and answers it with `welcome`. Returns the
-/// client's name as it will be shown.
+/// Waits for a valid `hello` and answers it with `welcome`. Returns who the
+/// client is signed in as.
 pub(super) async fn handshake<S: Socket>(
     socket: &mut S,
     shared: &Shared,
     strikes: &mut Strikes,
-) -> Result<Arc<str>, Exit> {
+) -> Result<SignedIn, Exit> {
     let deadline = Instant::now() + shared.config.handshake_timeout;
     loop {
         let message = tokio::select! {
             m = socket.next() => m,
-            () = tokio::time::sleep_until(deadline) => return Err(Exit::Close {
-                error: Some(ErrorBody {
-                    code: ErrorCode::NotIdentified,
-                    message: "no hello received in time".into(),
-                }),
-                code: close::HANDSHAKE_FAILED,
-                reason: "no hello",
-            }),
+            () = tokio::time::sleep_until(deadline) => return Err(no_hello_in_time()),
             () = shared.shutdown.cancelled() => return Err(shutting_down()),
         };
         let text = match message {
@@ -60,30 +55,52 @@ pub(super) async fn handshake<S: Socket>(
                     error: Some(ErrorBody {
                         code: ErrorCode::UnsupportedVersion,
                         message: format!(
-                            "this server speaks protocol {PROTOCOL_VERSION}, your client speaks {protocol}; please upgrade your client"
+                            "this server speaks protocol {PROTOCOL_VERSION}; please upgrade your client (it speaks protocol {protocol})"
                         ),
                     }),
                     code: close::UNSUPPORTED_VERSION,
                     reason: "unsupported protocol version",
                 });
             }
-            Ok(ClientEvent::Hello { name, .. }) => match validate::display_name(&name) {
-                Ok(name) => {
-                    let welcome = ServerEvent::Welcome {
-                        protocol: PROTOCOL_VERSION,
-                        server: concat!("chat-server/", env!("CARGO_PKG_VERSION")).into(),
-                        name: name.to_owned(),
-                        limits: shared.config.limits(),
-                        epoch: shared.registry.backend().epoch().to_owned(),
-                    };
-                    reply(socket, &welcome, deadline, shared).await?;
-                    return Ok(Arc::from(name));
+            Ok(ClientEvent::Hello {
+                name,
+                credential,
+                link_code,
+                device,
+                client,
+                ..
+            }) => {
+                let hello = Hello {
+                    name: name.as_deref(),
+                    credential: credential.as_deref(),
+                    link_code: link_code.as_deref(),
+                    device: device.as_deref(),
+                    client: client.as_deref(),
+                };
+                // The store (Redis in a cluster) is bounded by the
+                // handshake's deadline too.
+                let signed = tokio::select! {
+                    signed = shared.identities.sign_in(hello) => signed,
+                    () = tokio::time::sleep_until(deadline) => return Err(no_hello_in_time()),
+                    () = shared.shutdown.cancelled() => return Err(shutting_down()),
+                };
+                match signed {
+                    Ok(who) => {
+                        reply(socket, &welcome(shared, &who), deadline, shared).await?;
+                        return Ok(who);
+                    }
+                    Err(e) => {
+                        if let SignInError::Unavailable(cause) = &e {
+                            tracing::warn!(error = %cause, "identity store unavailable");
+                        }
+                        // A refused hello is a strike, like any frame that
+                        // is not a good hello: guessing credentials or codes
+                        // soon closes the connection.
+                        strikes.strike()?;
+                        ServerEvent::error(e.code(), e.to_string())
+                    }
                 }
-                Err(e) => {
-                    strikes.strike()?;
-                    ServerEvent::error(e.code(), e.to_string())
-                }
-            },
+            }
             Ok(other) => {
                 strikes.strike()?;
                 match other.request_id() {
@@ -115,5 +132,37 @@ async fn reply<S: Socket>(
         sent = socket.send(message) => sent.map_err(|_| Exit::Gone),
         () = tokio::time::sleep_until(deadline) => Err(Exit::Stalled),
         () = shared.shutdown.cancelled() => Err(shutting_down()),
+    }
+}
+
+fn no_hello_in_time() -> Exit {
+    Exit::Close {
+        error: Some(ErrorBody {
+            code: ErrorCode::NotIdentified,
+            message: "no hello received in time".into(),
+        }),
+        code: close::HANDSHAKE_FAILED,
+        reason: "no hello",
+    }
+}
+
+/// The `welcome` for a connection signed in as `who`.
+fn welcome(shared: &Shared, who: &SignedIn) -> ServerEvent {
+    ServerEvent::Welcome {
+        protocol: PROTOCOL_VERSION,
+        server: concat!("chat-server/", env!("CARGO_PKG_VERSION")).into(),
+        name: who.name.to_string(),
+        user: UserRef {
+            id: who.user.to_string(),
+            name: who.name.to_string(),
+        },
+        device: DeviceRef {
+            id: who.device.to_string(),
+            name: who.device_name.clone(),
+        },
+        credential: who.credential.clone(),
+        heartbeat_ms: shared.config.heartbeat_interval.as_millis() as u64,
+        limits: shared.config.limits(),
+        epoch: shared.registry.backend().epoch().to_owned(),
     }
 }

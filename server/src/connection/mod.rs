@@ -39,7 +39,9 @@ use crate::outbound::{Outbound, Receiver};
 use crate::rate_limit::TokenBucket;
 use crate::room::RoomCommand;
 use dispatch::{Client, handle_text, queue_reply};
-use exit::{Exit, goodbye, heartbeat_timeout, read_failed, shutting_down, slow_consumer};
+use exit::{
+    Exit, credential_revoked, goodbye, heartbeat_timeout, read_failed, shutting_down, slow_consumer,
+};
 use handshake::handshake;
 use strikes::Strikes;
 
@@ -72,10 +74,14 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup
     let mut strikes = Strikes::new(&shared.config);
 
     let exit = match Box::pin(handshake(&mut socket, &shared, &mut strikes)).await {
-        Ok(name) => {
-            tracing::debug!(connection = id, %name, "identified");
+        Ok(who) => {
+            tracing::debug!(connection = id, name = %who.name, user = %who.user, "identified");
+            let revoked = shared.identities.attach(&who, id);
             let mut client = Client {
-                name,
+                name: who.name.clone(),
+                user: who.user.clone(),
+                device: who.device.clone(),
+                revoked,
                 outbound,
                 rooms: HashMap::new(),
                 bucket: TokenBucket::new(shared.config.rate_per_sec, shared.config.rate_burst),
@@ -93,6 +99,7 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup
                 })
                 .await;
             }
+            shared.identities.detach(&who, id).await;
             exit
         }
         Err(exit) => {
@@ -135,6 +142,9 @@ async fn run<S: Socket>(
                 }
                 crate::metrics::bytes_out(bytes);
             }
+            // After the queue: the `ack` of a logout from this very device
+            // is written before the close.
+            () = client.revoked.cancelled() => return credential_revoked(),
             message = socket.next() => {
                 last_heard = Instant::now();
                 let handled = match message {

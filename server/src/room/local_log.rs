@@ -4,15 +4,17 @@
 //! the store thread. When the store reports the commit, the log
 //! acknowledges the senders and delivers the same bytes to the members, so
 //! nobody sees (and no sender is told about) a message that a crash could
-//! still lose. Names are unique among this instance's members; there is
-//! nobody else to ask.
+//! still lose. Presence (per identity) is decided among this instance's
+//! members alone: there is nobody else to ask.
 
 use std::collections::{HashMap, VecDeque};
 
-use protocol::{ErrorCode, Seq, ServerEvent};
+use protocol::{ErrorCode, Seq, ServerEvent, UserRef};
 use tokio::sync::mpsc;
 
-use super::log::{ClaimError, Draft, LogError, LogKey, MessageLog, NOT_STORED, encode_numbered};
+use super::log::{
+    ClaimError, Claimed, Draft, LogError, LogKey, MessageLog, NOT_STORED, encode_numbered,
+};
 use super::members::{Member, Members};
 use crate::frame::{Frame, Page};
 use crate::outbound::Outbound;
@@ -172,26 +174,24 @@ impl MessageLog for LocalLog {
             .await?)
     }
 
-    /// The room has already checked its members for the name; on this
-    /// instance alone, that is everyone.
-    async fn claim(
-        &mut self,
-        joiner: &Member,
-        _name_key: &str,
-        here: &Members,
-    ) -> Result<Vec<String>, ClaimError> {
-        Ok(here
-            .names()
-            .chain(std::iter::once(&*joiner.name))
-            .map(str::to_owned)
-            .collect())
+    /// On this instance alone, the members here are everyone.
+    async fn claim(&mut self, joiner: &Member, here: &Members) -> Result<Claimed, ClaimError> {
+        let first = !here.has_user(&joiner.user);
+        let mut users = here.users();
+        if first {
+            users.push(UserRef {
+                id: joiner.user.to_string(),
+                name: joiner.name.to_string(),
+            });
+        }
+        Ok(Claimed { users, first })
     }
 
-    async fn release(&mut self, _connection_id: u64) -> bool {
-        true
+    async fn release(&mut self, _connection_id: u64, last_here: bool) -> bool {
+        last_here
     }
 
-    async fn announce_join(&mut self, joiner: u64, _key: &str, frame: &Frame, here: &mut Members) {
+    async fn announce_join(&mut self, joiner: u64, _user: &str, frame: &Frame, here: &mut Members) {
         here.broadcast(frame, Some(joiner));
     }
 

@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use protocol::{ErrorCode, Seq, ServerEvent, TimestampMs};
+use protocol::{ErrorCode, Seq, ServerEvent, TimestampMs, UserRef};
 
 use super::Post;
 use super::members::{Member, Members};
@@ -82,22 +82,28 @@ impl LogError {
     }
 }
 
-/// Why a name could not be claimed.
+/// Why a joiner could not be registered in the room.
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimError {
-    /// Someone the log knows of (on another instance) has that name.
-    #[error("the name is already used in this room")]
-    Taken,
     #[error(transparent)]
     Log(#[from] LogError),
+}
+
+/// A joiner registered in the room: everyone in it, and whether the joiner
+/// is its identity's first connection in the room (then it is announced).
+#[derive(Debug)]
+pub struct Claimed {
+    pub users: Vec<UserRef>,
+    pub first: bool,
 }
 
 /// A message on its way into the log: built and owned by the room, not
 /// numbered yet.
 #[derive(Debug)]
 pub struct Draft {
-    /// The sender's name key and request id: together they recognise a
-    /// resend.
+    /// The sender's identity and device, and the request id: together they
+    /// recognise a resend. Nobody else can send under this key, so nobody
+    /// can occupy (and so swallow) another person's request ids.
     pub sender_key: String,
     pub request_id: String,
     pub ts: TimestampMs,
@@ -106,17 +112,19 @@ pub struct Draft {
 }
 
 impl Draft {
-    /// A message `from` in `room`, stamped now.
-    pub fn new(room: &str, from: &str, request_id: String, post: Post) -> Draft {
+    /// A message from `sender` in `room`, stamped now.
+    pub fn new(room: &str, sender: &Member, request_id: String, post: Post) -> Draft {
         let ts = crate::clock::now_ms();
-        let sender_key = protocol::validate::name_key(from);
-        let (room, from, id) = (room.to_owned(), from.to_owned(), request_id.clone());
+        let sender_key = resend_key(&sender.user, &sender.device);
+        let (room, from, id) = (room.to_owned(), sender.name.to_string(), request_id.clone());
+        let user = sender.user.to_string();
         let event = match post {
             Post::Text { text, action } => ServerEvent::Message {
                 room,
                 seq: 0,
                 ts,
                 from,
+                user,
                 id,
                 text,
                 action,
@@ -129,6 +137,7 @@ impl Draft {
                 seq: 0,
                 ts,
                 from,
+                user,
                 id,
                 latitude,
                 longitude,
@@ -141,6 +150,12 @@ impl Draft {
             event,
         }
     }
+}
+
+/// The sender part of a resend key: identity and device ids (`u_...` and
+/// `d_...`, so no colon inside either).
+pub fn resend_key(user: &str, device: &str) -> String {
+    format!("{user}:{device}")
 }
 
 /// Serializes a drafted event, numbered `seq` (once: this frame is what is
@@ -193,25 +208,27 @@ pub trait MessageLog: Send + Sized + 'static {
         limit: u32,
     ) -> impl Future<Output = Result<Page, LogError>> + Send;
 
-    /// Claims `name_key` for `joiner` (whose name no member here has), and
-    /// returns everyone in the room in join order, the joiner last.
+    /// Registers `joiner` (not yet in `here`) in the room, and returns
+    /// everyone in it, each identity once in join order, and whether the
+    /// joiner's identity is new in the room.
     fn claim(
         &mut self,
         joiner: &Member,
-        name_key: &str,
         here: &Members,
-    ) -> impl Future<Output = Result<Vec<String>, ClaimError>> + Send;
+    ) -> impl Future<Output = Result<Claimed, ClaimError>> + Send;
 
-    /// Gives up the name a connection claimed. True if it was still this
-    /// connection's, so its departure is to be announced.
-    fn release(&mut self, connection_id: u64) -> impl Future<Output = bool> + Send;
+    /// Unregisters a connection. `last_here`: no other connection of its
+    /// identity is in the room on this instance. True if its identity has
+    /// now left the room, so its departure is to be announced.
+    fn release(&mut self, connection_id: u64, last_here: bool)
+    -> impl Future<Output = bool> + Send;
 
-    /// Tells the room that `joiner` (name key `name_key`) joined: everyone
+    /// Tells the room that `joiner` (of identity `user`) joined: everyone
     /// but the joiner hears `frame`.
     fn announce_join(
         &mut self,
         joiner: u64,
-        name_key: &str,
+        user: &str,
         frame: &Frame,
         here: &mut Members,
     ) -> impl Future<Output = ()> + Send;

@@ -6,19 +6,23 @@
 //! already closed) is removed on the spot, and its departure is announced
 //! after the command at hand.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
-use protocol::{Seq, ServerEvent};
+use protocol::{Seq, ServerEvent, UserRef};
 
 use crate::clock::now_ms;
 use crate::frame::Frame;
 use crate::outbound::{Outbound, QueueError};
 
-/// A connection in a room, as the room sees it.
+/// A connection in a room, as the room sees it: the identity and device it
+/// is signed in as, and its queue.
 #[derive(Debug, Clone)]
 pub struct Member {
     pub name: Arc<str>,
+    /// The identity's id (`u_...`).
+    pub user: Arc<str>,
+    /// The device's id (`d_...`).
+    pub device: Arc<str>,
     pub outbound: Outbound,
 }
 
@@ -33,6 +37,9 @@ impl Member {
 pub(super) struct Departure {
     pub connection_id: u64,
     pub name: Arc<str>,
+    pub user: Arc<str>,
+    /// No other connection of the identity is left here.
+    pub last_here: bool,
 }
 
 /// The members of one room on this instance.
@@ -40,10 +47,8 @@ pub(super) struct Departure {
 pub struct Members {
     /// The room's name, as frames carry it.
     room: Arc<str>,
-    /// In join order.
+    /// Connections, in join order (an identity may have several).
     joined: Vec<Member>,
-    /// Name keys of `joined`: names are unique per room, ignoring case.
-    names: HashSet<String>,
     /// Highest sequence number broadcast here.
     delivered: Seq,
     departed: Vec<Departure>,
@@ -55,7 +60,6 @@ impl Members {
         Members {
             room,
             joined: Vec::new(),
-            names: HashSet::new(),
             delivered,
             departed: Vec::new(),
         }
@@ -75,30 +79,38 @@ impl Members {
         self.joined.is_empty() && self.departed.is_empty()
     }
 
-    /// Whether a member here has this name key.
-    pub(super) fn has_name(&self, name_key: &str) -> bool {
-        self.names.contains(name_key)
+    /// Whether a connection of this identity is here.
+    pub(super) fn has_user(&self, user: &str) -> bool {
+        self.joined.iter().any(|m| &*m.user == user)
     }
 
-    /// The names here, in join order.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.joined.iter().map(|m| &*m.name)
+    /// The identities here, each once, in the order they joined.
+    pub fn users(&self) -> Vec<UserRef> {
+        let mut users: Vec<UserRef> = Vec::new();
+        for m in &self.joined {
+            if !users.iter().any(|u| u.id == *m.user) {
+                users.push(UserRef {
+                    id: m.user.to_string(),
+                    name: m.name.to_string(),
+                });
+            }
+        }
+        users
     }
 
     pub(super) fn get(&self, connection_id: u64) -> Option<&Member> {
         self.joined.iter().find(|m| m.id() == connection_id)
     }
 
-    /// The connection here whose name has this key.
-    pub fn id_of(&self, name_key: &str) -> Option<u64> {
+    /// The first connection here of this identity.
+    pub fn id_of(&self, user: &str) -> Option<u64> {
         self.joined
             .iter()
-            .find(|m| protocol::validate::name_key(&m.name) == name_key)
+            .find(|m| &*m.user == user)
             .map(Member::id)
     }
 
-    pub(super) fn add(&mut self, member: Member, name_key: String) {
-        self.names.insert(name_key);
+    pub(super) fn add(&mut self, member: Member) {
         self.joined.push(member);
     }
 
@@ -106,11 +118,11 @@ impl Members {
     pub(super) fn remove(&mut self, connection_id: u64) -> Option<Member> {
         let index = self.joined.iter().position(|m| m.id() == connection_id)?;
         let member = self.joined.remove(index);
-        self.names
-            .remove(&protocol::validate::name_key(&member.name));
         self.departed.push(Departure {
             connection_id,
             name: member.name.clone(),
+            user: member.user.clone(),
+            last_here: !self.has_user(&member.user),
         });
         Some(member)
     }
@@ -158,20 +170,22 @@ impl Members {
         }
     }
 
-    /// `user_joined` for `name`, now.
-    pub fn joined_frame(&self, name: &str) -> Frame {
+    /// `user_joined` for identity `user` called `name`, now.
+    pub fn joined_frame(&self, name: &str, user: &str) -> Frame {
         Frame::encode(&ServerEvent::UserJoined {
             room: self.room.to_string(),
             name: name.to_owned(),
+            user: user.to_owned(),
             ts: now_ms(),
         })
     }
 
-    /// `user_left` for `name`, now.
-    pub fn left_frame(&self, name: &str) -> Frame {
+    /// `user_left` for identity `user` called `name`, now.
+    pub fn left_frame(&self, name: &str, user: &str) -> Frame {
         Frame::encode(&ServerEvent::UserLeft {
             room: self.room.to_string(),
             name: name.to_owned(),
+            user: user.to_owned(),
             ts: now_ms(),
         })
     }

@@ -3,21 +3,22 @@
 //! Redis numbers, de-duplicates, stores and publishes a message in one
 //! script; the sender is acknowledged when Redis has it. Every instance,
 //! this one included, broadcasts what the room's channel delivers, in
-//! sequence order, reading any gap back from the shared stream. Names are
-//! claimed in the room's member hash, so they are unique and user lists
-//! complete across the cluster; members of an instance that died are
-//! reaped and announced as left by whichever instance notices first.
+//! sequence order, reading any gap back from the shared stream. Every
+//! connection is registered in the room's member hash, so user lists are
+//! complete and presence is per identity across the cluster; members of an
+//! instance that died are reaped and announced as left by whichever
+//! instance notices first.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use protocol::{Seq, ServerEvent};
+use protocol::{Seq, ServerEvent, UserRef};
 use tokio::sync::mpsc;
 use tokio::time::Interval;
 
-use super::log::{ClaimError, Draft, LogError, LogKey, MessageLog, encode_numbered};
+use super::log::{ClaimError, Claimed, Draft, LogError, LogKey, MessageLog, encode_numbered};
 use super::members::{Member, Members};
-use crate::cluster::{Cluster, ClusterError, Feed, FeedEvent};
+use crate::cluster::{Cluster, ClusterError, Feed, FeedEvent, Released};
 use crate::frame::{Frame, Page};
 use crate::outbound::Outbound;
 
@@ -41,8 +42,16 @@ pub struct RedisLog {
     key: LogKey,
     events: mpsc::UnboundedReceiver<FeedEvent>,
     reap: Interval,
-    /// Our member entries in Redis, by connection: (name key, entry).
-    entries: HashMap<u64, (String, String)>,
+    /// Our member entries in Redis, by connection.
+    entries: HashMap<u64, Entry>,
+}
+
+/// A connection's entry in the room's member hash.
+#[derive(Debug)]
+struct Entry {
+    field: String,
+    value: String,
+    user: String,
 }
 
 impl RedisLog {
@@ -126,8 +135,12 @@ impl RedisLog {
         {
             self.fill_gap(was, here).await;
         }
-        for (key, entry) in self.entries.values() {
-            if let Err(e) = self.cluster.claim(self.key.as_str(), key, entry).await {
+        for e in self.entries.values() {
+            let claimed = self
+                .cluster
+                .claim(self.key.as_str(), &e.field, &e.value, &e.user)
+                .await;
+            if let Err(e) = claimed {
                 tracing::warn!(room = %self.key, error = %e, "cannot register members again yet");
                 return;
             }
@@ -143,15 +156,19 @@ impl RedisLog {
         let Ok(members) = self.cluster.members(room).await else {
             return;
         };
-        let ours: HashSet<&str> = self.entries.values().map(|(_, e)| e.as_str()).collect();
-        for (key, entry, alive) in members {
+        let ours: HashSet<&str> = self.entries.values().map(|e| e.value.as_str()).collect();
+        for (field, entry, alive) in members {
             let stale_of_ours =
                 entry.instance == self.cluster.instance() && !ours.contains(entry.raw.as_str());
             if alive && !stale_of_ours {
                 continue;
             }
-            if let Ok(true) = self.cluster.release(room, &key, &entry.raw).await {
-                let left = here.left_frame(&entry.name);
+            let released = self
+                .cluster
+                .release(room, &field, &entry.raw, &entry.user)
+                .await;
+            if let Ok(Released::Last) = released {
+                let left = here.left_frame(&entry.name, &entry.user);
                 let _ = self.cluster.publish_presence(room, None, &left).await;
             }
         }
@@ -190,8 +207,8 @@ impl MessageLog for RedisLog {
                     here.deliver(seq, &frame);
                 }
             }
-            FeedEvent::Joined { name_key, frame } => {
-                let except = here.id_of(&name_key);
+            FeedEvent::Joined { user, frame } => {
+                let except = here.id_of(&user);
                 here.broadcast(&frame, except);
             }
             FeedEvent::Presence { frame } => here.broadcast(&frame, None),
@@ -234,49 +251,59 @@ impl MessageLog for RedisLog {
         })
     }
 
-    /// Claims the name in the room's member hash (refused if a live member
-    /// elsewhere has it) and lists the members of live instances.
-    async fn claim(
-        &mut self,
-        joiner: &Member,
-        name_key: &str,
-        _here: &Members,
-    ) -> Result<Vec<String>, ClaimError> {
+    /// Registers the connection in the room's member hash and lists the
+    /// members of live instances, each identity once.
+    async fn claim(&mut self, joiner: &Member, _here: &Members) -> Result<Claimed, ClaimError> {
         let room = self.key.as_str();
-        let entry = self.cluster.entry_for(&joiner.name);
-        if !self
+        let (field, value) = self
             .cluster
-            .claim(room, name_key, &entry)
+            .entry_for(joiner.id(), &joiner.user, &joiner.name);
+        let first = self
+            .cluster
+            .claim(room, &field, &value, &joiner.user)
             .await
-            .map_err(LogError::from)?
-        {
-            return Err(ClaimError::Taken);
-        }
+            .map_err(LogError::from)?;
         let members = match self.cluster.members(room).await {
             Ok(m) => m,
             Err(e) => {
-                let _ = self.cluster.release(room, name_key, &entry).await;
+                let _ = self
+                    .cluster
+                    .release(room, &field, &value, &joiner.user)
+                    .await;
                 return Err(LogError::from(e).into());
             }
         };
-        self.entries
-            .insert(joiner.id(), (name_key.to_owned(), entry));
+        self.entries.insert(
+            joiner.id(),
+            Entry {
+                field,
+                value,
+                user: joiner.user.to_string(),
+            },
+        );
         let instance = self.cluster.instance();
-        Ok(members
-            .into_iter()
-            .filter(|(_, e, alive)| *alive || e.instance == instance)
-            .map(|(_, e, _)| e.name)
-            .collect())
+        let mut users: Vec<UserRef> = Vec::new();
+        for (_, e, alive) in members {
+            if (alive || e.instance == instance) && !users.iter().any(|u| u.id == e.user) {
+                users.push(UserRef {
+                    id: e.user,
+                    name: e.name,
+                });
+            }
+        }
+        Ok(Claimed { users, first })
     }
 
     /// If Redis is away now, the reaper cleans up later.
-    async fn release(&mut self, connection_id: u64) -> bool {
-        let Some((key, entry)) = self.entries.remove(&connection_id) else {
+    async fn release(&mut self, connection_id: u64, _last_here: bool) -> bool {
+        let Some(e) = self.entries.remove(&connection_id) else {
             return false;
         };
         matches!(
-            self.cluster.release(self.key.as_str(), &key, &entry).await,
-            Ok(true)
+            self.cluster
+                .release(self.key.as_str(), &e.field, &e.value, &e.user)
+                .await,
+            Ok(Released::Last)
         )
     }
 
@@ -284,13 +311,13 @@ impl MessageLog for RedisLog {
     async fn announce_join(
         &mut self,
         _joiner: u64,
-        name_key: &str,
+        user: &str,
         frame: &Frame,
         _here: &mut Members,
     ) {
         if let Err(e) = self
             .cluster
-            .publish_presence(self.key.as_str(), Some(name_key), frame)
+            .publish_presence(self.key.as_str(), Some(user), frame)
             .await
         {
             tracing::warn!(room = %self.key, error = %e, "join not announced");

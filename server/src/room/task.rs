@@ -15,7 +15,7 @@ use protocol::{ErrorCode, ServerEvent};
 use tokio::sync::mpsc;
 
 use super::history::UNREADABLE;
-use super::log::{ClaimError, Draft, LogError, MessageLog};
+use super::log::{ClaimError, Claimed, Draft, LogError, MessageLog};
 use super::members::{Member, Members};
 use super::{HistoryLimits, JoinError, Post, Resume, Retire, RoomCommand};
 
@@ -117,8 +117,9 @@ impl<L: MessageLog> Room<L> {
         }
     }
 
-    /// Adds a member: claims its name, sends it `room_state`, `history` and
-    /// the `ack`, and announces it. A refusal is answered here too.
+    /// Adds a member: registers it, sends it `room_state`, `history` and
+    /// the `ack`, and announces its identity if it is the identity's first
+    /// connection in the room. A refusal is answered here too.
     async fn join(
         &mut self,
         member: Member,
@@ -131,20 +132,8 @@ impl<L: MessageLog> Room<L> {
                 .send(&ServerEvent::ack_err(request_id.clone(), code, message));
             Err(code)
         };
-        let key = protocol::validate::name_key(&member.name);
-        let taken = || {
-            format!(
-                "the name {:?} is already used in room {}",
-                &*member.name,
-                self.members.room()
-            )
-        };
-        if self.members.has_name(&key) {
-            return refuse(&member, ErrorCode::NameTaken, &taken());
-        }
-        let users = match self.log.claim(&member, &key, &self.members).await {
-            Ok(users) => users,
-            Err(ClaimError::Taken) => return refuse(&member, ErrorCode::NameTaken, &taken()),
+        let Claimed { users, first } = match self.log.claim(&member, &self.members).await {
+            Ok(claimed) => claimed,
             Err(ClaimError::Log(e)) => {
                 tracing::warn!(room = %self.members.room(), error = %e, "cannot claim a name");
                 return refuse(&member, e.code(), e.client_message());
@@ -165,7 +154,7 @@ impl<L: MessageLog> Room<L> {
         let history = match self.history_for_joiner(&resume).await {
             Ok(frame) => frame,
             Err(_) => {
-                self.log.release(member.id()).await;
+                self.log.release(member.id(), false).await;
                 return refuse(&member, ErrorCode::Unavailable, UNREADABLE);
             }
         };
@@ -183,16 +172,19 @@ impl<L: MessageLog> Room<L> {
                     .send(&ServerEvent::ack_ok(request_id.clone(), None))
             });
         if queued.is_err() {
-            self.log.release(member.id()).await;
+            self.log.release(member.id(), false).await;
             return Err(ErrorCode::SlowConsumer);
         }
         let id = member.id();
-        let joined = self.members.joined_frame(&member.name);
-        self.members.add(member, key.clone());
+        let user = member.user.clone();
+        let joined = self.members.joined_frame(&member.name, &user);
+        self.members.add(member);
         crate::metrics::joined();
-        self.log
-            .announce_join(id, &key, &joined, &mut self.members)
-            .await;
+        if first {
+            self.log
+                .announce_join(id, &user, &joined, &mut self.members)
+                .await;
+        }
         Ok(())
     }
 
@@ -203,7 +195,7 @@ impl<L: MessageLog> Room<L> {
             return;
         };
         crate::metrics::message_in();
-        let draft = Draft::new(self.members.room(), &sender.name, request_id, post);
+        let draft = Draft::new(self.members.room(), sender, request_id, post);
         self.log.append(draft, &sender.outbound).await;
     }
 
@@ -216,8 +208,8 @@ impl<L: MessageLog> Room<L> {
                 return;
             }
             for d in departed {
-                if self.log.release(d.connection_id).await {
-                    let left = self.members.left_frame(&d.name);
+                if self.log.release(d.connection_id, d.last_here).await {
+                    let left = self.members.left_frame(&d.name, &d.user);
                     self.log.announce_left(&left, &mut self.members).await;
                 }
             }

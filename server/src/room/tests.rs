@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use protocol::{ErrorCode, Seq, ServerEvent};
+use protocol::{Seq, ServerEvent, UserRef};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -132,6 +132,8 @@ impl Client {
         Client {
             member: Member {
                 name: Arc::from(name),
+                user: Arc::from(format!("u_{}", name.to_lowercase())),
+                device: Arc::from(format!("d_{id}")),
                 outbound,
             },
             queue,
@@ -191,7 +193,12 @@ async fn a_joiner_gets_room_state_then_history_then_its_ack() {
     match bob.next().await {
         ServerEvent::RoomState { room, users } => {
             assert_eq!(room, ROOM);
-            assert_eq!(users, ["ann", "Bob"], "in join order, the joiner last");
+            assert_eq!(
+                names(&users),
+                ["ann", "Bob"],
+                "in join order, the joiner last"
+            );
+            assert_eq!(users[0].id, "u_ann");
         }
         other => panic!("expected room_state first, got {other:?}"),
     }
@@ -212,31 +219,43 @@ async fn a_joiner_gets_room_state_then_history_then_its_ack() {
     }
 }
 
+fn names(users: &[UserRef]) -> Vec<&str> {
+    users.iter().map(|u| u.name.as_str()).collect()
+}
+
+/// Presence is per identity: a second connection of ann (another device,
+/// or a new one while the old is stale) joins at once, is not announced
+/// again, and ann leaves only when her last connection does.
 #[tokio::test]
-async fn a_name_already_used_in_the_room_is_refused() {
+async fn a_second_connection_of_an_identity_joins_at_once_and_is_announced_once() {
     let room = TestRoom::start();
-    let mut ann = Client::new(1, "ann", 64);
+    let mut bob = Client::new(1, "bob", 64);
+    room.enter(&mut bob).await;
+    let mut ann = Client::new(2, "ann", 64);
     room.enter(&mut ann).await;
-    let mut other_ann = Client::new(2, "ANN", 64);
-    assert_eq!(
-        room.join(&other_ann, "j").await,
-        Err(JoinError::Refused(ErrorCode::NameTaken))
-    );
-    match other_ann.next().await {
-        ServerEvent::Ack {
-            id,
-            ok: false,
-            error: Some(e),
-            ..
-        } => {
-            assert_eq!(id, "j");
-            assert_eq!(e.code, ErrorCode::NameTaken);
-        }
-        other => panic!("expected a failed ack, got {other:?}"),
+    match bob.next().await {
+        ServerEvent::UserJoined { user, .. } => assert_eq!(user, "u_ann"),
+        other => panic!("expected user_joined, got {other:?}"),
     }
-    // Nobody was announced: ann's next event is the answer to her post.
-    room.say(&ann, "m1", "still alone").await;
-    assert_eq!(ann.ack("m1").await, Some(1));
+    let mut ann2 = Client::new(3, "ann", 64);
+    assert_eq!(room.join(&ann2, "j").await, Ok(()));
+    match ann2.next().await {
+        ServerEvent::RoomState { users, .. } => {
+            assert_eq!(names(&users), ["bob", "ann"], "each identity once")
+        }
+        other => panic!("expected room_state, got {other:?}"),
+    }
+    room.leave(&ann, None).await;
+    // Nothing announced for ann's first connection: bob's next event is
+    // the answer to his post.
+    room.say(&bob, "m1", "still here?").await;
+    assert_eq!(bob.ack("m1").await, Some(1));
+    assert_eq!(bob.message().await.0, 1);
+    room.leave(&ann2, None).await;
+    match bob.next().await {
+        ServerEvent::UserLeft { user, name, .. } => assert_eq!((&*user, &*name), ("u_ann", "ann")),
+        other => panic!("expected user_left once the last connection left, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -363,7 +382,7 @@ async fn a_slow_consumer_is_removed_and_announced() {
     let mut carl = Client::new(3, "carl", 64);
     assert_eq!(room.join(&carl, "j").await, Ok(()));
     match carl.next().await {
-        ServerEvent::RoomState { users, .. } => assert_eq!(users, ["ann", "carl"]),
+        ServerEvent::RoomState { users, .. } => assert_eq!(names(&users), ["ann", "carl"]),
         other => panic!("expected room_state, got {other:?}"),
     }
     // The name is free again.

@@ -3,7 +3,7 @@
 //! second hellos cost no rate-limit token.
 
 use futures::SinkExt;
-use protocol::{ClientEvent, ErrorCode, PROTOCOL_VERSION, ServerEvent, close};
+use protocol::{ClientEvent, ErrorCode, ServerEvent, close};
 
 use crate::common::*;
 
@@ -80,18 +80,8 @@ async fn invalid_ids_and_second_hellos_cost_a_token() {
     c.send_raw(r#"{"type":"join","id":"","room":"dev"}"#).await;
     c.send_raw(r#"{"type":"join","id":"\u0007","room":"dev"}"#)
         .await;
-    c.send(&ClientEvent::Hello {
-        protocol: PROTOCOL_VERSION,
-        name: "ann".into(),
-        client: None,
-    })
-    .await;
-    c.send(&ClientEvent::Hello {
-        protocol: PROTOCOL_VERSION,
-        name: "bob".into(),
-        client: None,
-    })
-    .await;
+    c.send(&hello_named("ann")).await;
+    c.send(&hello_named("bob")).await;
     let id = c.next_id();
     let (ack, refusals) = c
         .request(ClientEvent::Join {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use protocol::{ClientEvent, PROTOCOL_VERSION};
+use protocol::ClientEvent;
 
 use crate::common::*;
 
@@ -135,11 +135,7 @@ async fn a_client_that_floods_bad_hellos_without_reading_is_closed() {
     })
     .await;
     let mut flooder = Client::connect_small_buffer(&server).await;
-    let bad = ClientEvent::Hello {
-        protocol: PROTOCOL_VERSION,
-        name: "n".repeat(20_000),
-        client: None,
-    };
+    let bad = hello_named(&"n".repeat(20_000));
     for _ in 0..300 {
         if !flooder.ws_send(&bad).await {
             break;

@@ -72,6 +72,9 @@ impl Drop for TestServer {
 pub struct Client {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_id: u64,
+    /// The credential from the last `welcome` that carried one: how this
+    /// identity signs in again (a real client keeps it on disk).
+    pub credential: Option<String>,
 }
 
 impl Client {
@@ -80,11 +83,19 @@ impl Client {
         let (ws, _) = tokio_tungstenite::connect_async(server.url())
             .await
             .expect("websocket connect");
-        Client { ws, next_id: 0 }
+        Client {
+            ws,
+            next_id: 0,
+            credential: None,
+        }
     }
 
     pub fn from_ws(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
-        Client { ws, next_id: 0 }
+        Client {
+            ws,
+            next_id: 0,
+            credential: None,
+        }
     }
 
     /// Sends without failing the test when the connection is gone.
@@ -127,29 +138,56 @@ impl Client {
         let (ws, _) = tokio_tungstenite::client_async(server.url(), MaybeTlsStream::Plain(stream))
             .await
             .expect("websocket handshake");
-        Client { ws, next_id: 0 }
+        Client {
+            ws,
+            next_id: 0,
+            credential: None,
+        }
     }
 
-    /// Connects and identifies as `name`, returning the client after `welcome`.
+    /// Connects and registers `name`, returning the client after `welcome`.
     pub async fn named(server: &TestServer, name: &str) -> Self {
         let mut c = Self::connect(server).await;
         c.hello(name).await;
         c
     }
 
+    /// Connects and signs in with `credential`.
+    pub async fn signed_in(server: &TestServer, credential: &str) -> Self {
+        let mut c = Self::connect(server).await;
+        c.sign_in(credential).await;
+        c
+    }
+
+    /// Registers `name` (it must be free on this server).
     pub async fn hello(&mut self, name: &str) -> ServerEvent {
-        self.send(&ClientEvent::Hello {
-            protocol: PROTOCOL_VERSION,
-            name: name.into(),
-            client: Some("tests".into()),
-        })
-        .await;
+        self.send(&hello_named(name)).await;
+        self.welcome().await
+    }
+
+    /// Signs in with a credential from an earlier `welcome`.
+    pub async fn sign_in(&mut self, credential: &str) -> ServerEvent {
+        self.send(&hello_with(credential)).await;
+        self.welcome().await
+    }
+
+    /// The next event, which must be `welcome`; keeps a new credential.
+    pub async fn welcome(&mut self) -> ServerEvent {
         let welcome = self.recv().await;
-        assert!(
-            matches!(welcome, ServerEvent::Welcome { .. }),
-            "expected welcome, got {welcome:?}"
-        );
+        match &welcome {
+            ServerEvent::Welcome { credential, .. } => {
+                if let Some(c) = credential {
+                    self.credential = Some(c.clone());
+                }
+            }
+            other => panic!("expected welcome, got {other:?}"),
+        }
         welcome
+    }
+
+    /// The credential this client was given.
+    pub fn credential(&self) -> String {
+        self.credential.clone().expect("a credential from welcome")
     }
 
     /// A request id unique across connections, as real clients make them
@@ -228,7 +266,7 @@ impl Client {
         }
     }
 
-    /// Joins `room`, asserting success; returns the user list.
+    /// Joins `room`, asserting success; returns the names in its user list.
     pub async fn join(&mut self, room: &str) -> Vec<String> {
         let id = self.next_id();
         let (ack, others) = self
@@ -243,7 +281,9 @@ impl Client {
         others
             .into_iter()
             .find_map(|e| match e {
-                ServerEvent::RoomState { room: r, users } if r == room => Some(users),
+                ServerEvent::RoomState { room: r, users } if r == room => {
+                    Some(users.into_iter().map(|u| u.name).collect())
+                }
                 _ => None,
             })
             .expect("room_state before the join ack")
@@ -321,6 +361,8 @@ pub fn history_parts(events: Vec<ServerEvent>) -> Vec<(Vec<ServerEvent>, bool, u
 }
 
 #[derive(Debug)]
+// A test's frames are few and short-lived: no point boxing the event.
+#[allow(clippy::large_enum_variant)]
 pub enum Frame {
     Event(ServerEvent),
     Closed(Option<CloseFrame>),
@@ -499,6 +541,16 @@ impl Drop for Process {
 }
 
 /// Connects to a process and says hello.
+/// A client of the server at `addr` signed in with `credential`.
+pub async fn raw_signed_in(addr: &str, credential: &str) -> Client {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .expect("connect");
+    let mut c = Client::from_ws(ws);
+    c.sign_in(credential).await;
+    c
+}
+
 pub async fn raw_client(addr: &str, name: &str) -> Client {
     let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
         .await
@@ -557,4 +609,28 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("never happened: {what}");
+}
+
+/// A `hello` that registers (or, for a test's own names, claims) `name`.
+pub fn hello_named(name: &str) -> ClientEvent {
+    ClientEvent::Hello {
+        protocol: PROTOCOL_VERSION,
+        name: Some(name.into()),
+        credential: None,
+        link_code: None,
+        device: Some("tests".into()),
+        client: Some("tests".into()),
+    }
+}
+
+/// A `hello` that signs in with `credential`.
+pub fn hello_with(credential: &str) -> ClientEvent {
+    ClientEvent::Hello {
+        protocol: PROTOCOL_VERSION,
+        name: None,
+        credential: Some(credential.into()),
+        link_code: None,
+        device: Some("tests".into()),
+        client: Some("tests".into()),
+    }
 }

@@ -161,7 +161,10 @@ pub async fn wss_connect(
 pub async fn hello(ws: &mut Wss, name: &str) -> String {
     let hello = ClientEvent::Hello {
         protocol: PROTOCOL_VERSION,
-        name: name.into(),
+        name: Some(name.into()),
+        credential: None,
+        link_code: None,
+        device: None,
         client: Some("tls-test".into()),
     };
     ws.send(Message::text(protocol::encode(&hello)))
