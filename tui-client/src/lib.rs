@@ -30,6 +30,7 @@ pub mod cli;
 pub mod commands;
 pub mod complete;
 pub mod config;
+pub mod credentials;
 pub mod dial;
 pub mod editor;
 pub mod event_loop;

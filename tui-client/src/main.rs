@@ -124,8 +124,9 @@ fn hyperlinks_supported() -> bool {
 async fn run(settings: Settings, endpoint: Endpoint) -> anyhow::Result<()> {
     // Connect before taking over the screen, so an unreachable server or a
     // refused name is a plain line on a normal terminal.
-    let first = net::connect(&endpoint, &settings.name).await?;
-    let handle = net::spawn(endpoint, settings.name.clone(), Some(first));
+    let sign_in = net::SignIn::Name(settings.name.clone());
+    let first = net::connect(&endpoint, &sign_in).await?;
+    let handle = net::spawn(endpoint, sign_in, Some(first));
 
     let display = Display {
         clock: settings.clock,

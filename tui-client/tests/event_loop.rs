@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tui_client::app::{App, Display};
 use tui_client::config::{Bell, Clock};
 use tui_client::event_loop::{self, Exit, LoopOptions, NetLink};
-use tui_client::net::{NetCommand, NetEvent};
+use tui_client::net::{NetCommand, NetEvent, Welcome};
 use tui_client::theme::{ColorMode, Theme};
 use tui_client::zone::Zone;
 
@@ -57,7 +57,7 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
 
     let driver = async {
         net_tx
-            .send(NetEvent::Connected {
+            .send(NetEvent::Connected(Welcome {
                 server: "chat-server/test".into(),
                 name: "ann".into(),
                 limits: ServerLimits {
@@ -71,7 +71,8 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
                     rate_burst: 0,
                 },
                 epoch: "e1".into(),
-            })
+                heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+            }))
             .await
             .unwrap();
         // Connecting joins the configured rooms without any key press.
@@ -190,7 +191,7 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
     };
     let driver = async {
         net_tx
-            .send(NetEvent::Connected {
+            .send(NetEvent::Connected(Welcome {
                 server: "chat-server/test".into(),
                 name: "ann".into(),
                 limits: ServerLimits {
@@ -204,7 +205,8 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
                     rate_burst: 0,
                 },
                 epoch: "e1".into(),
-            })
+                heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+            }))
             .await
             .unwrap();
         let Some(NetCommand::Send(ClientEvent::Join { id, .. })) =
@@ -293,7 +295,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
     };
     let driver = async {
         net_tx
-            .send(NetEvent::Connected {
+            .send(NetEvent::Connected(Welcome {
                 server: "chat-server/test".into(),
                 name: "ann".into(),
                 limits: ServerLimits {
@@ -307,7 +309,8 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
                     rate_burst: 0,
                 },
                 epoch: "e1".into(),
-            })
+                heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+            }))
             .await
             .unwrap();
         let Some(NetCommand::Send(ClientEvent::Join { id, .. })) =

@@ -12,7 +12,7 @@ use ratatui::backend::TestBackend;
 use tui_client::app::{App, Display, Event};
 use tui_client::config::{Bell, Clock};
 use tui_client::keymap::{self, Action};
-use tui_client::net::NetEvent;
+use tui_client::net::{NetEvent, Welcome};
 use tui_client::theme::{ColorMode, Theme};
 use tui_client::ui;
 use tui_client::zone::Zone;
@@ -56,12 +56,13 @@ fn server(app: &mut App, ev: ServerEvent) {
 fn connect(app: &mut App, rooms: &[(&str, &[&str])]) {
     net(
         app,
-        NetEvent::Connected {
+        NetEvent::Connected(Welcome {
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
             limits: limits(),
             epoch: "e1".into(),
-        },
+            heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+        }),
     );
     for (room, users) in rooms {
         server(
@@ -387,12 +388,13 @@ fn last_sent_id(fx: &[tui_client::app::Effect]) -> String {
 fn history_rule_and_pending_sent_and_failed_messages() {
     let mut app = new_app(&["dev"]);
     let fx = app.update(
-        Event::Net(NetEvent::Connected {
+        Event::Net(NetEvent::Connected(Welcome {
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
             limits: limits(),
             epoch: "e1".into(),
-        }),
+            heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+        })),
         T0,
     );
     let join = last_sent_id(&fx);

@@ -15,12 +15,13 @@ impl App {
     pub(super) fn on_net(&mut self, ev: NetEvent, now: Now, fx: &mut Vec<Effect>) {
         match ev {
             NetEvent::Connecting { attempt } => self.conn = ConnState::Connecting { attempt },
-            NetEvent::Connected {
+            NetEvent::Connected(crate::net::Welcome {
                 server,
                 name,
                 limits,
                 epoch,
-            } => {
+                ..
+            }) => {
                 if self.epoch.as_ref().is_some_and(|old| *old != epoch) {
                     for room in &mut self.rooms {
                         room.forget_numbers();
@@ -327,8 +328,10 @@ impl App {
     }
 
     /// The room's join was refused: its pending lines fail with the reason.
-    /// A room you were in, or that holds lines of yours, stays in the list
-    /// so they can be seen and sent again; a new one is dropped.
+    /// Whatever the reason, the room stays in the list, so its lines can be
+    /// seen and sent again, and the notice says how to try again; only a
+    /// room just asked for with `/join`, never joined and holding no line
+    /// of yours, is taken out again.
     fn join_refused(&mut self, room: String, err: &ErrorBody, now: Now, fx: &mut Vec<Effect>) {
         let message = sanitize::one_line(&err.message);
         if self.startup && err.code == ErrorCode::NameTaken {
@@ -346,11 +349,15 @@ impl App {
         let Some(i) = self.room_index(&room) else {
             return;
         };
-        if self.rooms[i].was_joined || had_lines {
+        if !self.rooms[i].tentative || had_lines {
             self.rooms[i].joined = false;
-            self.error(format!(
-                "cannot join #{room}: {message} (/join {room} tries again)"
+            let text = format!("cannot join #{room}: {message} (/join {room} tries again)");
+            // In the room too: the notice line goes with the next event.
+            self.rooms[i].push(super::Entry::new(
+                now.wall_ms,
+                EntryKind::Error(text.clone()),
             ));
+            self.error(text);
         } else {
             self.remove_room(i);
             self.error(format!("cannot join #{room}: {message}"));

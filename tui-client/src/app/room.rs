@@ -40,6 +40,9 @@ pub struct Room {
     pub(super) speakers: Vec<String>,
     /// Joined at least once, so a `room_state` is a rejoin.
     pub(super) was_joined: bool,
+    /// Added by `/join` and not joined yet: a refused join takes it out
+    /// of the list again. Any other room stays when its join is refused.
+    pub(super) tentative: bool,
     /// "you joined" / "rejoined", shown after the join's history.
     pub(super) join_notice: Option<String>,
 }
@@ -151,6 +154,7 @@ impl Room {
             more_before: false,
             speakers: Vec::new(),
             was_joined: false,
+            tentative: false,
             join_notice: None,
         }
     }
@@ -203,6 +207,7 @@ impl Room {
         };
         self.join_notice = Some(format!("{verb} #{} ({who} here)", self.name));
         self.was_joined = true;
+        self.tentative = false;
     }
 
     pub(super) fn user_joined(&mut self, name: &str, ts: i64) {

@@ -55,7 +55,9 @@ impl App {
             self.error(format!("you can be in at most {} rooms", limits.max_rooms));
             return;
         }
-        self.rooms.push(Room::new(room.clone()));
+        let mut new = Room::new(room.clone());
+        new.tentative = true;
+        self.rooms.push(new);
         self.switch_to(self.rooms.len() - 1);
         if self.connected() {
             self.send_join(room, fx);

@@ -1,6 +1,7 @@
 //! Tests of the network actor.
 
 use super::*;
+use protocol::ServerLimits;
 
 #[test]
 fn jitter_is_a_fraction() {
@@ -46,7 +47,7 @@ async fn a_frame_over_the_announced_bound_ends_the_connection() {
         while let Some(Ok(_)) = ws.next().await {}
     });
     let address = crate::address::ServerAddress::parse(&url).unwrap();
-    let mut net = spawn(Endpoint::plain(address), "ann".into(), None);
+    let mut net = spawn(Endpoint::plain(address), SignIn::Name("ann".into()), None);
     let mut seen = Vec::new();
     while seen.len() < 4 {
         let event = tokio::time::timeout(Duration::from_secs(10), net.events.recv())
@@ -74,7 +75,9 @@ async fn an_unreachable_server_is_one_clear_error() {
     };
     let url = format!("ws://127.0.0.1:{port}/ws");
     let address = crate::address::ServerAddress::parse(&url).unwrap();
-    let err = connect(&Endpoint::plain(address), "ann").await.unwrap_err();
+    let err = connect(&Endpoint::plain(address), &SignIn::Name("ann".into()))
+        .await
+        .unwrap_err();
     let msg = err.to_string();
     assert!(
         msg.starts_with(&format!("cannot connect to {url}")),

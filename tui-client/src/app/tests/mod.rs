@@ -11,6 +11,7 @@ use std::time::Duration;
 use protocol::{ClientEvent, ServerEvent, ServerLimits};
 
 use super::*;
+use crate::net::Welcome;
 use crate::theme::ColorMode;
 
 fn limits() -> ServerLimits {
@@ -42,12 +43,13 @@ fn connected() -> Event {
 }
 
 fn connected_to(epoch: &str) -> Event {
-    Event::Net(NetEvent::Connected {
+    Event::Net(NetEvent::Connected(Welcome {
         server: "s".into(),
         name: "ann".into(),
         limits: limits(),
         epoch: epoch.into(),
-    })
+        heartbeat: crate::net::DEFAULT_HEARTBEAT,
+    }))
 }
 
 fn server(ev: ServerEvent) -> Event {
