@@ -209,3 +209,40 @@ fn nick_is_explained_not_sent() {
     assert!(typed(&mut a, "/nick bob").is_empty());
     assert!(notice(&a).contains("not supported"));
 }
+
+#[test]
+fn a_refused_rejoin_keeps_the_room_fails_its_lines_and_says_what_to_do() {
+    let full = |id: &str| nack(id, ErrorCode::TooManyRooms, "at most 1 rooms");
+    // A room of the config, never joined yet, refused at the first join.
+    let mut a = app(&["dev", "ops"]);
+    let fx = a.update(connected(), 0);
+    let (ops, _) = joins(&fx).remove(1);
+    a.update(full(&ops), 0);
+    assert_eq!(a.rooms.len(), 2, "the room stays");
+    assert_eq!(
+        notice(&a),
+        "cannot join #ops: at most 1 rooms (/join ops tries again)"
+    );
+
+    // A room you were in, refused on the rejoin after a drop, with a line
+    // typed meanwhile: the line fails with the reason, the room stays.
+    let mut a = app(&["ops"]);
+    connect_and_join(&mut a);
+    disconnect(&mut a);
+    typed(&mut a, "typed while away");
+    let fx = a.update(connected(), 0);
+    let (id, _) = joins(&fx).remove(0);
+    a.update(full(&id), 0);
+    assert_eq!(a.rooms.len(), 1);
+    assert!(!a.rooms[0].joined);
+    assert!(
+        matches!(own(&a.rooms[0]).as_slice(), [(_, Delivery::Failed(m))] if m.contains("at most 1 rooms")),
+        "{:?}",
+        own(&a.rooms[0])
+    );
+    let last = a.rooms[0].entries.back().map(|e| e.kind.clone());
+    assert!(
+        matches!(&last, Some(EntryKind::Error(t)) if t.contains("/join ops tries again")),
+        "{last:?}"
+    );
+}
