@@ -17,7 +17,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use protocol::{ClientEvent, ServerEvent};
+use protocol::{ClientEvent, ErrorCode, ServerEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -27,10 +27,12 @@ use crate::dial::{Endpoint, Socket};
 use handshake::close_reason;
 use liveness::{Due, Liveness};
 
+mod account;
 mod handshake;
 mod liveness;
 
-pub use handshake::{ConnectError, DEFAULT_HEARTBEAT, HANDSHAKE_TIMEOUT, SignIn, Welcome, connect};
+pub use account::{Account, Refusal, SignIn};
+pub use handshake::{ConnectError, DEFAULT_HEARTBEAT, HANDSHAKE_TIMEOUT, Welcome, connect};
 
 /// Keeps error text to one line.
 pub(crate) fn one_line(s: &str) -> String {
@@ -83,10 +85,10 @@ pub struct NetHandle {
 /// Starts the actor. `first` is an already established connection (the one
 /// made at startup, so startup errors can be reported before the screen
 /// is taken over); without it the actor connects by itself.
-pub fn spawn(endpoint: Endpoint, sign_in: SignIn, first: Option<(Socket, Welcome)>) -> NetHandle {
+pub fn spawn(endpoint: Endpoint, account: Account, first: Option<(Socket, Welcome)>) -> NetHandle {
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    let task = tokio::spawn(actor(endpoint, sign_in, first, cmd_rx, ev_tx));
+    let task = tokio::spawn(actor(endpoint, account, first, cmd_rx, ev_tx));
     NetHandle {
         commands: cmd_tx,
         events: ev_rx,
@@ -103,7 +105,7 @@ enum End {
 
 async fn actor(
     endpoint: Endpoint,
-    sign_in: SignIn,
+    mut account: Account,
     mut first: Option<(Socket, Welcome)>,
     mut commands: mpsc::Receiver<NetCommand>,
     events: mpsc::Sender<NetEvent>,
@@ -118,7 +120,7 @@ async fn actor(
                     return;
                 }
                 let result = tokio::select! {
-                    r = connect(&endpoint, &sign_in) => r,
+                    r = connect(&endpoint, &mut account) => r,
                     () = wait_for_shutdown(&mut commands) => return,
                 };
                 match result {
@@ -151,7 +153,7 @@ async fn actor(
             liveness,
             pings: 0,
         };
-        match converse(ws, link, &mut commands, &events).await {
+        match converse(ws, link, &mut account, &mut commands, &events).await {
             End::Shutdown => return,
             End::Fatal(message) => {
                 let _ = events.send(NetEvent::Fatal(message)).await;
@@ -254,8 +256,8 @@ const PING_ID_PREFIX: &str = "ping-";
 impl Link {
     fn ping(&mut self) -> Message {
         self.pings += 1;
-        let _id = format!("{PING_ID_PREFIX}{}", self.pings);
-        Message::Ping(Default::default())
+        let id = format!("{PING_ID_PREFIX}{}", self.pings);
+        Message::text(protocol::encode(&ClientEvent::Ping { id }))
     }
 
     /// The link was given up after this silence.
@@ -279,6 +281,7 @@ fn is_ping_answer(event: &ServerEvent) -> bool {
 async fn converse(
     mut ws: Socket,
     mut link: Link,
+    account: &mut Account,
     commands: &mut mpsc::Receiver<NetCommand>,
     events: &mpsc::Sender<NetEvent>,
 ) -> End {
@@ -293,7 +296,9 @@ async fn converse(
                     Some(Ok(Message::Close(frame))) => {
                         let code = frame.as_ref().map(|f| u16::from(f.code));
                         let reason = format!("the server closed the connection{}", close_reason(frame.as_ref()));
-                        return if code == Some(protocol::close::UNSUPPORTED_VERSION) {
+                        return if code == Some(protocol::close::CREDENTIAL_REVOKED) {
+                            End::Fatal(account.revoked())
+                        } else if code == Some(protocol::close::UNSUPPORTED_VERSION) {
                             End::Fatal(reason)
                         } else {
                             End::Lost(reason)
@@ -310,8 +315,13 @@ async fn converse(
                     return too_large(text.len(), limit, events).await;
                 }
                 // Frames this client does not understand (a newer server) are skipped.
-                if let Ok(event) = protocol::decode_server(text.as_str())
-                    && !is_ping_answer(&event)
+                let Ok(event) = protocol::decode_server(text.as_str()) else {
+                    continue;
+                };
+                if matches!(&event, ServerEvent::Error { code: ErrorCode::CredentialRevoked, .. }) {
+                    return End::Fatal(account.revoked());
+                }
+                if !is_ping_answer(&event)
                     && events.send(NetEvent::Server(event)).await.is_err()
                 {
                     return End::Shutdown;

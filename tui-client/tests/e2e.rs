@@ -208,21 +208,6 @@ fn ctrl_c_restores_the_terminal() {
 }
 
 #[test]
-fn a_taken_name_is_one_clear_line_and_a_failure() {
-    let server = Server::start();
-    let url = server.url();
-    let _holder = server.runtime.block_on(raw_client(&url, "ann", "dev"));
-    let mut ann = Tui::start(&url, "ann", &["dev"], WIDE);
-    let status = ann.wait_exit();
-    assert!(!status.success());
-    ann.wait_for("chat-tui: cannot join #dev:");
-    let p = ann.parser.lock().unwrap();
-    assert!(!p.screen().alternate_screen());
-    let text = p.screen().contents();
-    assert!(!text.contains("panicked"), "{text}");
-}
-
-#[test]
 fn an_unreachable_server_is_one_clear_line() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

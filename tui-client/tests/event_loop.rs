@@ -18,6 +18,25 @@ use tui_client::net::{NetCommand, NetEvent, Welcome};
 use tui_client::theme::{ColorMode, Theme};
 use tui_client::zone::Zone;
 
+/// The identity id the tests give `name`.
+fn uid(name: &str) -> String {
+    format!("u_{name}")
+}
+
+fn user(name: &str) -> protocol::UserRef {
+    protocol::UserRef {
+        id: uid(name),
+        name: name.into(),
+    }
+}
+
+fn device() -> protocol::DeviceRef {
+    protocol::DeviceRef {
+        id: "d_1".into(),
+        name: "test".into(),
+    }
+}
+
 fn key(code: KeyCode, modifiers: KeyModifiers) -> std::io::Result<TermEvent> {
     Ok(TermEvent::Key(KeyEvent::new(code, modifiers)))
 }
@@ -71,7 +90,10 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
                     rate_burst: 0,
                 },
                 epoch: "e1".into(),
+                user: user("ann"),
+                device: device(),
                 heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+                note: None,
             }))
             .await
             .unwrap();
@@ -84,7 +106,7 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
         net_tx
             .send(NetEvent::Server(ServerEvent::RoomState {
                 room: "dev".into(),
-                users: vec!["ann".into(), "bob".into()],
+                users: vec![user("ann"), user("bob")],
             }))
             .await
             .unwrap();
@@ -205,7 +227,10 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
                     rate_burst: 0,
                 },
                 epoch: "e1".into(),
+                user: user("ann"),
+                device: device(),
                 heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+                note: None,
             }))
             .await
             .unwrap();
@@ -309,7 +334,10 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
                     rate_burst: 0,
                 },
                 epoch: "e1".into(),
+                user: user("ann"),
+                device: device(),
                 heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+                note: None,
             }))
             .await
             .unwrap();
@@ -324,6 +352,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
                 seq,
                 ts: 1_000 * seq as i64,
                 from: "bob".into(),
+                user: uid("bob"),
                 id: format!("m{seq}"),
                 text: format!("m{seq}"),
                 action: false,
@@ -332,7 +361,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
         for ev in [
             ServerEvent::RoomState {
                 room: "dev".into(),
-                users: vec!["ann".into(), "bob".into()],
+                users: vec![user("ann"), user("bob")],
             },
             ServerEvent::History {
                 room: "dev".into(),

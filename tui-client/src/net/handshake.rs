@@ -5,23 +5,17 @@
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use protocol::{ClientEvent, ErrorCode, ServerEvent, ServerLimits};
+use protocol::{DeviceRef, ServerEvent, ServerLimits, UserRef};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 
+use super::account::{Account, Refusal};
 use crate::dial::{Endpoint, Socket};
 
 /// How long connecting plus the hello/welcome exchange may take.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The heartbeat assumed when the server does not announce one.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(30);
-
-/// How this client signs in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignIn {
-    /// A name: registered if free.
-    Name(String),
-}
 
 /// The server's welcome, as far as the client cares.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,8 +24,14 @@ pub struct Welcome {
     pub name: String,
     pub limits: ServerLimits,
     pub epoch: String,
+    /// Who this device is signed in as, and the device.
+    pub user: UserRef,
+    pub device: DeviceRef,
     /// The server's heartbeat interval, for the client's own liveness check.
     pub heartbeat: Duration,
+    /// What to tell the person about signing in (a name registered, a
+    /// device linked), if anything.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,10 +40,8 @@ pub enum ConnectError {
     Unreachable { url: String, reason: String },
     #[error("no welcome from {url} within {} s", HANDSHAKE_TIMEOUT.as_secs())]
     Timeout { url: String },
-    #[error("the server refused the name {name:?}: {message}")]
-    NameRefused { name: String, message: String },
-    #[error("the server does not speak this client's protocol version: {message}")]
-    Version { message: String },
+    #[error("{}", .0.message)]
+    Refused(Refusal),
     #[error("the server closed the connection during the handshake{0}")]
     Closed(String),
     #[error("unexpected answer from the server: {0}")]
@@ -53,19 +51,17 @@ pub enum ConnectError {
 impl ConnectError {
     /// Errors that trying again will not fix.
     pub fn is_fatal(&self) -> bool {
-        matches!(
-            self,
-            ConnectError::NameRefused { .. } | ConnectError::Version { .. }
-        )
+        matches!(self, ConnectError::Refused(r) if r.fatal)
     }
 }
 
-/// Connects, says hello and waits for the welcome.
+/// Connects, says hello and waits for the welcome. A credential the
+/// welcome brings is kept in `account`, a refused one forgotten.
 pub async fn connect(
     endpoint: &Endpoint,
-    sign_in: &SignIn,
+    account: &mut Account,
 ) -> Result<(Socket, Welcome), ConnectError> {
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(endpoint, sign_in)).await {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(endpoint, account)).await {
         Ok(result) => result,
         Err(_) => Err(ConnectError::Timeout {
             url: endpoint.url().into(),
@@ -73,18 +69,9 @@ pub async fn connect(
     }
 }
 
-fn hello(sign_in: &SignIn) -> ClientEvent {
-    let SignIn::Name(name) = sign_in;
-    ClientEvent::Hello {
-        protocol: protocol::PROTOCOL_VERSION,
-        name: name.clone(),
-        client: Some(format!("chat-tui/{}", env!("CARGO_PKG_VERSION"))),
-    }
-}
-
 async fn handshake(
     endpoint: &Endpoint,
-    sign_in: &SignIn,
+    account: &mut Account,
 ) -> Result<(Socket, Welcome), ConnectError> {
     let most = protocol::limits::LEGACY_SERVER_FRAME_BYTES;
     let config = WebSocketConfig::default()
@@ -96,7 +83,8 @@ async fn handshake(
             url: endpoint.url().into(),
             reason,
         })?;
-    ws.send(Message::text(protocol::encode(&hello(sign_in))))
+    let hello = account.hello(super::account::device_name());
+    ws.send(Message::text(protocol::encode(&hello)))
         .await
         .map_err(|e| ConnectError::Closed(format!(": {e}")))?;
     // A handful of frames at most before the welcome (pings); bounded anyway.
@@ -117,39 +105,34 @@ async fn handshake(
             Ok(ServerEvent::Welcome {
                 server,
                 name,
+                user,
+                device,
+                credential,
+                heartbeat_ms,
                 limits,
                 epoch,
                 ..
             }) => {
+                let note = account.welcomed(&user, credential);
                 let welcome = Welcome {
                     server,
                     name,
                     limits,
                     epoch,
-                    heartbeat: DEFAULT_HEARTBEAT,
+                    user,
+                    device,
+                    heartbeat: Duration::from_millis(heartbeat_ms),
+                    note,
                 };
                 return Ok((ws, welcome));
             }
             Ok(ServerEvent::Error { code, message }) => {
-                return Err(refused(sign_in, code, message));
+                return Err(ConnectError::Refused(account.refused(code, &message)));
             }
             Ok(_) | Err(_) => continue,
         }
     }
     Err(ConnectError::Unexpected("no welcome".into()))
-}
-
-/// A refused hello, as the error to show.
-fn refused(sign_in: &SignIn, code: ErrorCode, message: String) -> ConnectError {
-    let SignIn::Name(name) = sign_in;
-    match code {
-        ErrorCode::InvalidName | ErrorCode::NameTaken => ConnectError::NameRefused {
-            name: name.clone(),
-            message,
-        },
-        ErrorCode::UnsupportedVersion => ConnectError::Version { message },
-        _ => ConnectError::Unexpected(format!("{code}: {message}")),
-    }
 }
 
 /// A close frame's code and reason, for the line that reports it.

@@ -174,7 +174,7 @@ pub type Ws =
 
 pub async fn raw_client(url: &str, name: &str, room: &str) -> Ws {
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let hello = format!(r#"{{"type":"hello","protocol":1,"name":"{name}"}}"#);
+    let hello = format!(r#"{{"type":"hello","protocol":2,"name":"{name}"}}"#);
     ws.send(Message::text(hello)).await.unwrap();
     let join = format!(r#"{{"type":"join","id":"j","room":"{room}"}}"#);
     ws.send(Message::text(join)).await.unwrap();

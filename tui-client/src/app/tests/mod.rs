@@ -48,8 +48,26 @@ fn connected_to(epoch: &str) -> Event {
         name: "ann".into(),
         limits: limits(),
         epoch: epoch.into(),
+        user: user("ann"),
+        device: protocol::DeviceRef {
+            id: "d_1".into(),
+            name: "test".into(),
+        },
         heartbeat: crate::net::DEFAULT_HEARTBEAT,
+        note: None,
     }))
+}
+
+/// The identity id the tests give `name`.
+fn uid(name: &str) -> String {
+    format!("u_{name}")
+}
+
+fn user(name: &str) -> protocol::UserRef {
+    protocol::UserRef {
+        id: uid(name),
+        name: name.into(),
+    }
 }
 
 fn server(ev: ServerEvent) -> Event {
@@ -79,7 +97,7 @@ fn room_state(app: &mut App, room: &str) {
     app.update(
         server(ServerEvent::RoomState {
             room: room.into(),
-            users: vec!["ann".into(), "bob".into()],
+            users: vec![user("ann"), user("bob")],
         }),
         0,
     );
@@ -143,6 +161,7 @@ fn echo(frame: &ClientEvent, seq: u64) -> Event {
         seq,
         ts: 5_000,
         from: "ann".into(),
+        user: uid("ann"),
         id: id.clone(),
         text: text.clone(),
         action: false,
@@ -163,6 +182,7 @@ fn msg(room: &str, seq: u64, from: &str, text: &str) -> ServerEvent {
         seq,
         ts: seq as i64 * 1000,
         from: from.into(),
+        user: uid(from),
         id: format!("x{seq}"),
         text: text.into(),
         action: false,
