@@ -378,7 +378,13 @@ impl Tui {
 
     /// Polls the screen until `pred` holds, or fails with the screen.
     pub fn wait_until(&self, what: &str, pred: impl Fn(&Tui) -> bool) {
-        let deadline = Instant::now() + WAIT;
+        self.wait_until_within(WAIT, what, pred);
+    }
+
+    /// As [`Tui::wait_until`], with a bound of its own (for what takes a
+    /// reconnection or two).
+    pub fn wait_until_within(&self, bound: Duration, what: &str, pred: impl Fn(&Tui) -> bool) {
+        let deadline = Instant::now() + bound;
         while Instant::now() < deadline {
             if pred(self) {
                 return;
