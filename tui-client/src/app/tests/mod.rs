@@ -1,6 +1,7 @@
 //! Tests of the app core, driven through `App::update` only, with helpers
 //! that play the server's part.
 
+mod devices;
 mod lines;
 mod parts;
 mod rooms;
