@@ -72,7 +72,7 @@ fn the_first_run_registers_the_name_keeps_its_key_private_and_the_next_signs_in_
     // The next run names nobody: the kept key says who it is.
     let again = Tui::start_in(data.path(), &server.url(), None, &["dev"], WIDE, &[]);
     again.wait_for("you joined #dev");
-    again.wait_for("as ann");
+    again.wait_for(" · ann · #dev");
     assert_eq!(
         kept(data.path(), &server),
         first,
