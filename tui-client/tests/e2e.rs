@@ -366,6 +366,13 @@ fn paging_up_past_the_top_does_not_pile_up_and_page_down_moves_one_page() {
         .block_on(raw_post_all(&url, "bob", "dev", &texts));
     let mut ann = Tui::start(&url, "ann", &["dev"], WIDE);
     ann.wait_for("end of history");
+    // Enter on the empty line clears the notice line (the name was just
+    // registered), so the pane has its full height.
+    ann.wait_for("is now yours");
+    ann.send("\r");
+    ann.wait_until("the notice line to go", |t| {
+        !t.screen().contains("is now yours")
+    });
     // Up until the oldest line shows (the join brought the latest 50; the
     // top asks the server for the 10 before them).
     let deadline = Instant::now() + WAIT;
@@ -480,7 +487,8 @@ fn help_lists_the_keys_and_commands_of_the_tables() {
 
 #[test]
 fn a_refused_rejoin_keeps_the_room_and_fails_its_waiting_line_until_joined_again() {
-    let mut server = Server::start();
+    // On disk: the restarted server still knows who ann is.
+    let mut server = Server::start_on_disk();
     let mut ann = Tui::start(&server.url(), "ann", &["dev", "ops"], WIDE);
     ann.wait_for("you joined #dev");
     ann.send("\x1b2"); // Alt-2

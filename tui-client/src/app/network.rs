@@ -46,9 +46,10 @@ impl App {
                     self.me
                 );
                 self.push_lobby(now.wall_ms, EntryKind::Notice(text));
+                // Said on the notice line, and kept in the lobby.
                 if let Some(note) = note {
                     let note = sanitize::one_line(&note);
-                    self.push_current(now.wall_ms, EntryKind::Notice(note.clone()));
+                    self.push_lobby(now.wall_ms, EntryKind::Notice(note.clone()));
                     self.info(note);
                 }
                 if self.rooms.is_empty() {
