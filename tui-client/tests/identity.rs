@@ -85,6 +85,10 @@ fn the_first_run_registers_the_name_keeps_its_key_private_and_the_next_signs_in_
     impostor.wait_for("the name ann belongs to someone");
     impostor.wait_for("chat-tui --link CODE");
     assert!(!key_file(&impostor.data, &server).exists());
+    // A name that only looks the same is the same name.
+    let mut look_alike = Tui::start(&server.url(), "\u{410}nn", &["dev"], WIDE);
+    assert!(!look_alike.wait_exit().success());
+    look_alike.wait_for("belongs to someone");
 }
 
 #[test]
@@ -227,4 +231,16 @@ fn a_device_signed_out_from_another_says_so_and_forgets_its_key() {
         t.row_with("still here")
             .is_some_and(|r| !r.contains("sending") && !r.contains("not sent"))
     });
+}
+
+#[test]
+fn a_server_that_registers_no_new_names_says_whom_to_ask() {
+    let mut server = Server::start();
+    server.registration = server::identity::Registration::Closed;
+    server.restart();
+    let mut ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
+    assert!(!ann.wait_exit().success());
+    ann.wait_for("this server does not register new names");
+    ann.wait_for("chat-tui --link CODE");
+    assert!(!key_file(&ann.data, &server).exists());
 }

@@ -34,6 +34,8 @@ pub struct Server {
     pub max_rooms: usize,
     /// The server's heartbeat interval (from the next start on).
     pub heartbeat: Duration,
+    /// Whether free names are registered (from the next start on).
+    pub registration: server::identity::Registration,
 }
 
 impl Server {
@@ -87,6 +89,7 @@ impl Server {
             rate,
             max_rooms: server::Config::default().max_rooms_per_connection,
             heartbeat: server::Config::default().heartbeat_interval,
+            registration: server::identity::Registration::Open,
         };
         server.listen("127.0.0.1:0".parse().unwrap());
         server
@@ -109,6 +112,10 @@ impl Server {
             rate_burst: self.rate.1,
             max_rooms_per_connection: self.max_rooms,
             heartbeat_interval: self.heartbeat,
+            identity: server::identity::IdentityConfig {
+                registration: self.registration,
+                ..Default::default()
+            },
             ..server::Config::default()
         };
         let task = self.runtime.spawn(server::run(listener, config, async {
