@@ -31,6 +31,9 @@ pub struct Account {
     pub sign_in: SignIn,
     pub server: ServerAddress,
     store: Option<CredentialStore>,
+    /// Said with the first welcome: a name given that the kept key
+    /// overrides.
+    note: Option<String>,
 }
 
 /// Why a `hello` was refused, as one line to show.
@@ -47,6 +50,7 @@ impl Account {
             sign_in,
             server,
             store,
+            note: None,
         }
     }
 
@@ -63,13 +67,29 @@ impl Account {
             Some(s) => s.load(&server)?,
             None => None,
         };
+        let mut note = None;
         let sign_in = match (link_code, kept, name) {
             (Some(code), _, _) => SignIn::LinkCode(code),
-            (None, Some(kept), _) => SignIn::Credential(kept),
+            (None, Some(kept), name) => {
+                if let (Some(name), Some(store)) = (name, &store)
+                    && !name.eq_ignore_ascii_case(&kept.name)
+                {
+                    note = Some(format!(
+                        "--name {} is not used: this device signs in as {} with its kept key \
+                         (delete {} to register another name)",
+                        crate::sanitize::one_line(&name),
+                        crate::sanitize::one_line(&kept.name),
+                        store.file_for(&server).display()
+                    ));
+                }
+                SignIn::Credential(kept)
+            }
             (None, None, Some(name)) => SignIn::Name(name),
             (None, None, None) => return Ok(None),
         };
-        Ok(Some(Account::new(sign_in, server, store)))
+        let mut account = Account::new(sign_in, server, store);
+        account.note = note;
+        Ok(Some(account))
     }
 
     /// The `hello` for this account, from `device`.
@@ -95,6 +115,9 @@ impl Account {
     pub fn welcomed(&mut self, user: &UserRef, credential: Option<String>) -> Option<String> {
         let name = crate::sanitize::one_line(&user.name);
         let Some(credential) = credential else {
+            if let Some(note) = self.note.take() {
+                return Some(note);
+            }
             if let SignIn::Credential(kept) = &mut self.sign_in
                 && kept.name != user.name
             {
@@ -261,10 +284,15 @@ mod tests {
             a.hello(None),
             ClientEvent::Hello { credential: Some(c), name: None, link_code: None, .. } if c == "secret"
         ));
-        // The next run finds it, and a link code given still wins.
+        // The next run finds it (a name given is not used, and it says
+        // so), and a link code given still wins.
         let server = a.server.clone();
         let again = Account::choose(server.clone(), Some(store.clone()), None, Some("x".into()));
-        assert_eq!(again.unwrap().unwrap().sign_in, SignIn::Credential(kept));
+        let mut again = again.unwrap().unwrap();
+        assert_eq!(again.sign_in, SignIn::Credential(kept));
+        let note = again.welcomed(&user("ann"), None).unwrap();
+        assert!(note.starts_with("--name x is not used"), "{note}");
+        assert_eq!(again.welcomed(&user("ann"), None), None, "said once");
         let linked = Account::choose(
             server.clone(),
             Some(store.clone()),
