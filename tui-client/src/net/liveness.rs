@@ -1,5 +1,5 @@
 //! The client's own check that the link is alive (protocol/README.md,
-//! "Liveness"): a link can die without a word (a laptop asleep, a NAT
+//! `heartbeat_ms` under "Handshake and identities"): a link can die without a word (a laptop asleep, a NAT
 //! forgetting the mapping, a proxy that stops forwarding), and then only
 //! silence tells. Anything received counts as a sign of life. After one
 //! heartbeat interval of silence the client asks (`ping`); after two it
