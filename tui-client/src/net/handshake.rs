@@ -14,7 +14,8 @@ use crate::dial::{Endpoint, Socket};
 
 /// How long connecting plus the hello/welcome exchange may take.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The heartbeat assumed when the server does not announce one.
+/// The server's default heartbeat interval (each welcome says the one in
+/// force).
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(30);
 
 /// The server's welcome, as far as the client cares.
