@@ -67,9 +67,16 @@ impl App {
     pub(super) fn show_link_code(&mut self, code: &str, expires_ts: i64, now: Now) {
         let code = sanitize::one_line(code);
         let minutes = (expires_ts.saturating_sub(now.wall_ms) + 59_999) / 60_000;
+        let until = crate::layout::Format {
+            clock: self.display.clock,
+            zone: self.display.zone,
+            theme: self.display.theme,
+            me: &self.me,
+        }
+        .time(expires_ts);
         let lines = [
             format!(
-                "link code {code}: valid for {} and usable once",
+                "link code {code}: valid for {} (until {until}) and usable once",
                 super::plural(minutes.max(0) as usize, "minute", "minutes")
             ),
             format!(
