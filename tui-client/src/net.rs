@@ -221,8 +221,8 @@ fn random_u64() -> u64 {
 }
 
 /// A prefix for request ids. The server recognises a resent request by
-/// the sender's name and its id, so ids must not repeat across runs and
-/// reconnects: a random prefix plus a counter.
+/// the sender's identity, device and request id, so a device's ids must
+/// not repeat across runs and reconnects: a random prefix plus a counter.
 pub fn request_id_prefix() -> String {
     format!("{:016x}", random_u64())
 }
