@@ -32,9 +32,15 @@ pub struct Cli {
     #[command(subcommand)]
     tool: Option<Tool>,
 
-    /// Your display name (required: here, in CHAT_NAME or in the config file)
+    /// Your name: registered as yours on a server the first time (its key
+    /// is kept in the data directory); later runs sign in with the key
     #[arg(short, long, env = "CHAT_NAME", value_name = "NAME")]
     name: Option<String>,
+
+    /// Sign this device in as someone already signed in elsewhere, with
+    /// the one-time code /link shows there
+    #[arg(long = "link", value_name = "CODE")]
+    link_code: Option<String>,
 
     /// Room to join; repeat for several (the environment takes a
     /// comma-separated list) [default: none]
@@ -137,6 +143,7 @@ where
         server: given("server").then_some(cli.server),
         ca_file: cli.ca_file,
         name: cli.name,
+        link_code: cli.link_code,
         rooms: cli.rooms,
         clock: given("clock").then_some(cli.clock),
         bell: given("bell").then_some(cli.bell),

@@ -18,6 +18,12 @@ pub enum Command {
     Users,
     Rooms,
     Nick(String),
+    /// Ask for a code that signs another device in.
+    Link,
+    /// List your devices.
+    Devices,
+    /// Sign out a device (its id or number in `/devices`), or this one.
+    Logout(Option<String>),
     /// Send the current room's failed messages again.
     Retry,
     Help,
@@ -114,7 +120,25 @@ pub const COMMANDS: &[CommandSpec] = &[
         "nick",
         &[],
         "/nick NAME",
-        "change your name (not supported by protocol v1 servers)",
+        "change your name (not supported yet: the server's operator can rename you)",
+    ),
+    spec(
+        "link",
+        &[],
+        "/link",
+        "show a one-time code that signs another device in as you (chat-tui --link CODE)",
+    ),
+    spec(
+        "devices",
+        &[],
+        "/devices",
+        "list the devices signed in as you, numbered",
+    ),
+    spec(
+        "logout",
+        &[],
+        "/logout [DEVICE]",
+        "sign out a device (its number in /devices, or its id); alone, this one",
     ),
     spec(
         "retry",
@@ -164,6 +188,9 @@ pub fn parse(line: &str) -> Result<Input, CommandError> {
         "users" => no_args(args, Command::Users, spec.usage)?,
         "rooms" => no_args(args, Command::Rooms, spec.usage)?,
         "nick" => Command::Nick(some_text(args, spec.usage)?),
+        "link" => no_args(args, Command::Link, spec.usage)?,
+        "devices" => no_args(args, Command::Devices, spec.usage)?,
+        "logout" => Command::Logout(one_word(args, spec.usage)?),
         "retry" => no_args(args, Command::Retry, spec.usage)?,
         "help" => Command::Help,
         "quit" => Command::Quit,
@@ -191,6 +218,15 @@ fn no_args(args: &str, cmd: Command, usage: &'static str) -> Result<Command, Com
         Ok(cmd)
     } else {
         Err(CommandError::Usage(usage))
+    }
+}
+
+fn one_word(args: &str, usage: &'static str) -> Result<Option<String>, CommandError> {
+    let mut words = args.split_whitespace();
+    match (words.next(), words.next()) {
+        (None, _) => Ok(None),
+        (Some(word), None) => Ok(Some(word.to_string())),
+        (Some(_), Some(_)) => Err(CommandError::Usage(usage)),
     }
 }
 
@@ -321,6 +357,18 @@ mod tests {
         assert_eq!(cmd("/quit"), Command::Quit);
         assert_eq!(cmd("/nick bob"), Command::Nick("bob".into()));
         assert_eq!(parse("/users now"), Err(CommandError::Usage("/users")));
+        assert_eq!(cmd("/link"), Command::Link);
+        assert_eq!(cmd("/devices"), Command::Devices);
+        assert_eq!(cmd("/logout"), Command::Logout(None));
+        assert_eq!(cmd("/logout 2"), Command::Logout(Some("2".into())));
+        assert_eq!(
+            cmd("/logout d_81c2"),
+            Command::Logout(Some("d_81c2".into()))
+        );
+        assert_eq!(
+            parse("/logout a b"),
+            Err(CommandError::Usage("/logout [DEVICE]"))
+        );
     }
 
     #[test]

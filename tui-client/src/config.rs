@@ -102,6 +102,8 @@ pub struct Overrides {
     pub server: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub name: Option<String>,
+    /// A one-time code from `/link` on a signed-in device.
+    pub link_code: Option<String>,
     pub rooms: Vec<String>,
     pub clock: Option<Clock>,
     pub bell: Option<Bell>,
@@ -115,7 +117,13 @@ pub struct Settings {
     pub server: ServerAddress,
     /// A CA to trust besides the system's, for `wss://`.
     pub ca_file: Option<PathBuf>,
-    pub name: String,
+    /// The name to register when this device has no credential for the
+    /// server yet (with one, the server knows who you are).
+    pub name: Option<String>,
+    /// Sign in as an existing identity with a code from `/link`.
+    pub link_code: Option<String>,
+    /// The config file as named in messages.
+    pub config_shown: String,
     pub rooms: Vec<String>,
     pub clock: Clock,
     pub bell: Bell,
@@ -137,7 +145,11 @@ pub enum ConfigError {
         line: usize,
         message: String,
     },
-    #[error("no name given: use --name NAME, set CHAT_NAME, or put name = \"...\" in {0}")]
+    #[error(
+        "not signed in to this server yet: give a name to register with --name NAME (or \
+         CHAT_NAME, or name = \"...\" in {0}), or sign in as yourself with --link CODE from \
+         /link on a signed-in device"
+    )]
     NoName(String),
     #[error("bad name {name:?}: {reason}")]
     BadName { name: String, reason: String },
@@ -202,16 +214,21 @@ impl Settings {
         file: FileConfig,
         file_path: &str,
     ) -> Result<Settings, ConfigError> {
-        let name = over
-            .name
-            .or(file.name)
-            .ok_or_else(|| ConfigError::NoName(file_path.to_string()))?;
-        let name = validate::display_name(&name)
-            .map_err(|e| ConfigError::BadName {
-                name: name.clone(),
-                reason: e.to_string(),
-            })?
-            .to_string();
+        let name = match over.name.or(file.name) {
+            Some(name) => Some(
+                validate::display_name(&name)
+                    .map_err(|e| ConfigError::BadName {
+                        name: name.clone(),
+                        reason: e.to_string(),
+                    })?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let link_code = over
+            .link_code
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
         let raw_rooms = if over.rooms.is_empty() {
             file.rooms.unwrap_or_default()
         } else {
@@ -249,6 +266,8 @@ impl Settings {
             server,
             ca_file: over.ca_file.or(file.ca_file),
             name,
+            link_code,
+            config_shown: file_path.to_string(),
             rooms,
             clock: over.clock.or(file.clock).unwrap_or_default(),
             bell: over.bell.or(file.bell).unwrap_or_default(),
@@ -294,7 +313,7 @@ longitude = -0.12
         .unwrap();
         let s = Settings::merge(Overrides::default(), f, "config.toml").unwrap();
         assert_eq!(s.server.as_str(), "ws://example.invalid:3000/ws");
-        assert_eq!(s.name, "ann");
+        assert_eq!(s.name.as_deref(), Some("ann"));
         assert_eq!(s.rooms, vec!["dev", "ops"]);
         assert_eq!(s.clock, Clock::H24);
         assert_eq!(s.bell, Bell::All);
@@ -315,7 +334,12 @@ longitude = -0.12
         };
         let s = Settings::merge(o, f, "config.toml").unwrap();
         assert_eq!(
-            (s.name.as_str(), s.rooms, s.clock, s.server.as_str()),
+            (
+                s.name.as_deref().unwrap_or(""),
+                s.rooms,
+                s.clock,
+                s.server.as_str()
+            ),
             (
                 "bob",
                 vec!["ops".to_string()],
@@ -328,7 +352,7 @@ longitude = -0.12
     #[test]
     fn defaults() {
         let s = Settings::merge(over(" ann "), FileConfig::default(), "c").unwrap();
-        assert_eq!(s.name, "ann");
+        assert_eq!(s.name.as_deref(), Some("ann"));
         assert_eq!(s.server.as_str(), DEFAULT_SERVER);
         assert_eq!(s.ca_file, None);
         assert!(s.rooms.is_empty());
@@ -342,9 +366,14 @@ longitude = -0.12
 
     #[test]
     fn errors_are_one_clear_line() {
-        let e = Settings::merge(Overrides::default(), FileConfig::default(), "~/.config/x")
-            .unwrap_err();
-        assert!(e.to_string().starts_with("no name given"), "{e}");
+        // No name is fine here: a kept credential or a link code may do.
+        let s =
+            Settings::merge(Overrides::default(), FileConfig::default(), "~/.config/x").unwrap();
+        assert_eq!((s.name, s.link_code), (None, None));
+        let e = ConfigError::NoName(s.config_shown);
+        assert!(e.to_string().contains("--name NAME"), "{e}");
+        assert!(e.to_string().contains("--link CODE"), "{e}");
+        assert!(e.to_string().contains("~/.config/x"), "{e}");
         let e = Settings::merge(over("a\u{202e}b"), FileConfig::default(), "c").unwrap_err();
         assert!(matches!(e, ConfigError::BadName { .. }));
         let mut o = over("ann");

@@ -7,7 +7,9 @@
 //! - [`address`]: the server addresses people paste, as WebSocket URLs;
 //!   [`dial`]: TCP, TLS ([`tls`]: the platform's trust store and
 //!   `--ca-file`) and the WebSocket upgrade;
-//! - [`net`]: the network actor that owns the WebSocket and reconnects;
+//! - [`net`]: the network actor that owns the WebSocket, signs in (a kept
+//!   credential, a link code or a new name), checks the link is alive and
+//!   reconnects; [`credentials`]: where the key that signs you in is kept;
 //! - [`app`]: the state and `update`, no I/O and no terminal; its
 //!   [`app::outbox`] keeps your lines by the protocol's rulebook;
 //! - [`keymap`]: the key map, terminal keys to [`keymap::Action`]s, as one
@@ -30,6 +32,7 @@ pub mod cli;
 pub mod commands;
 pub mod complete;
 pub mod config;
+pub mod credentials;
 pub mod dial;
 pub mod editor;
 pub mod event_loop;

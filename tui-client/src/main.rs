@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use tui_client::app::{App, Display};
 use tui_client::cli::{self, Invocation};
-use tui_client::config::{Colors, Settings};
+use tui_client::config::{Colors, ConfigError, Settings};
+use tui_client::credentials::CredentialStore;
 use tui_client::dial::Endpoint;
 use tui_client::event_loop::{self, Exit, LoopOptions, NetLink};
 use tui_client::net;
@@ -61,6 +62,25 @@ fn main() -> ExitCode {
     if let Some(warning) = endpoint.address.unencrypted_warning() {
         eprintln!("chat-tui: warning: {warning}");
     }
+    let account = match net::Account::choose(
+        settings.server.clone(),
+        CredentialStore::default_location(),
+        settings.link_code.clone(),
+        settings.name.clone(),
+    ) {
+        Ok(Some(account)) => account,
+        Ok(None) => {
+            eprintln!(
+                "chat-tui: {}",
+                ConfigError::NoName(settings.config_shown.clone())
+            );
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("chat-tui: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -72,7 +92,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(settings, endpoint));
+    let result = runtime.block_on(run(settings, endpoint, account));
     // Do not wait for a stuck socket on the way out.
     runtime.shutdown_timeout(Duration::from_millis(200));
     match result {
@@ -121,11 +141,16 @@ fn hyperlinks_supported() -> bool {
     )
 }
 
-async fn run(settings: Settings, endpoint: Endpoint) -> anyhow::Result<()> {
+async fn run(
+    settings: Settings,
+    endpoint: Endpoint,
+    mut account: net::Account,
+) -> anyhow::Result<()> {
     // Connect before taking over the screen, so an unreachable server or a
     // refused name is a plain line on a normal terminal.
-    let first = net::connect(&endpoint, &settings.name).await?;
-    let handle = net::spawn(endpoint, settings.name.clone(), Some(first));
+    let first = net::connect(&endpoint, &mut account).await?;
+    let me = first.1.name.clone();
+    let handle = net::spawn(endpoint, account, Some(first));
 
     let display = Display {
         clock: settings.clock,
@@ -134,7 +159,7 @@ async fn run(settings: Settings, endpoint: Endpoint) -> anyhow::Result<()> {
         bell: settings.bell,
     };
     let mut app = App::new(
-        &settings.name,
+        &me,
         settings.server.as_str(),
         &settings.rooms,
         display,

@@ -17,36 +17,43 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use protocol::{ClientEvent, ErrorCode, ServerEvent, ServerLimits};
+use protocol::{ClientEvent, ErrorCode, ServerEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Message, error::CapacityError};
 
 use crate::dial::{Endpoint, Socket};
+use handshake::close_reason;
+use liveness::{Due, Liveness};
+
+mod account;
+mod handshake;
+mod liveness;
+
+pub use account::{Account, Refusal, SignIn};
+pub use handshake::{ConnectError, DEFAULT_HEARTBEAT, HANDSHAKE_TIMEOUT, Welcome, connect};
+
+/// Keeps error text to one line.
+pub(crate) fn one_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
 
 /// Frames from the UI waiting to be written.
 const COMMAND_QUEUE: usize = 256;
 /// Events waiting for the UI. Generous, so a busy room does not make the
 /// socket wait for a redraw.
 const EVENT_QUEUE: usize = 4096;
-/// How long connecting plus the hello/welcome exchange may take.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the actor tells the UI.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NetEvent {
     /// Trying to connect (again); `attempt` counts from 1 after a loss.
     Connecting { attempt: u32 },
-    /// Connected and identified.
-    Connected {
-        server: String,
-        name: String,
-        limits: ServerLimits,
-        /// The server's message-store epoch: sequence numbers from another
-        /// epoch mean nothing.
-        epoch: String,
-    },
+    /// Connected and identified: the welcome (its `epoch` is the server's
+    /// message-store epoch; sequence numbers from another epoch mean
+    /// nothing).
+    Connected(Welcome),
     /// A frame from the server.
     Server(ServerEvent),
     /// The server sent a frame of `size` bytes, more than the `limit` this
@@ -75,142 +82,13 @@ pub struct NetHandle {
     pub task: JoinHandle<()>,
 }
 
-/// The server's welcome, as far as the client cares.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Welcome {
-    pub server: String,
-    pub name: String,
-    pub limits: ServerLimits,
-    pub epoch: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    #[error("cannot connect to {url}: {reason}")]
-    Unreachable { url: String, reason: String },
-    #[error("no welcome from {url} within {} s", HANDSHAKE_TIMEOUT.as_secs())]
-    Timeout { url: String },
-    #[error("the server refused the name {name:?}: {message}")]
-    NameRefused { name: String, message: String },
-    #[error("the server does not speak this client's protocol version: {message}")]
-    Version { message: String },
-    #[error("the server closed the connection during the handshake{0}")]
-    Closed(String),
-    #[error("unexpected answer from the server: {0}")]
-    Unexpected(String),
-}
-
-impl ConnectError {
-    /// Errors that trying again will not fix.
-    pub fn is_fatal(&self) -> bool {
-        matches!(
-            self,
-            ConnectError::NameRefused { .. } | ConnectError::Version { .. }
-        )
-    }
-}
-
-/// Connects, says hello and waits for the welcome.
-pub async fn connect(endpoint: &Endpoint, name: &str) -> Result<(Socket, Welcome), ConnectError> {
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(endpoint, name)).await {
-        Ok(result) => result,
-        Err(_) => Err(ConnectError::Timeout {
-            url: endpoint.url().into(),
-        }),
-    }
-}
-
-async fn handshake(endpoint: &Endpoint, name: &str) -> Result<(Socket, Welcome), ConnectError> {
-    let most = protocol::limits::LEGACY_SERVER_FRAME_BYTES;
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(most))
-        .max_frame_size(Some(most));
-    let mut ws = crate::dial::open(endpoint, config)
-        .await
-        .map_err(|reason| ConnectError::Unreachable {
-            url: endpoint.url().into(),
-            reason,
-        })?;
-    let hello = ClientEvent::Hello {
-        protocol: protocol::PROTOCOL_VERSION,
-        name: name.into(),
-        client: Some(format!("chat-tui/{}", env!("CARGO_PKG_VERSION"))),
-    };
-    ws.send(Message::text(protocol::encode(&hello)))
-        .await
-        .map_err(|e| ConnectError::Closed(format!(": {e}")))?;
-    // A handful of frames at most before the welcome (pings); bounded anyway.
-    for _ in 0..64 {
-        let frame = match ws.next().await {
-            Some(Ok(frame)) => frame,
-            Some(Err(e)) => return Err(ConnectError::Closed(format!(": {e}"))),
-            None => return Err(ConnectError::Closed(String::new())),
-        };
-        let text = match frame {
-            Message::Text(t) => t,
-            Message::Close(frame) => {
-                return Err(ConnectError::Closed(close_reason(frame.as_ref())));
-            }
-            _ => continue,
-        };
-        match protocol::decode_server(text.as_str()) {
-            Ok(ServerEvent::Welcome {
-                server,
-                name,
-                limits,
-                epoch,
-                ..
-            }) => {
-                return Ok((
-                    ws,
-                    Welcome {
-                        server,
-                        name,
-                        limits,
-                        epoch,
-                    },
-                ));
-            }
-            Ok(ServerEvent::Error { code, message }) => {
-                return Err(match code {
-                    ErrorCode::InvalidName | ErrorCode::NameTaken => ConnectError::NameRefused {
-                        name: name.into(),
-                        message,
-                    },
-                    ErrorCode::UnsupportedVersion => ConnectError::Version { message },
-                    _ => ConnectError::Unexpected(format!("{code}: {message}")),
-                });
-            }
-            Ok(_) | Err(_) => continue,
-        }
-    }
-    Err(ConnectError::Unexpected("no welcome".into()))
-}
-
-/// Keeps error text to one line.
-pub(crate) fn one_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).to_string()
-}
-
-fn close_reason(frame: Option<&CloseFrame>) -> String {
-    match frame {
-        Some(f) if !f.reason.is_empty() => format!(
-            " (code {}: {})",
-            u16::from(f.code),
-            crate::sanitize::one_line(f.reason.as_str())
-        ),
-        Some(f) => format!(" (code {})", u16::from(f.code)),
-        None => String::new(),
-    }
-}
-
 /// Starts the actor. `first` is an already established connection (the one
 /// made at startup, so startup errors can be reported before the screen
 /// is taken over); without it the actor connects by itself.
-pub fn spawn(endpoint: Endpoint, name: String, first: Option<(Socket, Welcome)>) -> NetHandle {
+pub fn spawn(endpoint: Endpoint, account: Account, first: Option<(Socket, Welcome)>) -> NetHandle {
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    let task = tokio::spawn(actor(endpoint, name, first, cmd_rx, ev_tx));
+    let task = tokio::spawn(actor(endpoint, account, first, cmd_rx, ev_tx));
     NetHandle {
         commands: cmd_tx,
         events: ev_rx,
@@ -227,7 +105,7 @@ enum End {
 
 async fn actor(
     endpoint: Endpoint,
-    name: String,
+    mut account: Account,
     mut first: Option<(Socket, Welcome)>,
     mut commands: mpsc::Receiver<NetCommand>,
     events: mpsc::Sender<NetEvent>,
@@ -242,7 +120,7 @@ async fn actor(
                     return;
                 }
                 let result = tokio::select! {
-                    r = connect(&endpoint, &name) => r,
+                    r = connect(&endpoint, &mut account) => r,
                     () = wait_for_shutdown(&mut commands) => return,
                 };
                 match result {
@@ -266,16 +144,16 @@ async fn actor(
             .limits
             .max_server_frame_bytes
             .min(protocol::limits::LEGACY_SERVER_FRAME_BYTES);
-        let connected = NetEvent::Connected {
-            server: welcome.server,
-            name: welcome.name,
-            limits: welcome.limits,
-            epoch: welcome.epoch,
-        };
-        if events.send(connected).await.is_err() {
+        let liveness = Liveness::new(welcome.heartbeat, Instant::now());
+        if events.send(NetEvent::Connected(welcome)).await.is_err() {
             return;
         }
-        match converse(ws, limit, &mut commands, &events).await {
+        let link = Link {
+            limit,
+            liveness,
+            pings: 0,
+        };
+        match converse(ws, link, &mut account, &mut commands, &events).await {
             End::Shutdown => return,
             End::Fatal(message) => {
                 let _ = events.send(NetEvent::Fatal(message)).await;
@@ -343,8 +221,8 @@ fn random_u64() -> u64 {
 }
 
 /// A prefix for request ids. The server recognises a resent request by
-/// the sender's name and its id, so ids must not repeat across runs and
-/// reconnects: a random prefix plus a counter.
+/// the sender's identity, device and request id, so a device's ids must
+/// not repeat across runs and reconnects: a random prefix plus a counter.
 pub fn request_id_prefix() -> String {
     format!("{:016x}", random_u64())
 }
@@ -363,21 +241,64 @@ async fn too_large(size: usize, limit: usize, events: &mpsc::Sender<NetEvent>) -
     ))
 }
 
+/// One live connection's bookkeeping.
+struct Link {
+    /// The largest frame taken from the server.
+    limit: usize,
+    liveness: Liveness,
+    /// Pings sent on this connection, for their ids.
+    pings: u64,
+}
+
+/// The request ids of this client's pings; their acks stay here.
+const PING_ID_PREFIX: &str = "ping-";
+
+impl Link {
+    fn ping(&mut self) -> Message {
+        self.pings += 1;
+        let id = format!("{PING_ID_PREFIX}{}", self.pings);
+        Message::text(protocol::encode(&ClientEvent::Ping { id }))
+    }
+
+    /// The link was given up after this silence.
+    fn dead(&self) -> End {
+        let silent = self.liveness.silent_for(Instant::now());
+        End::Lost(format!(
+            "nothing heard from the server for {:.0} s (its heartbeat is {:.0} s): reconnecting",
+            silent.as_secs_f64(),
+            self.liveness.period().as_secs_f64()
+        ))
+    }
+}
+
+/// Whether a frame is the answer to one of the link's own pings.
+fn is_ping_answer(event: &ServerEvent) -> bool {
+    event
+        .as_ack()
+        .is_some_and(|(id, _)| id.starts_with(PING_ID_PREFIX))
+}
+
 async fn converse(
     mut ws: Socket,
-    limit: usize,
+    mut link: Link,
+    account: &mut Account,
     commands: &mut mpsc::Receiver<NetCommand>,
     events: &mpsc::Sender<NetEvent>,
 ) -> End {
+    let limit = link.limit;
     loop {
+        let deadline = link.liveness.deadline();
         tokio::select! {
             frame = ws.next() => {
+                link.liveness.heard(Instant::now());
                 let text = match frame {
                     Some(Ok(Message::Text(t))) => t,
                     Some(Ok(Message::Close(frame))) => {
                         let code = frame.as_ref().map(|f| u16::from(f.code));
                         let reason = format!("the server closed the connection{}", close_reason(frame.as_ref()));
-                        return if code == Some(protocol::close::UNSUPPORTED_VERSION) {
+                        return if code == Some(protocol::close::CREDENTIAL_REVOKED) {
+                            End::Fatal(account.revoked())
+                        } else if code == Some(protocol::close::UNSUPPORTED_VERSION) {
                             End::Fatal(reason)
                         } else {
                             End::Lost(reason)
@@ -394,16 +315,33 @@ async fn converse(
                     return too_large(text.len(), limit, events).await;
                 }
                 // Frames this client does not understand (a newer server) are skipped.
-                if let Ok(event) = protocol::decode_server(text.as_str())
+                let Ok(event) = protocol::decode_server(text.as_str()) else {
+                    continue;
+                };
+                if matches!(&event, ServerEvent::Error { code: ErrorCode::CredentialRevoked, .. }) {
+                    return End::Fatal(account.revoked());
+                }
+                if !is_ping_answer(&event)
                     && events.send(NetEvent::Server(event)).await.is_err()
                 {
                     return End::Shutdown;
                 }
             }
+            () = tokio::time::sleep_until(deadline) => match link.liveness.due(Instant::now()) {
+                Due::Nothing => {}
+                Due::Dead => return link.dead(),
+                Due::Ping => {
+                    let ping = link.ping();
+                    if let Err(end) = write(&mut ws, ping, &link).await {
+                        return end;
+                    }
+                }
+            },
             cmd = commands.recv() => match cmd {
                 Some(NetCommand::Send(event)) => {
-                    if let Err(e) = ws.send(Message::text(protocol::encode(&event))).await {
-                        return End::Lost(one_line(&e.to_string()));
+                    let frame = Message::text(protocol::encode(&event));
+                    if let Err(end) = write(&mut ws, frame, &link).await {
+                        return end;
                     }
                 }
                 Some(NetCommand::Shutdown) | None => {
@@ -412,6 +350,16 @@ async fn converse(
                 }
             },
         }
+    }
+}
+
+/// Writes one frame. A write that cannot get out within a heartbeat
+/// interval (the other side stopped reading) counts as a dead link.
+async fn write(ws: &mut Socket, frame: Message, link: &Link) -> Result<(), End> {
+    match tokio::time::timeout(link.liveness.period(), ws.send(frame)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(End::Lost(one_line(&e.to_string()))),
+        Err(_) => Err(link.dead()),
     }
 }
 

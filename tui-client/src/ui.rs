@@ -300,11 +300,15 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let theme = app.display.theme;
     let (state, warn) = match &app.conn {
         ConnState::Connected => ("connected".to_string(), false),
-        ConnState::Connecting { attempt } if *attempt <= 1 => ("connecting...".to_string(), true),
+        // Once connected, every later attempt is a reconnection.
+        ConnState::Connecting { attempt } if *attempt <= 1 && app.server_name.is_none() => {
+            ("connecting...".to_string(), true)
+        }
+        ConnState::Connecting { attempt } if *attempt <= 1 => ("reconnecting...".to_string(), true),
         ConnState::Connecting { attempt } => (format!("reconnecting (attempt {attempt})..."), true),
         // The reason is in the message pane; the status line stays short.
         ConnState::Disconnected { retry_in, .. } => (
-            format!("disconnected, retrying in {:.1} s", retry_in.as_secs_f64()),
+            format!("reconnecting in {:.1} s", retry_in.as_secs_f64()),
             true,
         ),
     };

@@ -46,7 +46,8 @@ async fn every_pasted_form_of_a_loopback_address_reaches_the_chat() {
             format!("ws://{}:{port}/ws", address.host())
         );
         let name = format!("user{i}");
-        let (_socket, welcome) = net::connect(&Endpoint::plain(address), &name)
+        let mut account = net::Account::new(net::SignIn::Name(name.clone()), address.clone(), None);
+        let (_socket, welcome) = net::connect(&Endpoint::plain(address), &mut account)
             .await
             .unwrap_or_else(|e| panic!("{given}: {e}"));
         assert_eq!(welcome.name, name, "{given}");
@@ -58,7 +59,8 @@ async fn a_path_that_is_not_the_websocket_says_what_was_tried_and_what_came_back
     let (addr, _stop) = start_server().await;
     let url = format!("ws://{addr}/chat");
     let address = ServerAddress::parse(&url).unwrap();
-    let err = net::connect(&Endpoint::plain(address), "ann")
+    let mut account = net::Account::new(net::SignIn::Name("ann".into()), address.clone(), None);
+    let err = net::connect(&Endpoint::plain(address), &mut account)
         .await
         .unwrap_err()
         .to_string();
@@ -76,7 +78,8 @@ async fn a_tls_address_without_tls_is_refused_rather_than_spoken_in_the_clear() 
     // wss:// without a TLS configuration never falls back to plain text.
     let (addr, _stop) = start_server().await;
     let address = ServerAddress::parse(&format!("wss://{addr}/ws")).unwrap();
-    let err = net::connect(&Endpoint::plain(address), "ann")
+    let mut account = net::Account::new(net::SignIn::Name("ann".into()), address.clone(), None);
+    let err = net::connect(&Endpoint::plain(address), &mut account)
         .await
         .unwrap_err()
         .to_string();

@@ -14,9 +14,28 @@ use tokio::sync::mpsc;
 use tui_client::app::{App, Display};
 use tui_client::config::{Bell, Clock};
 use tui_client::event_loop::{self, Exit, LoopOptions, NetLink};
-use tui_client::net::{NetCommand, NetEvent};
+use tui_client::net::{NetCommand, NetEvent, Welcome};
 use tui_client::theme::{ColorMode, Theme};
 use tui_client::zone::Zone;
+
+/// The identity id the tests give `name`.
+fn uid(name: &str) -> String {
+    format!("u_{name}")
+}
+
+fn user(name: &str) -> protocol::UserRef {
+    protocol::UserRef {
+        id: uid(name),
+        name: name.into(),
+    }
+}
+
+fn device() -> protocol::DeviceRef {
+    protocol::DeviceRef {
+        id: "d_1".into(),
+        name: "test".into(),
+    }
+}
 
 fn key(code: KeyCode, modifiers: KeyModifiers) -> std::io::Result<TermEvent> {
     Ok(TermEvent::Key(KeyEvent::new(code, modifiers)))
@@ -57,7 +76,7 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
 
     let driver = async {
         net_tx
-            .send(NetEvent::Connected {
+            .send(NetEvent::Connected(Welcome {
                 server: "chat-server/test".into(),
                 name: "ann".into(),
                 limits: ServerLimits {
@@ -71,7 +90,11 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
                     rate_burst: 0,
                 },
                 epoch: "e1".into(),
-            })
+                user: user("ann"),
+                device: device(),
+                heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+                note: None,
+            }))
             .await
             .unwrap();
         // Connecting joins the configured rooms without any key press.
@@ -83,7 +106,7 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
         net_tx
             .send(NetEvent::Server(ServerEvent::RoomState {
                 room: "dev".into(),
-                users: vec!["ann".into(), "bob".into()],
+                users: vec![user("ann"), user("bob")],
             }))
             .await
             .unwrap();
@@ -190,7 +213,7 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
     };
     let driver = async {
         net_tx
-            .send(NetEvent::Connected {
+            .send(NetEvent::Connected(Welcome {
                 server: "chat-server/test".into(),
                 name: "ann".into(),
                 limits: ServerLimits {
@@ -204,7 +227,11 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
                     rate_burst: 0,
                 },
                 epoch: "e1".into(),
-            })
+                user: user("ann"),
+                device: device(),
+                heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+                note: None,
+            }))
             .await
             .unwrap();
         let Some(NetCommand::Send(ClientEvent::Join { id, .. })) =
@@ -293,7 +320,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
     };
     let driver = async {
         net_tx
-            .send(NetEvent::Connected {
+            .send(NetEvent::Connected(Welcome {
                 server: "chat-server/test".into(),
                 name: "ann".into(),
                 limits: ServerLimits {
@@ -307,7 +334,11 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
                     rate_burst: 0,
                 },
                 epoch: "e1".into(),
-            })
+                user: user("ann"),
+                device: device(),
+                heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+                note: None,
+            }))
             .await
             .unwrap();
         let Some(NetCommand::Send(ClientEvent::Join { id, .. })) =
@@ -321,6 +352,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
                 seq,
                 ts: 1_000 * seq as i64,
                 from: "bob".into(),
+                user: uid("bob"),
                 id: format!("m{seq}"),
                 text: format!("m{seq}"),
                 action: false,
@@ -329,7 +361,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
         for ev in [
             ServerEvent::RoomState {
                 room: "dev".into(),
-                users: vec!["ann".into(), "bob".into()],
+                users: vec![user("ann"), user("bob")],
             },
             ServerEvent::History {
                 room: "dev".into(),

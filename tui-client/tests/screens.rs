@@ -12,7 +12,7 @@ use ratatui::backend::TestBackend;
 use tui_client::app::{App, Display, Event};
 use tui_client::config::{Bell, Clock};
 use tui_client::keymap::{self, Action};
-use tui_client::net::NetEvent;
+use tui_client::net::{NetEvent, Welcome};
 use tui_client::theme::{ColorMode, Theme};
 use tui_client::ui;
 use tui_client::zone::Zone;
@@ -20,6 +20,25 @@ use tui_client::zone::Zone;
 /// 2026-11-02 09:00 UTC, a Monday.
 const T0: i64 = 1_793_610_000_000;
 const MIN: i64 = 60_000;
+
+/// The identity id the tests give `name`.
+fn uid(name: &str) -> String {
+    format!("u_{name}")
+}
+
+fn user(name: &str) -> protocol::UserRef {
+    protocol::UserRef {
+        id: uid(name),
+        name: name.into(),
+    }
+}
+
+fn device() -> protocol::DeviceRef {
+    protocol::DeviceRef {
+        id: "d_1".into(),
+        name: "test".into(),
+    }
+}
 
 fn limits() -> ServerLimits {
     ServerLimits {
@@ -56,19 +75,23 @@ fn server(app: &mut App, ev: ServerEvent) {
 fn connect(app: &mut App, rooms: &[(&str, &[&str])]) {
     net(
         app,
-        NetEvent::Connected {
+        NetEvent::Connected(Welcome {
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
             limits: limits(),
             epoch: "e1".into(),
-        },
+            user: user("ann"),
+            device: device(),
+            heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+            note: None,
+        }),
     );
     for (room, users) in rooms {
         server(
             app,
             ServerEvent::RoomState {
                 room: room.to_string(),
-                users: users.iter().map(|u| u.to_string()).collect(),
+                users: users.iter().map(|u| user(u)).collect(),
             },
         );
         // A new room: its history is empty.
@@ -93,6 +116,7 @@ fn say(app: &mut App, room: &str, seq: u64, ts: i64, from: &str, text: &str) {
             seq,
             ts,
             from: from.into(),
+            user: uid(from),
             id: format!("m{seq}"),
             text: text.into(),
             action: false,
@@ -156,6 +180,7 @@ fn busy(app: &mut App) {
             seq: 6,
             ts: T0 + 6 * MIN,
             from: "carol".into(),
+            user: uid("carol"),
             id: "a1".into(),
             text: "waves".into(),
             action: true,
@@ -168,6 +193,7 @@ fn busy(app: &mut App) {
             seq: 7,
             ts: T0 + 7 * MIN,
             from: "bob".into(),
+            user: uid("bob"),
             id: "l1".into(),
             latitude: 51.5007,
             longitude: -0.1246,
@@ -178,6 +204,7 @@ fn busy(app: &mut App) {
         ServerEvent::UserLeft {
             room: "dev".into(),
             name: "carol".into(),
+            user: uid("carol"),
             ts: T0 + 8 * MIN,
         },
     );
@@ -195,6 +222,7 @@ fn busy(app: &mut App) {
         ServerEvent::UserJoined {
             room: "dev".into(),
             name: "dave".into(),
+            user: uid("dave"),
             ts: T0 + 24 * 60 * MIN + 1,
         },
     );
@@ -312,7 +340,7 @@ fn narrow_80x24() {
         &mut app,
         ServerEvent::RoomState {
             room: "ops".into(),
-            users: vec!["ann".into()],
+            users: vec![user("ann")],
         },
     );
     say(&mut app, "ops", 1, T0, "bob", "ann, ops needs you");
@@ -387,12 +415,16 @@ fn last_sent_id(fx: &[tui_client::app::Effect]) -> String {
 fn history_rule_and_pending_sent_and_failed_messages() {
     let mut app = new_app(&["dev"]);
     let fx = app.update(
-        Event::Net(NetEvent::Connected {
+        Event::Net(NetEvent::Connected(Welcome {
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
             limits: limits(),
             epoch: "e1".into(),
-        }),
+            user: user("ann"),
+            device: device(),
+            heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
+            note: None,
+        })),
         T0,
     );
     let join = last_sent_id(&fx);
@@ -400,7 +432,7 @@ fn history_rule_and_pending_sent_and_failed_messages() {
         &mut app,
         ServerEvent::RoomState {
             room: "dev".into(),
-            users: vec!["bob".into(), "ann".into()],
+            users: vec![user("bob"), user("ann")],
         },
     );
     // Stored history on join, then the rule, then live traffic.
@@ -410,6 +442,7 @@ fn history_rule_and_pending_sent_and_failed_messages() {
             seq,
             ts: T0 + seq as i64 * MIN,
             from: "bob".into(),
+            user: uid("bob"),
             id: format!("h{seq}"),
             text: format!("stored message {seq}"),
             action: false,
@@ -440,6 +473,7 @@ fn history_rule_and_pending_sent_and_failed_messages() {
             seq: 5,
             ts: T0 + 11 * MIN,
             from: "ann".into(),
+            user: uid("ann"),
             id: sent,
             text: "this one arrived".into(),
             action: false,

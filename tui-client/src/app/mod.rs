@@ -14,7 +14,8 @@
 //! - `input` and `run_command`: keys, the input line and slash commands;
 //! - `network`: what the connection and the server say;
 //! - `sending`: lines of yours into the room and the outbox;
-//! - `viewing`: paging, and what the renderer reports it showed.
+//! - `viewing`: paging, and what the renderer reports it showed;
+//! - `devices`: your devices (`/link`, `/devices`, `/logout`).
 //!
 //! Nothing here knows about terminals or how entries wrap into rows, so
 //! the same core can be drawn on any ratatui backend. Where it needs to
@@ -23,6 +24,7 @@
 //! ([`Event::Shown`]).
 
 pub mod action;
+mod devices;
 pub mod entries;
 mod input;
 mod network;
@@ -135,6 +137,31 @@ enum Request {
     Leave(String),
     /// Older messages, asked for by scrolling up.
     History(String),
+    /// A link code for another device.
+    Link,
+    Devices,
+    /// Signing out a device (`None`: this one).
+    Logout(Option<String>),
+}
+
+/// Who you are: your identity's id (from the welcome) and your name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Me {
+    pub id: String,
+    pub name: String,
+}
+
+impl Me {
+    /// Whether the identity `id` (named `name`) is you. By id: a name
+    /// says nothing about who sent a line. Only lines stored before
+    /// identities existed carry no id; they are yours by name.
+    pub fn is(&self, id: &str, name: &str) -> bool {
+        if id.is_empty() || self.id.is_empty() {
+            name.eq_ignore_ascii_case(&self.name)
+        } else {
+            id == self.id
+        }
+    }
 }
 
 /// Rows of the screen besides the message pane: the status line and the
@@ -143,7 +170,10 @@ const CHROME_ROWS: usize = 2;
 
 #[derive(Debug)]
 pub struct App {
+    /// Your name, as the server has it.
     pub me: String,
+    /// Your identity's id (empty until the first welcome).
+    pub me_id: String,
     pub server_url: String,
     /// Server software from the welcome.
     pub server_name: Option<String>,
@@ -168,6 +198,8 @@ pub struct App {
     id_prefix: String,
     next_id: u64,
     requests: HashMap<String, Request>,
+    /// The device ids of the last `/devices` list, for `/logout N`.
+    devices_shown: Vec<String>,
     /// History answers arriving in parts, by room: the events of the parts
     /// so far (the answer is applied whole, when its last part comes).
     history_parts: HashMap<String, Vec<protocol::ServerEvent>>,
@@ -198,6 +230,7 @@ impl App {
     ) -> Self {
         App {
             me: me.to_string(),
+            me_id: String::new(),
             server_url: server_url.to_string(),
             server_name: None,
             conn: ConnState::Connecting { attempt: 1 },
@@ -217,6 +250,7 @@ impl App {
             id_prefix: crate::net::request_id_prefix(),
             next_id: 0,
             requests: HashMap::new(),
+            devices_shown: Vec::new(),
             history_parts: HashMap::new(),
             fresh_joins: false,
             told_too_large: false,
@@ -293,6 +327,14 @@ impl App {
         usize::from(self.screen.1)
             .saturating_sub(CHROME_ROWS + notice)
             .max(1)
+    }
+
+    /// You, for telling your lines and your entry in a room apart.
+    fn who(&self) -> Me {
+        Me {
+            id: self.me_id.clone(),
+            name: self.me.clone(),
+        }
     }
 
     fn next_id(&mut self) -> String {

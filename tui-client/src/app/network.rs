@@ -15,12 +15,15 @@ impl App {
     pub(super) fn on_net(&mut self, ev: NetEvent, now: Now, fx: &mut Vec<Effect>) {
         match ev {
             NetEvent::Connecting { attempt } => self.conn = ConnState::Connecting { attempt },
-            NetEvent::Connected {
+            NetEvent::Connected(crate::net::Welcome {
                 server,
                 name,
                 limits,
                 epoch,
-            } => {
+                user,
+                note,
+                ..
+            }) => {
                 if self.epoch.as_ref().is_some_and(|old| *old != epoch) {
                     for room in &mut self.rooms {
                         room.forget_numbers();
@@ -32,6 +35,7 @@ impl App {
                 // Whatever was said about the old connection is over.
                 self.notice = None;
                 self.me = sanitize::one_line(&name);
+                self.me_id = user.id;
                 self.server_name = Some(sanitize::one_line(&server));
                 self.limits = Some(limits);
                 self.requests.clear();
@@ -42,6 +46,12 @@ impl App {
                     self.me
                 );
                 self.push_lobby(now.wall_ms, EntryKind::Notice(text));
+                // Said on the notice line, and kept in the lobby.
+                if let Some(note) = note {
+                    let note = sanitize::one_line(&note);
+                    self.push_lobby(now.wall_ms, EntryKind::Notice(note.clone()));
+                    self.info(note);
+                }
                 if self.rooms.is_empty() {
                     let text = "you are in no room yet: type /join ROOM (or /help)".into();
                     self.push_lobby(now.wall_ms, EntryKind::Notice(text));
@@ -162,7 +172,7 @@ impl App {
         }
         match ev {
             ServerEvent::RoomState { room, users } => {
-                let me = self.me.clone();
+                let me = self.who();
                 if let Some(i) = self.room_index(&room) {
                     self.rooms[i].apply_room_state(&users, &me);
                 }
@@ -185,19 +195,33 @@ impl App {
                     self.on_history(&room, answer, more, missed, now, fx);
                 }
             }
-            ServerEvent::UserJoined { room, name, ts } => {
+            ServerEvent::UserJoined {
+                room,
+                name,
+                user,
+                ts,
+            } => {
                 if let Some(i) = self.room_index(&room) {
-                    self.rooms[i].user_joined(&name, ts);
+                    self.rooms[i].user_joined(&user, &name, ts);
                 }
             }
-            ServerEvent::UserLeft { room, name, ts } => {
+            ServerEvent::UserLeft {
+                room,
+                name,
+                user,
+                ts,
+            } => {
                 if let Some(i) = self.room_index(&room) {
-                    self.rooms[i].user_left(&name, ts);
+                    self.rooms[i].user_left(&user, &name, ts);
                 }
             }
+            ServerEvent::LinkCode { code, expires_ts } => {
+                self.show_link_code(&code, expires_ts, now)
+            }
+            ServerEvent::Devices { devices } => self.show_devices(&devices, now),
             ServerEvent::Message { ref room, .. } | ServerEvent::Location { ref room, .. } => {
                 let room = room.clone();
-                if let Some(msg) = Stored::from_event(ev, &self.me) {
+                if let Some(msg) = Stored::from_event(ev, &self.who()) {
                     self.on_message(&room, msg, now, fx);
                 }
             }
@@ -256,9 +280,10 @@ impl App {
             return;
         };
         let requested = self.history_pending(room);
+        let me = self.who();
         let stored: Vec<Stored> = events
             .into_iter()
-            .filter_map(|ev| Stored::from_event(ev, &self.me))
+            .filter_map(|ev| Stored::from_event(ev, &me))
             .collect();
         if requested {
             self.rooms[i].prepend_older(stored, more);
@@ -299,7 +324,16 @@ impl App {
                 let message = sanitize::one_line(&err.message);
                 self.error(format!("server: {message}"));
             }
-            (Some(Request::History(_) | Request::Leave(_)) | None, AckResult::Ok { .. }) => {}
+            (Some(Request::Logout(device)), result) => self.logged_out(device, result, now),
+            (Some(Request::Link | Request::Devices), AckResult::Err(err)) => {
+                let message = sanitize::one_line(&err.message);
+                self.error(format!("server: {message}"));
+            }
+            (
+                Some(Request::History(_) | Request::Leave(_) | Request::Link | Request::Devices)
+                | None,
+                AckResult::Ok { .. },
+            ) => {}
         }
     }
 
@@ -327,14 +361,12 @@ impl App {
     }
 
     /// The room's join was refused: its pending lines fail with the reason.
-    /// A room you were in, or that holds lines of yours, stays in the list
-    /// so they can be seen and sent again; a new one is dropped.
+    /// Whatever the reason, the room stays in the list, so its lines can be
+    /// seen and sent again, and the notice says how to try again; only a
+    /// room just asked for with `/join`, never joined and holding no line
+    /// of yours, is taken out again.
     fn join_refused(&mut self, room: String, err: &ErrorBody, now: Now, fx: &mut Vec<Effect>) {
         let message = sanitize::one_line(&err.message);
-        if self.startup && err.code == ErrorCode::NameTaken {
-            fx.push(Effect::Fatal(format!("cannot join #{room}: {message}")));
-            return;
-        }
         if err.code == ErrorCode::AlreadyInRoom {
             self.joined(&room, now, fx);
             return;
@@ -346,11 +378,15 @@ impl App {
         let Some(i) = self.room_index(&room) else {
             return;
         };
-        if self.rooms[i].was_joined || had_lines {
+        if !self.rooms[i].tentative || had_lines {
             self.rooms[i].joined = false;
-            self.error(format!(
-                "cannot join #{room}: {message} (/join {room} tries again)"
+            let text = format!("cannot join #{room}: {message} (/join {room} tries again)");
+            // In the room too: the notice line goes with the next event.
+            self.rooms[i].push(super::Entry::new(
+                now.wall_ms,
+                EntryKind::Error(text.clone()),
             ));
+            self.error(text);
         } else {
             self.remove_room(i);
             self.error(format!("cannot join #{room}: {message}"));

@@ -2,11 +2,11 @@
 //! not read yet, and where its view is scrolled. Messages and pages of
 //! history from the server are applied here, already sanitized.
 
-use protocol::ServerEvent;
+use protocol::{ServerEvent, UserRef};
 
 use super::entries::{Delivery, Entries, Entry, EntryKind};
-use super::plural;
 use super::scroll::Scroll;
+use super::{Me, plural};
 use crate::sanitize;
 
 /// The label of the rule between a join's stored history and what follows.
@@ -19,7 +19,10 @@ const SPEAKERS: usize = 50;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Room {
     pub name: String,
+    /// The names of the people in the room, each identity once.
     pub users: Vec<String>,
+    /// Their identity ids, in the same order.
+    pub(super) user_ids: Vec<String>,
     pub entries: Entries,
     /// Messages since you last looked at the room.
     pub unread: usize,
@@ -40,6 +43,9 @@ pub struct Room {
     pub(super) speakers: Vec<String>,
     /// Joined at least once, so a `room_state` is a rejoin.
     pub(super) was_joined: bool,
+    /// Added by `/join` and not joined yet: a refused join takes it out
+    /// of the list again. Any other room stays when its join is refused.
+    pub(super) tentative: bool,
     /// "you joined" / "rejoined", shown after the join's history.
     pub(super) join_notice: Option<String>,
 }
@@ -59,51 +65,54 @@ impl Stored {
     /// Converts a `message` or `location` event; `None` for other events
     /// and for locations out of range. Live messages and stored history
     /// go through this same conversion.
-    pub fn from_event(ev: ServerEvent, me: &str) -> Option<Stored> {
-        let (seq, ts, from, id, kind) = match ev {
+    pub fn from_event(ev: ServerEvent, me: &Me) -> Option<Stored> {
+        let (seq, ts, id, kind, own) = match ev {
             ServerEvent::Message {
                 seq,
                 ts,
                 from,
+                user,
                 id,
                 text,
                 action,
                 ..
             } => {
+                let own = me.is(&user, &from);
                 let from = sanitize::one_line(&from);
                 let text = sanitize::message_text(&text);
-                let own = from.eq_ignore_ascii_case(me);
-                let mention = !own && protocol::mention::mentions(&text, me);
+                let mention = !own && protocol::mention::mentions(&text, &me.name);
                 let kind = EntryKind::Message {
                     from: from.clone(),
                     text,
                     action,
                     mention,
                 };
-                (seq, ts, from, id, kind)
+                (seq, ts, id, kind, own)
             }
             ServerEvent::Location {
                 seq,
                 ts,
                 from,
+                user,
                 id,
                 latitude,
                 longitude,
                 ..
             } if protocol::validate::location(latitude, longitude).is_ok() => {
+                let own = me.is(&user, &from);
                 let from = sanitize::one_line(&from);
                 let kind = EntryKind::Location {
                     from: from.clone(),
                     latitude,
                     longitude,
                 };
-                (seq, ts, from, id, kind)
+                (seq, ts, id, kind, own)
             }
             _ => return None,
         };
         Some(Stored {
             seq,
-            own: from.eq_ignore_ascii_case(me),
+            own,
             id,
             entry: Entry::new(ts, kind),
         })
@@ -140,6 +149,7 @@ impl Room {
         Room {
             name: name.into(),
             users: Vec::new(),
+            user_ids: Vec::new(),
             entries: Entries::new(),
             unread: 0,
             mentioned: false,
@@ -151,6 +161,7 @@ impl Room {
             more_before: false,
             speakers: Vec::new(),
             was_joined: false,
+            tentative: false,
             join_notice: None,
         }
     }
@@ -183,14 +194,11 @@ impl Room {
 
     /// The server's welcome to the room: who is in it. The notice saying
     /// so waits until the join's history has been shown.
-    pub(super) fn apply_room_state(&mut self, users: &[String], me: &str) {
-        self.users = users.iter().map(|u| sanitize::one_line(u)).collect();
+    pub(super) fn apply_room_state(&mut self, users: &[UserRef], me: &Me) {
+        self.users = users.iter().map(|u| sanitize::one_line(&u.name)).collect();
+        self.user_ids = users.iter().map(|u| u.id.clone()).collect();
         self.joined = true;
-        let others = self
-            .users
-            .iter()
-            .filter(|u| !u.eq_ignore_ascii_case(me))
-            .count();
+        let others = users.iter().filter(|u| !me.is(&u.id, &u.name)).count();
         let verb = if self.was_joined {
             "rejoined"
         } else {
@@ -203,20 +211,31 @@ impl Room {
         };
         self.join_notice = Some(format!("{verb} #{} ({who} here)", self.name));
         self.was_joined = true;
+        self.tentative = false;
     }
 
-    pub(super) fn user_joined(&mut self, name: &str, ts: i64) {
+    /// An identity's first connection entered the room.
+    pub(super) fn user_joined(&mut self, id: &str, name: &str, ts: i64) {
         let name = sanitize::one_line(name);
-        if !self.users.iter().any(|u| u.eq_ignore_ascii_case(&name)) {
-            self.users.push(name.clone());
+        match self.user_ids.iter().position(|u| u == id) {
+            // Known already: at most a new name (renamed meanwhile).
+            Some(i) => self.users[i].clone_from(&name),
+            None => {
+                self.users.push(name.clone());
+                self.user_ids.push(id.to_string());
+            }
         }
         let text = format!("{name} joined #{}", self.name);
         self.push(Entry::new(ts, EntryKind::Joined(text)));
     }
 
-    pub(super) fn user_left(&mut self, name: &str, ts: i64) {
+    /// An identity's last connection left the room.
+    pub(super) fn user_left(&mut self, id: &str, name: &str, ts: i64) {
         let name = sanitize::one_line(name);
-        self.users.retain(|u| !u.eq_ignore_ascii_case(&name));
+        if let Some(i) = self.user_ids.iter().position(|u| u == id) {
+            self.users.remove(i);
+            self.user_ids.remove(i);
+        }
         self.speakers.retain(|u| !u.eq_ignore_ascii_case(&name));
         let text = format!("{name} left #{}", self.name);
         self.push(Entry::new(ts, EntryKind::Left(text)));

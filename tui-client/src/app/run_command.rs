@@ -18,10 +18,14 @@ impl App {
             Command::Rooms => self.list_rooms(now),
             Command::Nick(_) => {
                 self.error(
-                    "renaming is not supported by this server yet (protocol v1); restart with --name NAME",
+                    "renaming is not supported yet: a name stays with its owner; the server's \
+                     operator can rename you",
                 );
                 return true;
             }
+            Command::Link => self.ask_link(fx),
+            Command::Devices => self.ask_devices(fx),
+            Command::Logout(device) => return !self.ask_logout(device, fx),
             Command::Help => {
                 for line in crate::help::lines() {
                     self.push_current(now.wall_ms, EntryKind::Notice(line));
@@ -55,7 +59,9 @@ impl App {
             self.error(format!("you can be in at most {} rooms", limits.max_rooms));
             return;
         }
-        self.rooms.push(Room::new(room.clone()));
+        let mut new = Room::new(room.clone());
+        new.tentative = true;
+        self.rooms.push(new);
         self.switch_to(self.rooms.len() - 1);
         if self.connected() {
             self.send_join(room, fx);

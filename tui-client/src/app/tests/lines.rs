@@ -29,6 +29,7 @@ fn a_message_is_pending_at_once_then_sent_and_its_echo_is_not_shown_twice() {
             seq: 8,
             ts: 6_000,
             from: "bob".into(),
+            user: uid("bob"),
             id: id_of(&frame),
             text: "hello".into(),
             action: false,
@@ -201,6 +202,7 @@ fn a_message_never_confirmed_fails_after_a_bounded_number_of_tries() {
                 seq: 1,
                 ts: 9,
                 from: "ann".into(),
+                user: uid("ann"),
                 id: id.clone(),
                 text: text.clone(),
                 action: false,
@@ -226,8 +228,8 @@ fn a_refused_rejoin_keeps_the_room_and_fails_its_waiting_lines() {
     let fx = a.update(
         nack(
             &dev_join,
-            ErrorCode::NameTaken,
-            "the name \"ann\" is already used in room dev",
+            ErrorCode::TooManyRooms,
+            "a connection may be in at most 1 rooms",
         ),
         0,
     );
@@ -238,7 +240,7 @@ fn a_refused_rejoin_keeps_the_room_and_fails_its_waiting_lines() {
         own(&a.rooms[0]),
         [(
             "waiting for the rejoin".into(),
-            Delivery::Failed("the name \"ann\" is already used in room dev".into())
+            Delivery::Failed("a connection may be in at most 1 rooms".into())
         )]
     );
     assert!(
@@ -300,4 +302,52 @@ fn a_full_network_queue_is_said_on_the_notice_line() {
     let mut a = app(&["dev"]);
     assert!(a.update(Event::NetBusy, 0).is_empty());
     assert!(notice(&a).contains("the network is busy"));
+}
+
+#[test]
+fn your_lines_are_known_by_your_identity_not_by_your_name() {
+    let mut a = app(&["dev"]);
+    connect_and_join(&mut a);
+    let frame = sent_frame(&typed(&mut a, "mine"));
+    // Someone else under your name (a look-alike, or a line stored under
+    // a name that was freed and taken again) with your request id: not
+    // yours, and it settles nothing.
+    let ClientEvent::Send { id, .. } = &frame else {
+        panic!("{frame:?}");
+    };
+    a.update(
+        server(ServerEvent::Message {
+            room: "dev".into(),
+            seq: 1,
+            ts: 1_000,
+            from: "ann".into(),
+            user: uid("mallory"),
+            id: id.clone(),
+            text: "forged".into(),
+            action: false,
+        }),
+        0,
+    );
+    let forged = a.rooms[0]
+        .entries
+        .iter()
+        .find(|e| matches!(&e.kind, EntryKind::Message { text, .. } if text == "forged"));
+    assert_eq!(
+        forged.map(|e| e.request.clone()),
+        Some(None),
+        "shown as another's"
+    );
+    let mine = a.rooms[0].entries.iter().find(|e| e.request.is_some());
+    assert_eq!(mine.map(|e| e.delivery.clone()), Some(Delivery::Pending));
+    // Your line from another of your devices is yours, whatever its id.
+    a.update(server(msg("dev", 2, "ann", "from my laptop")), 0);
+    let laptop = a.rooms[0].entries.back().map(|e| e.kind.clone());
+    assert!(
+        matches!(&laptop, Some(EntryKind::Message { mention: false, .. })),
+        "{laptop:?}"
+    );
+    assert_eq!(a.rooms[0].unread, 0);
+    a.update(echo(&frame, 3), 0);
+    let mine = a.rooms[0].entries.iter().find(|e| e.request.is_some());
+    assert_eq!(mine.map(|e| e.delivery.clone()), Some(Delivery::Done));
 }

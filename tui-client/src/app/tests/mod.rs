@@ -1,6 +1,7 @@
 //! Tests of the app core, driven through `App::update` only, with helpers
 //! that play the server's part.
 
+mod devices;
 mod lines;
 mod parts;
 mod rooms;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use protocol::{ClientEvent, ServerEvent, ServerLimits};
 
 use super::*;
+use crate::net::Welcome;
 use crate::theme::ColorMode;
 
 fn limits() -> ServerLimits {
@@ -42,12 +44,31 @@ fn connected() -> Event {
 }
 
 fn connected_to(epoch: &str) -> Event {
-    Event::Net(NetEvent::Connected {
+    Event::Net(NetEvent::Connected(Welcome {
         server: "s".into(),
         name: "ann".into(),
         limits: limits(),
         epoch: epoch.into(),
-    })
+        user: user("ann"),
+        device: protocol::DeviceRef {
+            id: "d_1".into(),
+            name: "test".into(),
+        },
+        heartbeat: crate::net::DEFAULT_HEARTBEAT,
+        note: None,
+    }))
+}
+
+/// The identity id the tests give `name`.
+fn uid(name: &str) -> String {
+    format!("u_{name}")
+}
+
+fn user(name: &str) -> protocol::UserRef {
+    protocol::UserRef {
+        id: uid(name),
+        name: name.into(),
+    }
 }
 
 fn server(ev: ServerEvent) -> Event {
@@ -77,7 +98,7 @@ fn room_state(app: &mut App, room: &str) {
     app.update(
         server(ServerEvent::RoomState {
             room: room.into(),
-            users: vec!["ann".into(), "bob".into()],
+            users: vec![user("ann"), user("bob")],
         }),
         0,
     );
@@ -141,6 +162,7 @@ fn echo(frame: &ClientEvent, seq: u64) -> Event {
         seq,
         ts: 5_000,
         from: "ann".into(),
+        user: uid("ann"),
         id: id.clone(),
         text: text.clone(),
         action: false,
@@ -161,6 +183,7 @@ fn msg(room: &str, seq: u64, from: &str, text: &str) -> ServerEvent {
         seq,
         ts: seq as i64 * 1000,
         from: from.into(),
+        user: uid(from),
         id: format!("x{seq}"),
         text: text.into(),
         action: false,

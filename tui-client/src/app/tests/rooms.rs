@@ -37,26 +37,17 @@ fn connecting_joins_every_room_and_reconnecting_rejoins() {
 }
 
 #[test]
-fn a_taken_name_is_fatal_only_at_startup() {
-    let taken = |id: &str| nack(id, ErrorCode::NameTaken, "the name \"ann\" is already used");
-    let mut a = app(&["dev"]);
-    let fx = a.update(connected(), 0);
-    let (id, _) = joins(&fx).remove(0);
-    let fx = a.update(taken(&id), 0);
-    assert!(matches!(fx.as_slice(), [Effect::Fatal(m)] if m.starts_with("cannot join #dev")));
-
+fn a_refused_join_of_a_new_room_drops_it_and_is_never_fatal() {
+    let full = |id: &str| nack(id, ErrorCode::TooManyRooms, "at most 1 rooms");
     let mut a = app(&["dev"]);
     connect_and_join(&mut a);
     let fx = typed(&mut a, "/join ops");
     let (id, _) = joins(&fx).remove(0);
-    let fx = a.update(taken(&id), 0);
+    let fx = a.update(full(&id), 0);
     assert!(fx.is_empty(), "{fx:?}");
     // A room never joined, with nothing of yours in it, is dropped again.
     assert_eq!(a.rooms.len(), 1);
-    assert_eq!(
-        notice(&a),
-        "cannot join #ops: the name \"ann\" is already used"
-    );
+    assert_eq!(notice(&a), "cannot join #ops: at most 1 rooms");
 }
 
 #[test]
@@ -208,4 +199,81 @@ fn nick_is_explained_not_sent() {
     a.update(connected(), 0);
     assert!(typed(&mut a, "/nick bob").is_empty());
     assert!(notice(&a).contains("not supported"));
+}
+
+#[test]
+fn a_refused_rejoin_keeps_the_room_fails_its_lines_and_says_what_to_do() {
+    let full = |id: &str| nack(id, ErrorCode::TooManyRooms, "at most 1 rooms");
+    // A room of the config, never joined yet, refused at the first join.
+    let mut a = app(&["dev", "ops"]);
+    let fx = a.update(connected(), 0);
+    let (ops, _) = joins(&fx).remove(1);
+    a.update(full(&ops), 0);
+    assert_eq!(a.rooms.len(), 2, "the room stays");
+    assert_eq!(
+        notice(&a),
+        "cannot join #ops: at most 1 rooms (/join ops tries again)"
+    );
+
+    // A room you were in, refused on the rejoin after a drop, with a line
+    // typed meanwhile: the line fails with the reason, the room stays.
+    let mut a = app(&["ops"]);
+    connect_and_join(&mut a);
+    disconnect(&mut a);
+    typed(&mut a, "typed while away");
+    let fx = a.update(connected(), 0);
+    let (id, _) = joins(&fx).remove(0);
+    a.update(full(&id), 0);
+    assert_eq!(a.rooms.len(), 1);
+    assert!(!a.rooms[0].joined);
+    assert!(
+        matches!(own(&a.rooms[0]).as_slice(), [(_, Delivery::Failed(m))] if m.contains("at most 1 rooms")),
+        "{:?}",
+        own(&a.rooms[0])
+    );
+    let last = a.rooms[0].entries.back().map(|e| e.kind.clone());
+    assert!(
+        matches!(&last, Some(EntryKind::Error(t)) if t.contains("/join ops tries again")),
+        "{last:?}"
+    );
+}
+
+#[test]
+fn the_user_list_holds_each_identity_once_by_id() {
+    let mut a = app(&["dev"]);
+    connect_and_join(&mut a);
+    assert_eq!(a.rooms[0].users, ["ann", "bob"]);
+    let joined = |id: &str, name: &str| {
+        server(ServerEvent::UserJoined {
+            room: "dev".into(),
+            name: name.into(),
+            user: id.into(),
+            ts: 1,
+        })
+    };
+    a.update(joined("u_carol", "carol"), 0);
+    // The same identity again (renamed meanwhile): one entry, the new name.
+    a.update(joined("u_carol", "caroline"), 0);
+    assert_eq!(a.rooms[0].users, ["ann", "bob", "caroline"]);
+    // Leaving goes by the identity, not by a name that looks the same.
+    a.update(
+        server(ServerEvent::UserLeft {
+            room: "dev".into(),
+            name: "bob".into(),
+            user: "u_someone_else".into(),
+            ts: 2,
+        }),
+        0,
+    );
+    assert_eq!(a.rooms[0].users, ["ann", "bob", "caroline"]);
+    a.update(
+        server(ServerEvent::UserLeft {
+            room: "dev".into(),
+            name: "bob".into(),
+            user: uid("bob"),
+            ts: 3,
+        }),
+        0,
+    );
+    assert_eq!(a.rooms[0].users, ["ann", "caroline"]);
 }
