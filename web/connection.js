@@ -4,13 +4,18 @@
 // before attempt n: the outbox rulebook's schedule, 0.5 s doubling up to
 // 30 s, or at once when the browser says the network is back. A history
 // that comes in parts is handed on whole; a frame over the size the server
-// announced ends the connection (on.tooLarge, then on.down).
+// announced ends the connection (on.tooLarge, then on.down). A link that
+// went quiet is asked with a ping, and given up when that gets no answer
+// either (liveness.js): on.stale, then on.down, as if it had closed.
 
 import { HistoryParts, LEGACY_SERVER_FRAME_BYTES, PROTOCOL_VERSION, decodeServer, encodeClient, overLimit } from './protocol.js';
+import { Liveness } from './liveness.js';
 import { ACK_TIMEOUT_MS, backoff } from './outbox.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
-const CLIENT = 'chat-web/0.1.0';
+const CLIENT = 'chat-web/0.2.0';
+
+const DEVICE = `browser on ${globalThis.navigator?.platform || 'an unknown system'}`;
 
 /** The ack a request gets when it cannot get the server's. */
 const noAck = (id, code, message) => ({ type: 'ack', id, ok: false, error: { code, message } });
@@ -19,8 +24,10 @@ export class Connection {
   #url;
   #newId;
   #on;
-  #name = '';
+  #who = () => ({});
   #ws = null;
+  #live = null;
+  #liveTimer = null;
   #identified = false;
   #attempt = 0;
   #retryTimer = null;
@@ -33,7 +40,8 @@ export class Connection {
    * of the page's requests excepted). on.down(closeEvent): the socket
    * closed, or could not open; nothing happens next unless reconnect() is
    * called. on.tooLarge(bytes, limit): the server sent a frame over the
-   * size it announced; the connection is being closed.
+   * size it announced; the connection is being closed. on.stale(): the
+   * link went silent; on.down follows.
    */
   constructor(url, newId, on) {
     this.#url = url;
@@ -48,9 +56,9 @@ export class Connection {
     return this.#identified;
   }
 
-  /** Connects and says hello under `name`. */
-  open(name) {
-    this.#name = name;
+  /** Connects and says hello with who(): { name }, { credential } or { link_code }, asked at every connect. */
+  open(who) {
+    this.#who = who;
     this.#attempt = 0;
     this.#connect();
   }
@@ -110,9 +118,10 @@ export class Connection {
     const timer = setTimeout(() => {
       if (this.#ws === ws && !this.#identified) ws.close();
     }, CONNECT_TIMEOUT_MS);
-    ws.onopen = () => ws.send(encodeClient({ type: 'hello', protocol: PROTOCOL_VERSION, name: this.#name, client: CLIENT }));
+    ws.onopen = () => ws.send(encodeClient({ type: 'hello', protocol: PROTOCOL_VERSION, ...this.#who(), device: DEVICE, client: CLIENT }));
     ws.onmessage = (e) => {
       if (this.#ws !== ws || typeof e.data !== 'string') return;
+      this.#live?.received(performance.now());
       const bytes = overLimit(e.data, this.#maxFrame);
       if (bytes) {
         this.#on.tooLarge?.(bytes, this.#maxFrame);
@@ -138,6 +147,8 @@ export class Connection {
       this.#identified = true;
       this.#attempt = 0;
       this.#maxFrame = ev.limits.max_server_frame_bytes;
+      this.#live = new Liveness(ev.heartbeat_ms, performance.now());
+      this.#watch();
       this.#on.welcome(ev);
       return;
     }
@@ -151,9 +162,37 @@ export class Connection {
     request.resolve(ev);
   }
 
+  // Checks the link when the liveness rule has something due.
+  #watch() {
+    clearTimeout(this.#liveTimer);
+    const live = this.#live;
+    if (!live) return;
+    this.#liveTimer = setTimeout(() => {
+      const due = live.check(performance.now());
+      if (due === 'dead') this.#dead();
+      else {
+        if (due === 'ping') this.request({ type: 'ping' });
+        this.#watch();
+      }
+    }, Math.max(0, live.wake() - performance.now()));
+  }
+
+  // The link is silent: closed at once (a close handshake could wait as
+  // long as the silence) and reported like any other loss.
+  #dead() {
+    const ws = this.#ws;
+    this.#on.stale?.();
+    this.#ws = null;
+    this.#stop();
+    ws?.close();
+    this.#on.down({ code: 1006, reason: 'no answer' });
+  }
+
   // Not identified any more: no reconnect pending, every request answered.
   #stop() {
     this.#identified = false;
+    this.#live = null;
+    clearTimeout(this.#liveTimer);
     this.#parts.clear();
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;

@@ -59,7 +59,7 @@ export class Feed {
 
   #presence(room, ev) {
     const joined = ev.type === 'user_joined';
-    presence(room, ev.name, joined);
+    presence(room, { id: ev.user, name: ev.name }, joined);
     const text = `${ev.name} ${joined ? 'joined' : 'left'}`;
     this.notice(room, text, ev.ts, joined ? 'join' : 'leave');
     if (!this.#shown(room)) return;

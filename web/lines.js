@@ -59,7 +59,7 @@ export class Lines {
    * already, and now settled. True if it was.
    */
   echo(room, ev) {
-    if (ev.from !== this.#page.me()) return false;
+    if (ev.user !== this.#page.me().id) return false;
     const line = this.#outbox.get(ev.id);
     if (!line || line.room !== room) return false;
     this.do((o) => o.echo(room, ev.id, ev.seq));
@@ -96,7 +96,7 @@ export class Lines {
   #changed(line) {
     const { messages, composer, announcer } = this.#page;
     const error = { code: line.code, message: line.message };
-    const reason = line.status === 'failed' ? describe(error, { name: this.#page.me(), room: line.room, chatting: true }) : '';
+    const reason = line.status === 'failed' ? describe(error) : '';
     messages.mark(line, reason);
     if (line.status !== 'failed') return;
     announce(announcer, `Message not sent: ${reason}`);

@@ -27,11 +27,12 @@ function withMentions(text, me) {
 
 /**
  * The entry for a message or location event: { li, own, mentioned, spoken },
- * or null if the event cannot be shown. `me` is the reader's name.
+ * or null if the event cannot be shown. `me` is the reader: { id, name };
+ * their own lines are known by the user id, never by the name.
  */
 export function renderMessage(ev, me) {
   if (!ev || typeof ev.from !== 'string') return null;
-  const own = ev.from === me;
+  const own = Boolean(me.id) && ev.user === me.id;
   const ts = validTs(ev.ts);
   const li = h('li', 'msg');
   if (own) li.classList.add('own');
@@ -53,7 +54,7 @@ export function renderMessage(ev, me) {
     spoken = `${ev.from} shared a location.`;
   } else {
     const text = protocol.stripBidi(String(ev.text ?? ''));
-    const marked = withMentions(text, own ? '' : me);
+    const marked = withMentions(text, own ? '' : me.name);
     mentioned = marked.mentioned;
     if (ev.action) {
       // "* ann waves", on one line with its time
@@ -202,7 +203,7 @@ export class Messages {
 
   /** Shows a line you typed at once; its state follows the outbox (mark). */
   addOwn(line, ev, me) {
-    const entry = renderMessage({ ...ev, from: me, ts: Date.now() }, me);
+    const entry = renderMessage({ ...ev, from: me.name, user: me.id, ts: Date.now() }, me);
     if (!entry) return false;
     const note = h('small', 'state');
     entry.li.append(note);

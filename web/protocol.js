@@ -3,7 +3,7 @@
 // (protocol/README.md); tests/web/ replays its golden frames and its vector
 // files against this module, so the two cannot drift apart. No DOM here.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const LIMITS = Object.freeze({ max_name_chars: 32, max_room_chars: 32, max_text_chars: 4000, max_request_id_chars: 64 });
 export const HISTORY_PAGE = 50;
 /** What a server that does not announce max_server_frame_bytes may send (it predates the bound). */
@@ -200,14 +200,20 @@ const num = { t: 'number' };
 const bool = { t: 'bool' };
 const flag = { t: 'bool', def: false, omit: true };
 const fields = (shape) => ({ t: 'object', shape });
+const list = (shape) => ({ t: 'list', shape });
+const userRef = fields({ id: str, name: str });
 
 export const CLIENT_FRAMES = {
-  hello: { protocol: uint, name: str, client: optStr },
+  hello: { protocol: uint, name: optStr, credential: optStr, link_code: optStr, device: optStr, client: optStr },
   join: { id: str, room: str, since: { t: 'uint', opt: true }, epoch: optStr },
   history: { id: str, room: str, before: uint, limit: { t: 'uint', def: HISTORY_PAGE } },
   leave: { id: str, room: str },
   send: { id: str, room: str, text: str, action: flag },
   location: { id: str, room: str, latitude: num, longitude: num },
+  ping: { id: str },
+  link: { id: str },
+  devices: { id: str },
+  logout: { id: str, device: optStr },
 };
 
 export const SERVER_FRAMES = {
@@ -215,6 +221,10 @@ export const SERVER_FRAMES = {
     protocol: uint,
     server: str,
     name: str,
+    user: userRef,
+    device: userRef,
+    credential: optStr,
+    heartbeat_ms: uint,
     limits: fields({
       max_name_chars: uint, max_room_chars: uint, max_text_chars: uint, max_frame_bytes: uint,
       max_rooms: uint, rate_per_sec: num, rate_burst: uint,
@@ -222,12 +232,15 @@ export const SERVER_FRAMES = {
     }),
     epoch: str,
   },
-  room_state: { room: str, users: { t: 'strings' } },
-  user_joined: { room: str, name: str, ts: int },
-  user_left: { room: str, name: str, ts: int },
-  message: { room: str, seq: uint, ts: int, from: str, id: str, text: str, action: flag },
-  location: { room: str, seq: uint, ts: int, from: str, id: str, latitude: num, longitude: num },
+  room_state: { room: str, users: list(userRef.shape) },
+  user_joined: { room: str, name: str, user: str, ts: int },
+  user_left: { room: str, name: str, user: str, ts: int },
+  // `user` is empty only in messages stored before identities existed
+  message: { room: str, seq: uint, ts: int, from: str, user: { t: 'string', def: '' }, id: str, text: str, action: flag },
+  location: { room: str, seq: uint, ts: int, from: str, user: { t: 'string', def: '' }, id: str, latitude: num, longitude: num },
   history: { room: str, events: { t: 'frames' }, more: bool, missed: { t: 'uint', def: 0, omit: true }, continues: flag },
+  link_code: { code: str, expires_ts: int },
+  devices: { devices: list({ id: str, name: str, created_ts: int, last_seen_ts: int, current: bool }) },
   ack: { id: str, ok: bool, seq: { t: 'uint', opt: true }, error: { ...fields({ code: str, message: str }), opt: true } },
   error: { code: str, message: str },
 };
@@ -238,7 +251,6 @@ const KINDS = {
   int: (v) => Number.isSafeInteger(v),
   number: (v) => typeof v === 'number' && Number.isFinite(v),
   bool: (v) => typeof v === 'boolean',
-  strings: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'),
 };
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -257,6 +269,7 @@ function read(raw, shape, frames) {
     }
     let value = v;
     if (kind.t === 'object') value = isObject(v) ? read(v, kind.shape, frames) : null;
+    else if (kind.t === 'list') value = Array.isArray(v) ? v.map((e) => (isObject(e) ? read(e, kind.shape, frames) : null)) : null;
     else if (kind.t === 'frames') value = Array.isArray(v) ? knownFrames(v, frames) : null;
     else if (!KINDS[kind.t](v)) value = null;
     if (value === null || (Array.isArray(value) && value.includes(null))) return null;

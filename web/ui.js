@@ -65,19 +65,22 @@ const WORDING = {
   disconnected: 'Not connected to the server. Reconnecting; try again in a moment.',
   timeout: 'The server did not answer in time. Try again.',
   gave_up: `Not confirmed after ${MAX_TRIES} tries.`,
+  bad_credential: 'The server does not know this browser’s sign-in any more (it was signed out, or the name expired), so it was forgotten. Pick a name, or use a code under “I have a code”.',
+  credential_revoked: 'This browser was signed out, and forgot its sign-in. To come back under your name, type /link on another of your devices and enter the code under “I have a code”.',
+  bad_link_code: 'That code is unknown, used or expired. Type /link on a device where you are signed in for a new one (it is valid for 10 minutes, once).',
+  registration_closed: 'This server does not register new names. Ask its operator for a code, then enter it under “I have a code”.',
+  not_found: 'You have no such device; /devices lists them.',
 };
 
 /**
  * A sentence for a failed request ({ code, message }); the server's own
- * message where the page has nothing better. `name` and `room` complete the
- * sentence for name_taken; `chatting` says the name is already in use in
- * other rooms.
+ * message where the page has nothing better. `name` completes the sentence
+ * for name_claimed.
  */
-export function describe(error, { name = '', room = '', chatting = false } = {}) {
+export function describe(error, { name = '' } = {}) {
   const code = error && error.code;
-  if (code === 'name_taken') {
-    const hint = chatting ? 'One name is used in every room you are in.' : 'Pick another name.';
-    return `The name “${name}” is already taken in #${room}. ${hint}`;
+  if (code === 'name_claimed') {
+    return `The name “${name}” belongs to someone. If it is yours, type /link in the chat on a device where you are signed in, then enter the code here under “I have a code”.`;
   }
   const msg = String((error && error.message) || '').replace(/^./, (c) => c.toUpperCase());
   return WORDING[code] || (msg ? `${msg}.` : 'Something went wrong. Try again.');

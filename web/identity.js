@@ -1,0 +1,73 @@
+// Who the page signs in as. The server gives this browser a credential the
+// first time a name is registered or a link code is used; it is kept in
+// localStorage under `chat.credential` (the page is served by the one server
+// it talks to) and presented in every hello after that. The ways in, in the
+// protocol's order: the stored credential, then a link code, then a name.
+
+const CREDENTIAL = 'chat.credential';
+const NAME = 'chat.name'; // shown on the join page; not a secret
+
+export class Identity {
+  #store;
+  #asked = {}; // { name } or { code }: the way in the person chose
+  #held = ''; // the credential of this visit, should storage fail
+  /** { id, name } once the server welcomed us. */
+  user = null;
+
+  constructor(store) {
+    this.#store = store;
+  }
+
+  #get(key) {
+    try {
+      return this.#store?.getItem(key) || '';
+    } catch {
+      return ''; // storage disabled: sign in by name or code every time
+    }
+  }
+
+  #set(key, value) {
+    try {
+      if (value) this.#store?.setItem(key, value);
+      else this.#store?.removeItem(key);
+    } catch {
+      // as above
+    }
+  }
+
+  /** The name this browser is signed in as, or '' without a credential. */
+  get signedInAs() {
+    return this.#get(CREDENTIAL) ? this.#get(NAME) || '?' : '';
+  }
+
+  /** The person asked to sign in with a code ({ code }) or a new name ({ name }), or with the credential ({}). */
+  ask(way) {
+    this.#asked = way;
+  }
+
+  /** The hello's way in, asked at every connect. */
+  hello() {
+    const credential = this.#get(CREDENTIAL) || this.#held;
+    if (this.#asked.code) return { link_code: this.#asked.code };
+    if (credential) return { credential };
+    return { name: this.#asked.name || '' };
+  }
+
+  /** The server welcomed us: keeps a newly issued credential; later connects present it. */
+  welcomed(ev) {
+    this.user = ev.user;
+    this.#asked = {};
+    if (ev.credential) {
+      this.#held = ev.credential;
+      this.#set(CREDENTIAL, ev.credential);
+    }
+    this.#set(NAME, ev.user.name);
+  }
+
+  /** The credential is no good any more (revoked, or unknown to the server). */
+  forget() {
+    this.#set(CREDENTIAL, '');
+    this.#held = '';
+    this.user = null;
+  }
+}
