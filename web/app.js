@@ -27,7 +27,7 @@ const session = {
   epoch: null, // identifies the server's message store; seqs compare within one
   limits: {}, // as the server announced them
   fatal: null, // why not to reconnect, e.g. an unsupported version
-  out: null, // why this browser is signed out (its credential revoked or unknown): back to the join page
+  out: null, // why this browser is signed out: back to the join page
   joinError: null, // what the server said while joining from the join page
   joinField: null, // and the field that can fix it
   joiningRoom: null,
@@ -131,8 +131,7 @@ function onTooLarge(bytes, limit) {
   feed.notice(rooms.shown, text, Date.now(), 'error');
 }
 
-// The link went silent (no answer to a ping): said in the room shown; the
-// reconnect follows as after any loss.
+// No answer to a ping: said; the reconnect follows as after any loss.
 function onStale() {
   if (rooms.shown) feed.notice(rooms.shown, 'No answer from the server; reconnecting.', Date.now(), 'error');
 }
@@ -180,9 +179,8 @@ async function joinRoom(name) {
   return ack;
 }
 
-// A room of the sidebar joined again. Refused for whatever reason, it stays
-// in the sidebar, its pending lines fail with the reason, and the notice
-// says how to try again.
+// A room joined again. Refused for any reason, it stays in the sidebar, its
+// pending lines fail with the reason, and a notice says what to do.
 async function rejoin(room, fresh = false) {
   // Resume: the server replays what came after the last message we have.
   const join = { type: 'join', room: room.name };
@@ -208,8 +206,7 @@ function onFrame(ev) {
   else feed.handle(ev);
 }
 
-// This browser's credential is no good: forgotten, and the person is told
-// how to sign in again, on the join page.
+// The credential is no good: forgotten; the join page says what to do.
 function signedOut(ev) {
   identity.forget();
   session.out = describe(ev);
@@ -224,8 +221,6 @@ function onServerError(ev) {
     conn.drop();
   } else if (!conn.identified && Object.hasOwn(HELLO_REFUSED, code)) {
     if (code === 'unsupported_version') session.fatal = 'This server speaks a newer protocol. Reload the page to get the matching version.';
-    // While joining it is said under the form; in the chat (a reconnect)
-    // it ends the chat.
     session.joinError = session.fatal || describe(ev, { name: session.name });
     session.joinField = HELLO_REFUSED[code];
     if (session.phase !== 'joining') session.fatal = session.fatal || describe(ev);

@@ -1,14 +1,13 @@
-// What the commands typed in the message field do: /link shows a code for
-// signing in another device, /devices lists this identity's devices,
-// /logout [DEVICE] signs one out (this one without a name), /join ROOM
-// joins or rejoins a room. Answers are notices in the room shown.
+// The commands of the message field: /link (a code for another device),
+// /devices, /logout [DEVICE] (none: this one), /join ROOM. Answers are
+// notices in the room shown.
 
 import { describe, formatTime } from './ui.js';
 
 export class Commands {
   #page;
 
-  /** page: { request(event) -> ack, say(text, kind), join(room) -> what went wrong or '' }. */
+  /** page: { request(event) -> ack, say(text, kind), join(room) -> error or '' }. */
   constructor(page) {
     this.#page = page;
   }

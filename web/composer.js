@@ -1,8 +1,6 @@
-// The message field: Enter sends (Shift+Enter is a new line), the Send
-// button too, "/me waves" is an emote, and /link, /devices, /logout
-// [DEVICE], /join ROOM are commands for the page, never sent as text. It
-// hands what was typed on and is free for the next line at once; what
-// happens to the line is the outbox's job.
+// The message field: Enter or Send sends (Shift+Enter: a new line), "/me
+// waves" is an emote, /link /devices /logout /join are the page's commands,
+// never sent. Free for the next line at once: the line is the outbox's job.
 
 import * as protocol from './protocol.js';
 import { showError } from './ui.js';

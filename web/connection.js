@@ -1,12 +1,9 @@
-// The page's one WebSocket: it says hello, hands every server frame on,
-// answers the page's own requests (join, leave, history) with their acks,
-// and after a lost connection comes back when asked, waiting backoff(n)
-// before attempt n: the outbox rulebook's schedule, 0.5 s doubling up to
-// 30 s, or at once when the browser says the network is back. A history
-// that comes in parts is handed on whole; a frame over the size the server
-// announced ends the connection (on.tooLarge, then on.down). A link that
-// went quiet is asked with a ping, and given up when that gets no answer
-// either (liveness.js): on.stale, then on.down, as if it had closed.
+// The page's one WebSocket: it says hello, hands server frames on, answers
+// the page's own requests with their acks, and after a loss comes back when
+// asked, after backoff(n) (the outbox rulebook's) or when the browser is
+// online again. A history in parts is handed on whole. A frame over the
+// announced size ends the connection (on.tooLarge, on.down), and so does a
+// silent link (liveness.js: on.stale, on.down).
 
 import { HistoryParts, LEGACY_SERVER_FRAME_BYTES, PROTOCOL_VERSION, decodeServer, encodeClient, overLimit } from './protocol.js';
 import { Liveness } from './liveness.js';
@@ -36,12 +33,9 @@ export class Connection {
   #maxFrame = LEGACY_SERVER_FRAME_BYTES;
 
   /**
-   * on.welcome(ev): identified. on.frame(ev): any other server frame (acks
-   * of the page's requests excepted). on.down(closeEvent): the socket
-   * closed, or could not open; nothing happens next unless reconnect() is
-   * called. on.tooLarge(bytes, limit): the server sent a frame over the
-   * size it announced; the connection is being closed. on.stale(): the
-   * link went silent; on.down follows.
+   * on.welcome(ev): identified. on.frame(ev): other frames (not the acks of
+   * requests). on.down(closeEvent): closed or could not open; reconnect()
+   * is up to the caller. on.tooLarge(bytes, limit), on.stale(): see above.
    */
   constructor(url, newId, on) {
     this.#url = url;
@@ -177,8 +171,7 @@ export class Connection {
     }, Math.max(0, live.wake() - performance.now()));
   }
 
-  // The link is silent: closed at once (a close handshake could wait as
-  // long as the silence) and reported like any other loss.
+  // A silent link: dropped at once (a close handshake would wait on it).
   #dead() {
     const ws = this.#ws;
     this.#on.stale?.();

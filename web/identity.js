@@ -1,8 +1,6 @@
-// Who the page signs in as. The server gives this browser a credential the
-// first time a name is registered or a link code is used; it is kept in
-// localStorage under `chat.credential` (the page is served by the one server
-// it talks to) and presented in every hello after that. The ways in, in the
-// protocol's order: the stored credential, then a link code, then a name.
+// Who the page signs in as: the credential the server issued when a name was
+// registered or a link code used, kept in localStorage (`chat.credential`)
+// and presented in every hello after that; else a code, else a name.
 
 const CREDENTIAL = 'chat.credential';
 const NAME = 'chat.name'; // shown on the join page; not a secret
@@ -22,7 +20,7 @@ export class Identity {
     try {
       return this.#store?.getItem(key) || '';
     } catch {
-      return ''; // storage disabled: sign in by name or code every time
+      return ''; // storage disabled
     }
   }
 
@@ -30,9 +28,7 @@ export class Identity {
     try {
       if (value) this.#store?.setItem(key, value);
       else this.#store?.removeItem(key);
-    } catch {
-      // as above
-    }
+    } catch {}
   }
 
   /** The name this browser is signed in as, or '' without a credential. */

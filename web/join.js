@@ -1,8 +1,7 @@
-// The join page: a display name (or the one this browser is signed in as,
-// or a link code from another device) and a room, checked with the
-// protocol's own rules before anything is sent, and what went wrong
-// explained under the form. `?username=ann&room=dev` fills it in; signed
-// in, `?room=dev` joins at once (a reload goes straight back).
+// The join page: a name (or the one this browser is signed in as, or a link
+// code) and a room, checked by the protocol's rules before anything is sent;
+// what went wrong said under the form. `?username=ann&room=dev` fills it in;
+// signed in, `?room=dev` joins at once (a reload goes straight back).
 
 import * as protocol from './protocol.js';
 import { setStatus, showError } from './ui.js';
@@ -29,11 +28,7 @@ export class JoinPage {
   #ui;
   #signedInAs;
 
-  /**
-   * join(way, room): the form is valid; connect with `way` ({ code },
-   * { name }, or {} for the stored credential) and join. signedInAs(): the
-   * name of the stored credential, or ''.
-   */
+  /** join(way, room): connect with `way` ({ code }, { name }, {}: the credential) and join. signedInAs(): a name or ''. */
   constructor(ui, join, signedInAs) {
     this.#ui = ui;
     this.#signedInAs = signedInAs;

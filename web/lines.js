@@ -1,7 +1,6 @@
-// Your lines on their way: each one typed or shared gets its entry in the
-// list at once (messages.js) and its place in the outbox (outbox.js), whose
-// one timer lives here. The outbox decides; this module shows its decisions
-// and carries out Retry and Edit.
+// Your lines on their way: each gets its entry in the list at once
+// (messages.js) and its place in the outbox (outbox.js, whose timer lives
+// here). The outbox decides; this shows it, and does Retry and Edit.
 
 import { Outbox } from './outbox.js';
 import { announce, describe } from './ui.js';

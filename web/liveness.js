@@ -1,8 +1,6 @@
-// Is the link alive? The page's own check, as the protocol asks of every
-// client: after heartbeat_ms with nothing received it asks (a ping request);
-// when nothing came for a further heartbeat_ms after that ping, the link is
-// dead. Counted from the ping, not from the last frame, so a timer that a
-// hidden tab fired late costs a ping, never a connection. No DOM, no timers:
+// Is the link alive? After heartbeat_ms with nothing received: ping; after
+// another heartbeat_ms without an answer: dead. Counted from the ping, so a
+// timer a hidden tab fired late costs a ping, not the connection. No timers:
 // the caller passes the time and asks wake() when to call check().
 
 export class Liveness {

@@ -1,8 +1,7 @@
-// The message list: one <ol> per room (by room name), the entries in it
-// (messages, locations, notices, your own lines with their state), the
-// "Load older messages" row, and scrolling (follow new messages only while
-// the reader is at the bottom). The views keep the DOM nodes, keyed by room
-// name and line id; the models (rooms.js, outbox.js) never hold a node.
+// The message list: one <ol> per room, its entries (messages, locations,
+// notices, your lines with their state), "Load older messages", and
+// scrolling (following only while the reader is at the bottom). Views keep
+// the DOM nodes, by room name and line id; models never hold one.
 
 import * as protocol from './protocol.js';
 import { button, h, timeEl } from './ui.js';

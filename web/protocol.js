@@ -255,9 +255,8 @@ const KINDS = {
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-// The fields of `raw` that `shape` knows, checked, defaults filled in;
-// null if one is missing or of the wrong kind. Unknown fields are ignored,
-// as the protocol says.
+// The fields of `raw` that `shape` knows, checked, defaults filled in; null
+// if one is missing or wrong. Unknown fields are ignored, as the protocol says.
 function read(raw, shape, frames) {
   const out = {};
   for (const [key, kind] of Object.entries(shape)) {

@@ -65,10 +65,10 @@ const WORDING = {
   disconnected: 'Not connected to the server. Reconnecting; try again in a moment.',
   timeout: 'The server did not answer in time. Try again.',
   gave_up: `Not confirmed after ${MAX_TRIES} tries.`,
-  bad_credential: 'The server does not know this browser’s sign-in any more (it was signed out, or the name expired), so it was forgotten. Pick a name, or use a code under “I have a code”.',
-  credential_revoked: 'This browser was signed out, and forgot its sign-in. To come back under your name, type /link on another of your devices and enter the code under “I have a code”.',
-  bad_link_code: 'That code is unknown, used or expired. Type /link on a device where you are signed in for a new one (it is valid for 10 minutes, once).',
-  registration_closed: 'This server does not register new names. Ask its operator for a code, then enter it under “I have a code”.',
+  bad_credential: 'The server no longer knows this browser’s sign-in (signed out, or expired); it was forgotten. Pick a name, or use “I have a code”.',
+  credential_revoked: 'This browser was signed out. To come back under your name, type /link on another of your devices and enter the code under “I have a code”.',
+  bad_link_code: 'That code is unknown, used or expired. Type /link on a signed-in device for a new one.',
+  registration_closed: 'This server takes no new names. Ask its operator for a code, then use “I have a code”.',
   not_found: 'You have no such device; /devices lists them.',
 };
 
