@@ -141,7 +141,7 @@ export class Connection {
       this.#identified = true;
       this.#attempt = 0;
       this.#maxFrame = ev.limits.max_server_frame_bytes;
-      this.#live = new Liveness(ev.heartbeat_ms, performance.now());
+      this.#live = new Liveness(Math.max(ev.heartbeat_ms, 1000), performance.now());
       this.#watch();
       this.#on.welcome(ev);
       return;
