@@ -52,7 +52,7 @@ export class Identity {
   /** The server welcomed us: keeps a newly issued credential; later connects present it. */
   welcomed(ev) {
     this.user = ev.user;
-    this.#asked = {};
+    this.#asked = { name: ev.user.name }; // without a credential, the name again
     if (ev.credential) {
       this.#held = ev.credential;
       this.#set(CREDENTIAL, ev.credential);

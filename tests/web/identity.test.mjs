@@ -81,3 +81,10 @@ test('commands typed in the field', () => {
     assert.equal(command(text), null, text);
   }
 });
+
+test('a welcome that issued no credential: reconnects ask by the name the server gave', () => {
+  const id = new Identity(new Store());
+  id.ask({ name: ' ann ' });
+  id.welcomed(welcome());
+  assert.deepEqual(id.hello(), { name: 'ann' });
+});
