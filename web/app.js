@@ -1,7 +1,6 @@
 // Browser client of the chat server: ES modules, no build step, protocol 2
-// (protocol/README.md) over /ws. This module wires the parts together and
-// owns the page's phases (join page, joining, chat) and its rooms' joins;
-// ARCHITECTURE.md lists every module and what it owns.
+// over /ws. This wires the parts together and owns the page's phases and
+// its rooms' joins; ARCHITECTURE.md lists every module and what it owns.
 
 import { Commands } from './commands.js';
 import { Composer } from './composer.js';
@@ -120,9 +119,8 @@ async function onWelcome(ev) {
   }
 }
 
-// The server sent more at once than it announced (an older or broken
-// server): said once; the rooms rejoin with the latest page instead of
-// asking for the same answer again.
+// A frame over the announced size: said once; rooms rejoin with the latest
+// page instead of asking for the same answer again.
 function onTooLarge(bytes, limit) {
   session.freshJoins = true;
   if (session.toldTooLarge || !rooms.shown) return;

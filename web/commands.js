@@ -28,7 +28,7 @@ export class Commands {
   frame(ev) {
     const { say } = this.#page;
     if (ev.type === 'link_code') {
-      say(`Link code ${ev.code}, valid until ${formatTime(ev.expires_ts)}, once. On the other device, enter it under “I have a code” on the join page, or start chat-tui --link ${ev.code}.`, 'link');
+      say(`Link code ${ev.code}, valid until ${formatTime(ev.expires_ts)}, once. Enter it on the other device under “I have a code”, or run chat-tui --link ${ev.code}.`, 'link');
       return;
     }
     for (const d of ev.devices) {

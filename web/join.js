@@ -8,11 +8,11 @@ import { setStatus, showError } from './ui.js';
 
 /** What is wrong with a typed name, in words, or null; and the name as the server will take it. */
 export function checkName(raw, max) {
-  const r = protocol.displayName(raw, max);
+  const r = protocol.normalizeName(raw, max);
   if (r.ok) return [r.value, null];
   if (r.why === 'name_empty') return [null, 'Enter a display name.'];
   if (r.why === 'name_too_long') return [null, `A name can have at most ${r.max} characters (this one has ${r.got}).`];
-  return [null, 'A name cannot contain control or invisible characters.'];
+  return [null, r.why === 'name_only_marks' ? 'A name needs a letter, digit or symbol.' : 'A name cannot contain control, invisible or unassigned characters.'];
 }
 
 /** What is wrong with a typed room ("#Dev" means "dev"), in words, or null; and the room. */

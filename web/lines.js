@@ -10,10 +10,7 @@ export class Lines {
   #timer = null;
   #page;
 
-  /**
-   * page: { send(frame), newId(), me(), currentRoom(), messages, composer,
-   * editLocation(lat, lon), announcer }.
-   */
+  /** page: { send(frame), newId(), me(), currentRoom(), messages, composer, editLocation(lat, lon), announcer }. */
   constructor(page) {
     this.#page = page;
     this.#outbox = new Outbox({ send: (line) => page.send(line.frame), changed: (line) => this.#changed(line) });
@@ -52,11 +49,7 @@ export class Lines {
     else this.do((o, now) => o.nack(ev.id, ev.error?.code ?? 'internal', now, ev.error?.message));
   }
 
-  /**
-   * A message or location event that may be the server's copy of one of
-   * your lines (live, or in a resumed history): then it is in the list
-   * already, and now settled. True if it was.
-   */
+  /** True if a message or location (live or resumed) is the server's copy of one of your lines, now settled. */
   echo(room, ev) {
     if (ev.user !== this.#page.me().id) return false;
     const line = this.#outbox.get(ev.id);

@@ -139,11 +139,7 @@ export class Messages {
     this.#hideNew();
   }
 
-  /**
-   * Appends an entry; the view follows only if the reader was at the
-   * bottom (or it is their own). Returns the seq of the oldest entry left
-   * when old ones had to go, else null.
-   */
+  /** Appends an entry, followed if the reader was at the bottom (or it is theirs); the oldest seq left if old ones went, else null. */
   append(name, li, { unread = false, own = false } = {}) {
     const { list, more } = this.#room(name);
     const shown = name === this.#shown;

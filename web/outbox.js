@@ -45,10 +45,7 @@ export class Outbox {
   #changed;
   #jitter;
 
-  /**
-   * send(line): put line.frame on the wire. changed(line): its status
-   * changed. jitter(): a number in [0, 1] for the backoff.
-   */
+  /** send(line): line.frame to the wire. changed(line): new status. jitter(): in [0, 1], for the backoff. */
   constructor({ send, changed = () => {}, jitter = Math.random }) {
     this.#send = send;
     this.#changed = changed;
@@ -59,10 +56,7 @@ export class Outbox {
     return this.#lines.get(id);
   }
 
-  /**
-   * A line was typed ({ id, room, frame }, and whatever else the caller
-   * keeps with it): queued, and sent at once if its room is joined.
-   */
+  /** A line typed ({ id, room, frame }, and the caller's fields): queued; sent at once if its room is joined. */
   submit(entry, now) {
     const line = { ...entry, status: 'pending', inFlight: false, due: null, tries: 0, code: null, message: '', seq: null };
     this.#lines.set(line.id, line);

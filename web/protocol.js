@@ -1,7 +1,6 @@
-// The wire protocol as the page speaks it: frames, the validation rules,
-// map links and mentions. The Rust crate `protocol` is the reference
-// (protocol/README.md); tests/web/ replays its golden frames and its vector
-// files against this module, so the two cannot drift apart. No DOM here.
+// The wire protocol as the page speaks it: frames, validation, map links,
+// mentions. The Rust crate `protocol` is the reference; tests/web/ replays
+// its golden frames and vector files against this module. No DOM.
 
 export const PROTOCOL_VERSION = 2;
 export const LIMITS = Object.freeze({ max_name_chars: 32, max_room_chars: 32, max_text_chars: 4000, max_request_id_chars: 64 });
@@ -11,8 +10,8 @@ export const LEGACY_SERVER_FRAME_BYTES = 16 * 1024 * 1024;
 
 // --- characters
 
-// Code point classes of protocol::validate, as inclusive ranges
-// (validation.json lists the crate's, and the tests compare every code point).
+// Code point classes of protocol::validate, inclusive ranges (the tests
+// compare every code point with validation.json's).
 const INVISIBLE_OR_CONTROL = [
   [0x0, 0x1f], [0x7f, 0x9f], [0xad, 0xad], [0x34f, 0x34f], [0x61c, 0x61c], [0x115f, 0x1160], [0x17b4, 0x17b5],
   [0x180b, 0x180f], [0x200b, 0x200f], [0x2028, 0x202e], [0x2060, 0x206f], [0x3164, 0x3164], [0xfeff, 0xfeff],
@@ -58,15 +57,23 @@ export const stripBidi = (text) => text.replace(BIDI_RE, '');
 const ok = (value = true) => ({ ok: true, value });
 const refused = (code, why, extra = {}) => ({ ok: false, code, why, ...extra });
 
-/** A display name, trimmed: 1-32 characters, nothing invisible or controlling. */
+// protocol::names::is_refused: default-ignorable, format, U+2800, unassigned,
+// private-use and noncharacter code points (names.json checks them).
+const REFUSED_RE = /[\p{DI}\p{Cf}\u2800\p{Cn}\p{Co}\p{NChar}]/u;
+
+/** A display name, trimmed: 1-32 characters, nothing invisible, controlling or refused, not marks alone. */
 export function displayName(raw, max = LIMITS.max_name_chars) {
   const name = trim(String(raw));
   if (!name) return refused('invalid_name', 'name_empty');
   const got = chars(name);
   if (got > max) return refused('invalid_name', 'name_too_long', { max, got });
-  if (INVISIBLE_RE.test(name)) return refused('invalid_name', 'name_forbidden_char');
+  if (INVISIBLE_RE.test(name) || REFUSED_RE.test(name)) return refused('invalid_name', 'name_forbidden_char');
+  if (/^\p{M}+$/u.test(name)) return refused('invalid_name', 'name_only_marks');
   return ok(name);
 }
+
+/** A name as kept (protocol::names::normalize): NFC, then displayName. */
+export const normalizeName = (raw, max) => displayName(String(raw).normalize('NFC'), max);
 
 /** A room name as the wire wants it: 1-32 of a-z, 0-9, - and _. */
 export function roomName(raw, max = LIMITS.max_room_chars) {
@@ -111,9 +118,8 @@ export function requestId(id, max = LIMITS.max_request_id_chars) {
 // --- map links (protocol::maps)
 
 /**
- * A coordinate with 6 decimals, exactly as Rust's `{:.6}`: rounded from the
- * exact binary value, ties to even, "-0.000000" for negative zero. Not
- * toFixed(6), which rounds ties away from zero and drops the sign of zero.
+ * A coordinate with 6 decimals as Rust's `{:.6}`: from the exact binary
+ * value, ties to even, "-0.000000" for -0 (toFixed(6) does neither).
  */
 export function formatCoord(v) {
   if (!Number.isFinite(v)) return String(v);
@@ -189,9 +195,8 @@ function matchLength(cs, i, needle) {
 
 // --- frames
 
-// The fields of every frame type in wire order (the order serde writes
-// them). `opt`: may be absent; `def`: the value when absent; `omit`: left out
-// when it has that value.
+// The fields of each frame type in wire (serde's) order. `opt`: may be
+// absent; `def`: the value when absent; `omit`: left out at that value.
 const str = { t: 'string' };
 const optStr = { t: 'string', opt: true };
 const uint = { t: 'uint' };
@@ -329,10 +334,7 @@ export function overLimit(text, limit) {
   return bytes > limit ? bytes : 0;
 }
 
-/**
- * A history answer may come in parts (every part but the last has
- * `continues`): this puts them back together, per room.
- */
+/** A history answer in parts (all but the last have `continues`), put back together per room. */
 export class HistoryParts {
   #open = new Map(); // room -> events of the parts so far
 

@@ -1,7 +1,6 @@
-// The rooms you are in: the model (plain data, no DOM nodes, so it can be
-// tested without a browser) and the sidebar that shows it: one item per room
-// with its unread count and a Leave button, and the people in the current
-// room.
+// The rooms you are in: the model (plain data, tested without a browser)
+// and the sidebar: an item per room (unread count, Leave), and the people
+// in the current room.
 
 import { button, h } from './ui.js';
 

@@ -1,6 +1,5 @@
-// Small DOM helpers shared by the views, and the page's wording for what the
-// server says. Text always goes in as text (textContent, text nodes), never
-// as HTML.
+// DOM helpers shared by the views, and the page's wording for what the
+// server says. Text goes in as text (textContent, text nodes), never HTML.
 
 import { MAX_TRIES } from './outbox.js';
 
@@ -69,7 +68,7 @@ const WORDING = {
   credential_revoked: 'This browser was signed out. To come back under your name, type /link on another of your devices and enter the code under “I have a code”.',
   bad_link_code: 'That code is unknown, used or expired. Type /link on a signed-in device for a new one.',
   registration_closed: 'This server takes no new names. Ask its operator for a code, then use “I have a code”.',
-  not_found: 'You have no such device; /devices lists them.',
+  not_found: 'No such device of yours; see /devices.',
 };
 
 /**

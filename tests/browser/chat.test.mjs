@@ -199,12 +199,12 @@ await browserSuite('chatting in the browser', ({ pw, WebSocket }) => {
     await eventually(async () => /at most 32 characters/.test(await bad.page.getByTestId('join-error').textContent()), {
       message: 'name too long error',
     });
-    await bad.page.getByTestId('join-name').fill('zed\u200b');
+    await bad.page.getByTestId('join-name').fill('zoe\u200b');
     await bad.page.getByTestId('join-submit').click();
     await eventually(async () => /invisible/.test(await bad.page.getByTestId('join-error').textContent()), {
       message: 'invisible character error',
     });
-    await bad.page.getByTestId('join-name').fill('zed');
+    await bad.page.getByTestId('join-name').fill('zoe');
     await bad.page.getByTestId('join-room').fill('no spaces');
     await bad.page.getByTestId('join-submit').click();
     await eventually(async () => /room name may only use/i.test(await bad.page.getByTestId('join-error').textContent()), {

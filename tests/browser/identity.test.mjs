@@ -61,7 +61,8 @@ await browserSuite('identities in the browser', ({ pw, WebSocket }) => {
     await sendFromPage(ann.page, 'still me');
     const msg = await w.waitFor((e) => e.type === 'message' && e.text === 'still me');
     assert.deepEqual([msg.from, msg.user], ['ann', annId], 'the same identity');
-    await waitForUsers(ann.page, ['ann', 'wes']);
+    // the reload left and came back: after wes now, and once
+    await waitForUsers(ann.page, ['wes', 'ann']);
     assert.equal(await ann.page.evaluate(() => localStorage.getItem('chat.credential')), credential);
 
     // a line of ann's from another device is hers too: known by the user id
@@ -72,7 +73,8 @@ await browserSuite('identities in the browser', ({ pw, WebSocket }) => {
     const line = entry(ann.page, 'from my terminal');
     await line.waitFor();
     assert.match(await line.getAttribute('class'), /\bown\b/);
-    await waitForUsers(ann.page, ['ann', 'wes']);
+    await waitForUsers(ann.page, ['wes', 'ann']);
+    assert.equal(await ann.page.getByTestId('users').locator('li.me').count(), 1, 'one person, marked as you');
     assert.deepEqual(ann.problems, []);
   });
 
