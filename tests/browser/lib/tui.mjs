@@ -22,7 +22,6 @@ export function tuiMissing() {
 
 const quote = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
 // CSI and OSC sequences, and the other escapes a terminal program writes
-// eslint-disable-next-line no-control-regex
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78DEHMNOZc]/g;
 
 export class Tui {
