@@ -17,6 +17,8 @@ export const TUI_BIN = process.env.CHAT_TUI_BIN || path.join(REPO, 'target', 'de
 export function tuiMissing() {
   if (!existsSync(TUI_BIN)) return `chat-tui not found at ${TUI_BIN} (run: cargo build -p tui-client, or set CHAT_TUI_BIN)`;
   if (spawnSync('script', ['--version']).status !== 0) return 'script (util-linux) is not installed';
+  const help = spawnSync(TUI_BIN, ['--help'], { encoding: 'utf8', timeout: 20_000 });
+  if (!/--link\b/.test(help.stdout || '')) return `${TUI_BIN} has no --link option (an older chat-tui: rebuild it)`;
   return null;
 }
 
