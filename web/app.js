@@ -1,11 +1,12 @@
-// Browser client of the chat server: ES modules, no build step, protocol 1
-// (protocol/README.md) over /ws. This module wires the parts together and
-// owns the page's phases (join page, joining, chat) and its rooms' joins;
-// ARCHITECTURE.md lists every module and what it owns.
+// Browser client of the chat server: ES modules, no build step, protocol 2
+// over /ws. This wires the parts together and owns the page's phases and
+// its rooms' joins; ARCHITECTURE.md lists every module and what it owns.
 
+import { Commands } from './commands.js';
 import { Composer } from './composer.js';
 import { Connection } from './connection.js';
 import { Feed } from './feed.js';
+import { Identity } from './identity.js';
 import { JoinPage, checkRoom } from './join.js';
 import { Lines } from './lines.js';
 import { LocationShare } from './location.js';
@@ -14,40 +15,49 @@ import { requestIds } from './outbox.js';
 import { Rooms, Sidebar, forgetNumbers } from './rooms.js';
 import { announce, describe, elements, setStatus, showError } from './ui.js';
 
-const REJOIN_RETRY_MS = 5000; // a rejoin refused because our old connection still holds the name is tried again
-const REJOIN_RETRIES = 12;
+// The hello refusals, and the join page field that can fix each.
+const HELLO_REFUSED = { invalid_name: 'name', name_claimed: 'name', registration_closed: 'code', bad_link_code: 'code', unsupported_version: null };
 
 const ui = elements();
 const session = {
   phase: 'idle', // 'idle' (join page), 'joining' (join page, waiting), 'chat'
   name: '', // the name asked for
-  me: '', // the name the server accepted
+  me: { id: '', name: '' }, // the identity the server welcomed
   epoch: null, // identifies the server's message store; seqs compare within one
   limits: {}, // as the server announced them
   fatal: null, // why not to reconnect, e.g. an unsupported version
+  out: null, // why this browser is signed out: back to the join page
   joinError: null, // what the server said while joining from the join page
+  joinField: null, // and the field that can fix it
   joiningRoom: null,
   freshJoins: false, // the last resume brought a frame too large: rejoin with the latest page
   toldTooLarge: false,
 };
 
 const newId = requestIds();
+const identity = new Identity(globalThis.localStorage);
 const rooms = new Rooms();
 const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, newId, {
   welcome: onWelcome,
   frame: onFrame,
   down: onDown,
   tooLarge: onTooLarge,
+  stale: onStale,
 });
 const me = () => session.me;
-const joinPage = new JoinPage(ui, startJoining);
+const joinPage = new JoinPage(ui, startJoining, () => identity.signedInAs);
 const messages = new Messages(ui, {
   loadOlder: (name) => feed.loadOlder(rooms.get(name)),
   retry: (id) => lines.retry(id),
   edit: (id) => lines.edit(id),
 });
 const sidebar = new Sidebar(ui, { open: (name) => openRoom(rooms.get(name)), leave: (name) => leaveRoom(rooms.get(name)) });
-const composer = new Composer(ui, (line) => rooms.shown && lines.text(rooms.current, line));
+const composer = new Composer(ui, (line) => rooms.shown && lines.text(rooms.current, line), (cmd) => commands.run(cmd));
+const commands = new Commands({
+  request: (ev) => conn.request(ev),
+  say: (text, kind) => rooms.shown && feed.notice(rooms.shown, text, Date.now(), kind),
+  join: joinTyped,
+});
 const locationShare = new LocationShare(ui, (latitude, longitude) => {
   if (!rooms.shown) return false;
   lines.location(rooms.current, latitude, longitude);
@@ -67,13 +77,16 @@ const feed = new Feed({ rooms, messages, sidebar, lines, me, announcer: ui.annou
 
 // --- connecting, joining, reconnecting
 
-function startJoining(name, room) {
-  Object.assign(session, { phase: 'joining', name, joiningRoom: room, joinError: null, fatal: null });
-  conn.open(name);
+/** way: { name }, { code } or {} (the stored credential). */
+function startJoining(way, room) {
+  Object.assign(session, { phase: 'joining', name: way.name || '', joiningRoom: room, joinError: null, joinField: null, fatal: null, out: null });
+  identity.ask(way);
+  conn.open(() => identity.hello());
 }
 
 async function onWelcome(ev) {
-  session.me = ev.name;
+  identity.welcomed(ev);
+  session.me = ev.user;
   session.limits = ev.limits;
   if (session.epoch && ev.epoch !== session.epoch) {
     for (const room of rooms.values()) {
@@ -93,21 +106,21 @@ async function onWelcome(ev) {
     } else {
       conn.close();
       session.phase = 'idle';
-      const field = { invalid_room: 'room', name_taken: 'name' }[ack.error && ack.error.code];
-      joinPage.failed(describe(ack.error, { room, name: session.me }), field);
+      joinPage.failed(describe(ack.error), ack.error?.code === 'invalid_room' ? 'room' : null);
     }
   } else if (session.phase === 'chat') {
     setStatus(ui.status, 'connecting', 'Rejoining rooms…');
     const fresh = session.freshJoins;
     session.freshJoins = false;
-    await Promise.all([...rooms.values()].filter((r) => !r.joined).map((r) => rejoin(r, 0, fresh)));
-    if (conn.identified) setStatus(ui.status, 'connected', `Connected as ${session.me}`);
+    const todo = [...rooms.values()].filter((r) => !r.joined);
+    for (const room of todo) feed.notice(room, 'Reconnected.', Date.now(), 'info');
+    await Promise.all(todo.map((r) => rejoin(r, fresh)));
+    if (conn.identified) setStatus(ui.status, 'connected', `Connected as ${session.me.name}`);
   }
 }
 
-// The server sent more at once than it announced (an older or broken
-// server): said once; the rooms rejoin with the latest page instead of
-// asking for the same answer again.
+// A frame over the announced size: said once; rooms rejoin with the latest
+// page instead of asking for the same answer again.
 function onTooLarge(bytes, limit) {
   session.freshJoins = true;
   if (session.toldTooLarge || !rooms.shown) return;
@@ -116,18 +129,28 @@ function onTooLarge(bytes, limit) {
   feed.notice(rooms.shown, text, Date.now(), 'error');
 }
 
+// No answer to a ping: said; the reconnect follows as after any loss.
+function onStale() {
+  if (rooms.shown) feed.notice(rooms.shown, 'No answer from the server; reconnecting.', Date.now(), 'error');
+}
+
 function onDown(e) {
   lines.do((o) => o.disconnected());
+  if (e.code === 4004 && !session.out) signedOut({ code: 'credential_revoked' });
   if (session.phase === 'joining') {
     session.phase = 'idle';
     rooms.clear();
     const unreachable = `Cannot reach the chat server at ${location.host}. Check that it is running and your connection works, then try again.`;
-    joinPage.failed(session.joinError || unreachable, session.joinError ? 'name' : null);
+    joinPage.failed(session.joinError || unreachable, session.joinField);
     return;
   }
   if (session.phase !== 'chat') return;
   for (const room of rooms.values()) room.joined = false;
   sidebar.updateAll(rooms);
+  if (session.out) {
+    backToJoin(session.out, rooms.current);
+    return;
+  }
   if (e.code === 4000 || session.fatal) {
     setStatus(ui.status, 'error', session.fatal || 'This server needs a newer version of the page. Reload it.');
     return;
@@ -145,7 +168,7 @@ async function joinRoom(name) {
     room.joined = true;
     room.entered = true;
     lines.do((o, now) => o.joined(name, now));
-    feed.notice(room, `You joined #${name} as ${session.me}.`, Date.now(), 'welcome');
+    feed.notice(room, `You joined #${name} as ${session.me.name}.`, Date.now(), 'welcome');
     sidebar.updateAll(rooms);
   } else if (!existed) {
     rooms.delete(name);
@@ -154,11 +177,12 @@ async function joinRoom(name) {
   return ack;
 }
 
-async function rejoin(room, attempt, fresh = false) {
+// A room joined again. Refused for any reason, it stays in the sidebar, its
+// pending lines fail with the reason, and a notice says what to do.
+async function rejoin(room, fresh = false) {
   // Resume: the server replays what came after the last message we have.
   const join = { type: 'join', room: room.name };
   if (room.lastSeq && session.epoch && !fresh) Object.assign(join, { since: room.lastSeq, epoch: session.epoch });
-  if (attempt === 0) feed.notice(room, 'Reconnected.', Date.now(), 'info');
   const ack = await conn.request(join);
   if (!conn.identified || rooms.get(room.name) !== room) return;
   const code = ack.error && ack.error.code;
@@ -167,14 +191,8 @@ async function rejoin(room, attempt, fresh = false) {
     lines.do((o, now) => o.joined(room.name, now));
   } else {
     lines.do((o) => o.joinFailed(room.name, code, ack.error.message));
-    const why = describe(ack.error, { room: room.name, name: session.me, chatting: true });
-    feed.notice(room, `Could not rejoin #${room.name}: ${why}`, Date.now(), 'error');
-    // Our old connection may hold the name until the server notices it.
-    if (code === 'name_taken' && attempt < REJOIN_RETRIES) {
-      setTimeout(() => {
-        if (conn.identified && rooms.get(room.name) === room && !room.joined) rejoin(room, attempt + 1);
-      }, REJOIN_RETRY_MS);
-    }
+    const why = describe(ack.error);
+    feed.notice(room, `Could not rejoin #${room.name}: ${why} Type /join ${room.name} to try again, then Retry your unsent lines.`, Date.now(), 'error');
   }
   sidebar.updateAll(rooms);
 }
@@ -182,17 +200,28 @@ async function rejoin(room, attempt, fresh = false) {
 function onFrame(ev) {
   if (ev.type === 'ack') lines.acked(ev);
   else if (ev.type === 'error') onServerError(ev);
+  else if (ev.type === 'link_code' || ev.type === 'devices') commands.frame(ev);
   else feed.handle(ev);
+}
+
+// The credential is no good: forgotten; the join page says what to do.
+function signedOut(ev) {
+  identity.forget();
+  session.out = describe(ev);
+  session.joinError = session.out;
+  session.joinField = 'name';
 }
 
 function onServerError(ev) {
   const code = ev.code;
-  if (!conn.identified && (code === 'invalid_name' || code === 'unsupported_version')) {
+  if (code === 'credential_revoked' || (code === 'bad_credential' && !conn.identified)) {
+    signedOut(ev);
+    conn.drop();
+  } else if (!conn.identified && Object.hasOwn(HELLO_REFUSED, code)) {
     if (code === 'unsupported_version') session.fatal = 'This server speaks a newer protocol. Reload the page to get the matching version.';
-    // While joining it is said under the form; in the chat, the server
-    // refused a name it had taken before: start over.
-    if (session.phase === 'joining') session.joinError = code === 'invalid_name' ? describe(ev) : session.fatal;
-    else session.fatal = session.fatal || describe(ev);
+    session.joinError = session.fatal || describe(ev, { name: session.name });
+    session.joinField = HELLO_REFUSED[code];
+    if (session.phase !== 'joining') session.fatal = session.fatal || describe(ev);
     conn.drop();
   } else if (code === 'shutting_down') {
     setStatus(ui.status, 'reconnecting', 'The server is restarting…');
@@ -226,9 +255,9 @@ function openRoom(room) {
 function enterChat(name) {
   session.phase = 'chat';
   session.joinError = null;
-  joinPage.leave(session.me, name);
+  joinPage.leave(session.me.name, name);
   switchRoom(rooms.get(name));
-  setStatus(ui.status, 'connected', `Connected as ${session.me}`);
+  setStatus(ui.status, 'connected', `Connected as ${session.me.name}`);
   composer.focus();
 }
 
@@ -269,34 +298,35 @@ function backToJoin(message, roomName) {
   messages.clear();
   sidebar.clear();
   sidebar.updateAll(rooms);
-  joinPage.back(message, session.me || session.name, roomName);
+  joinPage.back(message, session.me.name || session.name, roomName);
+}
+
+/** A room typed ("Join another room", /join): opened, joined first if need be; what went wrong, or ''. */
+async function joinTyped(typed) {
+  const [name, err] = checkRoom(typed, session.limits.max_room_chars);
+  if (err) return err;
+  const existing = rooms.get(name);
+  if (existing && existing.entered) {
+    // a room whose rejoin failed is tried again (it says so if it fails)
+    if (!existing.joined && conn.identified) await rejoin(existing);
+    openRoom(existing);
+    return '';
+  }
+  const ack = await joinRoom(name);
+  if (!ack.ok) return describe(ack.error);
+  openRoom(rooms.get(name));
+  return '';
 }
 
 ui.roomForm.addEventListener('submit', async (e) => {
   e.preventDefault();
-  const [name, err] = checkRoom(ui.roomInput.value, session.limits.max_room_chars);
-  if (err) {
-    showError(ui.roomError, err);
-    ui.roomInput.focus();
-    return;
-  }
   showError(ui.roomError, '');
-  const existing = rooms.get(name);
-  if (existing && existing.entered) {
-    ui.roomInput.value = '';
-    openRoom(existing);
-    return;
-  }
   ui.roomInput.readOnly = true;
-  const ack = await joinRoom(name);
+  const err = await joinTyped(ui.roomInput.value);
   ui.roomInput.readOnly = false;
-  if (!ack.ok) {
-    showError(ui.roomError, describe(ack.error, { room: name, name: session.me, chatting: true }));
-    ui.roomInput.focus();
-    return;
-  }
-  ui.roomInput.value = '';
-  openRoom(rooms.get(name));
+  showError(ui.roomError, err);
+  if (err) ui.roomInput.focus();
+  else ui.roomInput.value = '';
 });
 
 joinPage.prefill();

@@ -1,16 +1,18 @@
-// The page's one WebSocket: it says hello, hands every server frame on,
-// answers the page's own requests (join, leave, history) with their acks,
-// and after a lost connection comes back when asked, waiting backoff(n)
-// before attempt n: the outbox rulebook's schedule, 0.5 s doubling up to
-// 30 s, or at once when the browser says the network is back. A history
-// that comes in parts is handed on whole; a frame over the size the server
-// announced ends the connection (on.tooLarge, then on.down).
+// The page's one WebSocket: it says hello, hands server frames on, answers
+// the page's own requests with their acks, and after a loss comes back when
+// asked, after backoff(n) (the outbox rulebook's) or when the browser is
+// online again. A history in parts is handed on whole. A frame over the
+// announced size ends the connection (on.tooLarge, on.down), and so does a
+// silent link (liveness.js: on.stale, on.down).
 
 import { HistoryParts, LEGACY_SERVER_FRAME_BYTES, PROTOCOL_VERSION, decodeServer, encodeClient, overLimit } from './protocol.js';
+import { Liveness } from './liveness.js';
 import { ACK_TIMEOUT_MS, backoff } from './outbox.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
-const CLIENT = 'chat-web/0.1.0';
+const CLIENT = 'chat-web/0.2.0';
+
+const DEVICE = `browser on ${globalThis.navigator?.platform || 'an unknown system'}`;
 
 /** The ack a request gets when it cannot get the server's. */
 const noAck = (id, code, message) => ({ type: 'ack', id, ok: false, error: { code, message } });
@@ -19,8 +21,10 @@ export class Connection {
   #url;
   #newId;
   #on;
-  #name = '';
+  #who = () => ({});
   #ws = null;
+  #live = null;
+  #liveTimer = null;
   #identified = false;
   #attempt = 0;
   #retryTimer = null;
@@ -29,11 +33,9 @@ export class Connection {
   #maxFrame = LEGACY_SERVER_FRAME_BYTES;
 
   /**
-   * on.welcome(ev): identified. on.frame(ev): any other server frame (acks
-   * of the page's requests excepted). on.down(closeEvent): the socket
-   * closed, or could not open; nothing happens next unless reconnect() is
-   * called. on.tooLarge(bytes, limit): the server sent a frame over the
-   * size it announced; the connection is being closed.
+   * on.welcome(ev): identified. on.frame(ev): other frames (not the acks of
+   * requests). on.down(closeEvent): closed or could not open; reconnect()
+   * is up to the caller. on.tooLarge(bytes, limit), on.stale(): see above.
    */
   constructor(url, newId, on) {
     this.#url = url;
@@ -48,9 +50,9 @@ export class Connection {
     return this.#identified;
   }
 
-  /** Connects and says hello under `name`. */
-  open(name) {
-    this.#name = name;
+  /** Connects and says hello with who(): { name }, { credential } or { link_code }, asked at every connect. */
+  open(who) {
+    this.#who = who;
     this.#attempt = 0;
     this.#connect();
   }
@@ -110,9 +112,10 @@ export class Connection {
     const timer = setTimeout(() => {
       if (this.#ws === ws && !this.#identified) ws.close();
     }, CONNECT_TIMEOUT_MS);
-    ws.onopen = () => ws.send(encodeClient({ type: 'hello', protocol: PROTOCOL_VERSION, name: this.#name, client: CLIENT }));
+    ws.onopen = () => ws.send(encodeClient({ type: 'hello', protocol: PROTOCOL_VERSION, ...this.#who(), device: DEVICE, client: CLIENT }));
     ws.onmessage = (e) => {
       if (this.#ws !== ws || typeof e.data !== 'string') return;
+      this.#live?.received(performance.now());
       const bytes = overLimit(e.data, this.#maxFrame);
       if (bytes) {
         this.#on.tooLarge?.(bytes, this.#maxFrame);
@@ -138,6 +141,8 @@ export class Connection {
       this.#identified = true;
       this.#attempt = 0;
       this.#maxFrame = ev.limits.max_server_frame_bytes;
+      this.#live = new Liveness(Math.max(ev.heartbeat_ms, 1000), performance.now());
+      this.#watch();
       this.#on.welcome(ev);
       return;
     }
@@ -151,9 +156,36 @@ export class Connection {
     request.resolve(ev);
   }
 
+  // Checks the link when the liveness rule has something due.
+  #watch() {
+    clearTimeout(this.#liveTimer);
+    const live = this.#live;
+    if (!live) return;
+    this.#liveTimer = setTimeout(() => {
+      const due = live.check(performance.now());
+      if (due === 'dead') this.#dead();
+      else {
+        if (due === 'ping') this.request({ type: 'ping' });
+        this.#watch();
+      }
+    }, Math.max(0, live.wake() - performance.now()));
+  }
+
+  // A silent link: dropped at once (a close handshake would wait on it).
+  #dead() {
+    const ws = this.#ws;
+    this.#on.stale?.();
+    this.#ws = null;
+    this.#stop();
+    ws?.close();
+    this.#on.down({ code: 1006, reason: 'no answer' });
+  }
+
   // Not identified any more: no reconnect pending, every request answered.
   #stop() {
     this.#identified = false;
+    this.#live = null;
+    clearTimeout(this.#liveTimer);
     this.#parts.clear();
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;

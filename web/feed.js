@@ -1,7 +1,6 @@
-// What the server says about your rooms: who is in them, and their messages
-// and locations, live or stored (the latest page on join, what a resume
-// missed, older ones on request). Kept in the room models, shown through the
-// views, counted as unread where the reader is not looking.
+// What the server says about your rooms: who is in them, their messages
+// and locations, live or stored (on join, on resume, on request), into the
+// models and views; unread where the reader is not looking.
 
 import { renderMessage } from './messages.js';
 import { HISTORY_PAGE } from './protocol.js';
@@ -59,7 +58,7 @@ export class Feed {
 
   #presence(room, ev) {
     const joined = ev.type === 'user_joined';
-    presence(room, ev.name, joined);
+    presence(room, { id: ev.user, name: ev.name }, joined);
     const text = `${ev.name} ${joined ? 'joined' : 'left'}`;
     this.notice(room, text, ev.ts, joined ? 'join' : 'leave');
     if (!this.#shown(room)) return;

@@ -1,7 +1,6 @@
-// Your lines on their way: each one typed or shared gets its entry in the
-// list at once (messages.js) and its place in the outbox (outbox.js), whose
-// one timer lives here. The outbox decides; this module shows its decisions
-// and carries out Retry and Edit.
+// Your lines on their way: each gets its entry in the list at once
+// (messages.js) and its place in the outbox (outbox.js, whose timer lives
+// here). The outbox decides; this shows it, and does Retry and Edit.
 
 import { Outbox } from './outbox.js';
 import { announce, describe } from './ui.js';
@@ -11,10 +10,7 @@ export class Lines {
   #timer = null;
   #page;
 
-  /**
-   * page: { send(frame), newId(), me(), currentRoom(), messages, composer,
-   * editLocation(lat, lon), announcer }.
-   */
+  /** page: { send(frame), newId(), me(), currentRoom(), messages, composer, editLocation(lat, lon), announcer }. */
   constructor(page) {
     this.#page = page;
     this.#outbox = new Outbox({ send: (line) => page.send(line.frame), changed: (line) => this.#changed(line) });
@@ -53,13 +49,9 @@ export class Lines {
     else this.do((o, now) => o.nack(ev.id, ev.error?.code ?? 'internal', now, ev.error?.message));
   }
 
-  /**
-   * A message or location event that may be the server's copy of one of
-   * your lines (live, or in a resumed history): then it is in the list
-   * already, and now settled. True if it was.
-   */
+  /** True if a message or location (live or resumed) is the server's copy of one of your lines, now settled. */
   echo(room, ev) {
-    if (ev.from !== this.#page.me()) return false;
+    if (ev.user !== this.#page.me().id) return false;
     const line = this.#outbox.get(ev.id);
     if (!line || line.room !== room) return false;
     this.do((o) => o.echo(room, ev.id, ev.seq));
@@ -96,7 +88,7 @@ export class Lines {
   #changed(line) {
     const { messages, composer, announcer } = this.#page;
     const error = { code: line.code, message: line.message };
-    const reason = line.status === 'failed' ? describe(error, { name: this.#page.me(), room: line.room, chatting: true }) : '';
+    const reason = line.status === 'failed' ? describe(error) : '';
     messages.mark(line, reason);
     if (line.status !== 'failed') return;
     announce(announcer, `Message not sent: ${reason}`);

@@ -1,6 +1,5 @@
-// Sharing a location: the browser's position when it can and may tell,
-// otherwise a small form for typed coordinates that says why. The position
-// goes out as a line of the outbox, like a message.
+// Sharing a location: the browser's position if it can and may tell, else
+// a form for typed coordinates that says why. It goes out like a message.
 
 import * as protocol from './protocol.js';
 import { showError } from './ui.js';

@@ -1,8 +1,7 @@
-// The message list: one <ol> per room (by room name), the entries in it
-// (messages, locations, notices, your own lines with their state), the
-// "Load older messages" row, and scrolling (follow new messages only while
-// the reader is at the bottom). The views keep the DOM nodes, keyed by room
-// name and line id; the models (rooms.js, outbox.js) never hold a node.
+// The message list: one <ol> per room, its entries (messages, locations,
+// notices, your lines with their state), "Load older messages", and
+// scrolling (following only while the reader is at the bottom). Views keep
+// the DOM nodes, by room name and line id; models never hold one.
 
 import * as protocol from './protocol.js';
 import { button, h, timeEl } from './ui.js';
@@ -27,11 +26,12 @@ function withMentions(text, me) {
 
 /**
  * The entry for a message or location event: { li, own, mentioned, spoken },
- * or null if the event cannot be shown. `me` is the reader's name.
+ * or null if the event cannot be shown. `me` is the reader: { id, name };
+ * their own lines are known by the user id, never by the name.
  */
 export function renderMessage(ev, me) {
   if (!ev || typeof ev.from !== 'string') return null;
-  const own = ev.from === me;
+  const own = Boolean(me.id) && ev.user === me.id;
   const ts = validTs(ev.ts);
   const li = h('li', 'msg');
   if (own) li.classList.add('own');
@@ -53,7 +53,7 @@ export function renderMessage(ev, me) {
     spoken = `${ev.from} shared a location.`;
   } else {
     const text = protocol.stripBidi(String(ev.text ?? ''));
-    const marked = withMentions(text, own ? '' : me);
+    const marked = withMentions(text, own ? '' : me.name);
     mentioned = marked.mentioned;
     if (ev.action) {
       // "* ann waves", on one line with its time
@@ -139,11 +139,7 @@ export class Messages {
     this.#hideNew();
   }
 
-  /**
-   * Appends an entry; the view follows only if the reader was at the
-   * bottom (or it is their own). Returns the seq of the oldest entry left
-   * when old ones had to go, else null.
-   */
+  /** Appends an entry, followed if the reader was at the bottom (or it is theirs); the oldest seq left if old ones went, else null. */
   append(name, li, { unread = false, own = false } = {}) {
     const { list, more } = this.#room(name);
     const shown = name === this.#shown;
@@ -202,7 +198,7 @@ export class Messages {
 
   /** Shows a line you typed at once; its state follows the outbox (mark). */
   addOwn(line, ev, me) {
-    const entry = renderMessage({ ...ev, from: me, ts: Date.now() }, me);
+    const entry = renderMessage({ ...ev, from: me.name, user: me.id, ts: Date.now() }, me);
     if (!entry) return false;
     const note = h('small', 'state');
     entry.li.append(note);

@@ -1,9 +1,8 @@
-// The page's outbox: every line a person sends (text, /me, location), from
-// the moment it is typed until the server has it. It follows the rulebook in
-// protocol/README.md ("How a client keeps its outbox"), the same one
-// chat-tui follows, and tests/web/ replays protocol/vectors/outbox.json
-// against it. No DOM, no timers, no clock: the caller passes the time
-// (monotonic milliseconds) and asks wake() when to call tick().
+// The page's outbox: every line sent (text, /me, location), from typing
+// until the server has it, by the rulebook of protocol/README.md ("How a
+// client keeps its outbox") that chat-tui follows too; tests/web/ replays
+// protocol/vectors/outbox.json. No DOM, no timers: the caller passes the
+// time (monotonic ms) and asks wake() when to call tick().
 
 export const MAX_TRIES = 8;
 export const ACK_TIMEOUT_MS = 15_000;
@@ -23,10 +22,7 @@ export function backoff(attempt, jitter = Math.random()) {
   return base * (0.5 + 0.5 * jitter);
 }
 
-/**
- * A maker of request ids, unique per name across connections as the server
- * needs them to recognise resends: a random prefix and a counter.
- */
+/** Request ids, unique per device across connections (resends are recognised by them): a random prefix and a counter. */
 export function requestIds(random = globalThis.crypto) {
   const prefix = Array.from(random.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
   let counter = 0;
@@ -49,10 +45,7 @@ export class Outbox {
   #changed;
   #jitter;
 
-  /**
-   * send(line): put line.frame on the wire. changed(line): its status
-   * changed. jitter(): a number in [0, 1] for the backoff.
-   */
+  /** send(line): line.frame to the wire. changed(line): new status. jitter(): in [0, 1], for the backoff. */
   constructor({ send, changed = () => {}, jitter = Math.random }) {
     this.#send = send;
     this.#changed = changed;
@@ -63,10 +56,7 @@ export class Outbox {
     return this.#lines.get(id);
   }
 
-  /**
-   * A line was typed ({ id, room, frame }, and whatever else the caller
-   * keeps with it): queued, and sent at once if its room is joined.
-   */
+  /** A line typed ({ id, room, frame }, and the caller's fields): queued; sent at once if its room is joined. */
   submit(entry, now) {
     const line = { ...entry, status: 'pending', inFlight: false, due: null, tries: 0, code: null, message: '', seq: null };
     this.#lines.set(line.id, line);

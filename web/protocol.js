@@ -1,9 +1,8 @@
-// The wire protocol as the page speaks it: frames, the validation rules,
-// map links and mentions. The Rust crate `protocol` is the reference
-// (protocol/README.md); tests/web/ replays its golden frames and its vector
-// files against this module, so the two cannot drift apart. No DOM here.
+// The wire protocol as the page speaks it: frames, validation, map links,
+// mentions. The Rust crate `protocol` is the reference; tests/web/ replays
+// its golden frames and vector files against this module. No DOM.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const LIMITS = Object.freeze({ max_name_chars: 32, max_room_chars: 32, max_text_chars: 4000, max_request_id_chars: 64 });
 export const HISTORY_PAGE = 50;
 /** What a server that does not announce max_server_frame_bytes may send (it predates the bound). */
@@ -11,8 +10,8 @@ export const LEGACY_SERVER_FRAME_BYTES = 16 * 1024 * 1024;
 
 // --- characters
 
-// Code point classes of protocol::validate, as inclusive ranges
-// (validation.json lists the crate's, and the tests compare every code point).
+// Code point classes of protocol::validate, inclusive ranges (the tests
+// compare every code point with validation.json's).
 const INVISIBLE_OR_CONTROL = [
   [0x0, 0x1f], [0x7f, 0x9f], [0xad, 0xad], [0x34f, 0x34f], [0x61c, 0x61c], [0x115f, 0x1160], [0x17b4, 0x17b5],
   [0x180b, 0x180f], [0x200b, 0x200f], [0x2028, 0x202e], [0x2060, 0x206f], [0x3164, 0x3164], [0xfeff, 0xfeff],
@@ -58,15 +57,23 @@ export const stripBidi = (text) => text.replace(BIDI_RE, '');
 const ok = (value = true) => ({ ok: true, value });
 const refused = (code, why, extra = {}) => ({ ok: false, code, why, ...extra });
 
-/** A display name, trimmed: 1-32 characters, nothing invisible or controlling. */
+// protocol::names::is_refused: default-ignorable, format, U+2800, unassigned,
+// private-use and noncharacter code points (names.json checks them).
+const REFUSED_RE = /[\p{DI}\p{Cf}\u2800\p{Cn}\p{Co}\p{NChar}]/u;
+
+/** A display name, trimmed: 1-32 characters, nothing invisible, controlling or refused, not marks alone. */
 export function displayName(raw, max = LIMITS.max_name_chars) {
   const name = trim(String(raw));
   if (!name) return refused('invalid_name', 'name_empty');
   const got = chars(name);
   if (got > max) return refused('invalid_name', 'name_too_long', { max, got });
-  if (INVISIBLE_RE.test(name)) return refused('invalid_name', 'name_forbidden_char');
+  if (INVISIBLE_RE.test(name) || REFUSED_RE.test(name)) return refused('invalid_name', 'name_forbidden_char');
+  if (/^\p{M}+$/u.test(name)) return refused('invalid_name', 'name_only_marks');
   return ok(name);
 }
+
+/** A name as kept (protocol::names::normalize): NFC, then displayName. */
+export const normalizeName = (raw, max) => displayName(String(raw).normalize('NFC'), max);
 
 /** A room name as the wire wants it: 1-32 of a-z, 0-9, - and _. */
 export function roomName(raw, max = LIMITS.max_room_chars) {
@@ -111,9 +118,8 @@ export function requestId(id, max = LIMITS.max_request_id_chars) {
 // --- map links (protocol::maps)
 
 /**
- * A coordinate with 6 decimals, exactly as Rust's `{:.6}`: rounded from the
- * exact binary value, ties to even, "-0.000000" for negative zero. Not
- * toFixed(6), which rounds ties away from zero and drops the sign of zero.
+ * A coordinate with 6 decimals as Rust's `{:.6}`: from the exact binary
+ * value, ties to even, "-0.000000" for -0 (toFixed(6) does neither).
  */
 export function formatCoord(v) {
   if (!Number.isFinite(v)) return String(v);
@@ -189,9 +195,8 @@ function matchLength(cs, i, needle) {
 
 // --- frames
 
-// The fields of every frame type in wire order (the order serde writes
-// them). `opt`: may be absent; `def`: the value when absent; `omit`: left out
-// when it has that value.
+// The fields of each frame type in wire (serde's) order. `opt`: may be
+// absent; `def`: the value when absent; `omit`: left out at that value.
 const str = { t: 'string' };
 const optStr = { t: 'string', opt: true };
 const uint = { t: 'uint' };
@@ -200,14 +205,20 @@ const num = { t: 'number' };
 const bool = { t: 'bool' };
 const flag = { t: 'bool', def: false, omit: true };
 const fields = (shape) => ({ t: 'object', shape });
+const list = (shape) => ({ t: 'list', shape });
+const userRef = fields({ id: str, name: str });
 
 export const CLIENT_FRAMES = {
-  hello: { protocol: uint, name: str, client: optStr },
+  hello: { protocol: uint, name: optStr, credential: optStr, link_code: optStr, device: optStr, client: optStr },
   join: { id: str, room: str, since: { t: 'uint', opt: true }, epoch: optStr },
   history: { id: str, room: str, before: uint, limit: { t: 'uint', def: HISTORY_PAGE } },
   leave: { id: str, room: str },
   send: { id: str, room: str, text: str, action: flag },
   location: { id: str, room: str, latitude: num, longitude: num },
+  ping: { id: str },
+  link: { id: str },
+  devices: { id: str },
+  logout: { id: str, device: optStr },
 };
 
 export const SERVER_FRAMES = {
@@ -215,6 +226,10 @@ export const SERVER_FRAMES = {
     protocol: uint,
     server: str,
     name: str,
+    user: userRef,
+    device: userRef,
+    credential: optStr,
+    heartbeat_ms: uint,
     limits: fields({
       max_name_chars: uint, max_room_chars: uint, max_text_chars: uint, max_frame_bytes: uint,
       max_rooms: uint, rate_per_sec: num, rate_burst: uint,
@@ -222,12 +237,15 @@ export const SERVER_FRAMES = {
     }),
     epoch: str,
   },
-  room_state: { room: str, users: { t: 'strings' } },
-  user_joined: { room: str, name: str, ts: int },
-  user_left: { room: str, name: str, ts: int },
-  message: { room: str, seq: uint, ts: int, from: str, id: str, text: str, action: flag },
-  location: { room: str, seq: uint, ts: int, from: str, id: str, latitude: num, longitude: num },
+  room_state: { room: str, users: list(userRef.shape) },
+  user_joined: { room: str, name: str, user: str, ts: int },
+  user_left: { room: str, name: str, user: str, ts: int },
+  // `user` is empty only in messages stored before identities existed
+  message: { room: str, seq: uint, ts: int, from: str, user: { t: 'string', def: '' }, id: str, text: str, action: flag },
+  location: { room: str, seq: uint, ts: int, from: str, user: { t: 'string', def: '' }, id: str, latitude: num, longitude: num },
   history: { room: str, events: { t: 'frames' }, more: bool, missed: { t: 'uint', def: 0, omit: true }, continues: flag },
+  link_code: { code: str, expires_ts: int },
+  devices: { devices: list({ id: str, name: str, created_ts: int, last_seen_ts: int, current: bool }) },
   ack: { id: str, ok: bool, seq: { t: 'uint', opt: true }, error: { ...fields({ code: str, message: str }), opt: true } },
   error: { code: str, message: str },
 };
@@ -238,14 +256,12 @@ const KINDS = {
   int: (v) => Number.isSafeInteger(v),
   number: (v) => typeof v === 'number' && Number.isFinite(v),
   bool: (v) => typeof v === 'boolean',
-  strings: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'),
 };
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-// The fields of `raw` that `shape` knows, checked, defaults filled in;
-// null if one is missing or of the wrong kind. Unknown fields are ignored,
-// as the protocol says.
+// The fields of `raw` that `shape` knows, checked, defaults filled in; null
+// if one is missing or wrong. Unknown fields are ignored, as the protocol says.
 function read(raw, shape, frames) {
   const out = {};
   for (const [key, kind] of Object.entries(shape)) {
@@ -257,6 +273,7 @@ function read(raw, shape, frames) {
     }
     let value = v;
     if (kind.t === 'object') value = isObject(v) ? read(v, kind.shape, frames) : null;
+    else if (kind.t === 'list') value = Array.isArray(v) ? v.map((e) => (isObject(e) ? read(e, kind.shape, frames) : null)) : null;
     else if (kind.t === 'frames') value = Array.isArray(v) ? knownFrames(v, frames) : null;
     else if (!KINDS[kind.t](v)) value = null;
     if (value === null || (Array.isArray(value) && value.includes(null))) return null;
@@ -317,10 +334,7 @@ export function overLimit(text, limit) {
   return bytes > limit ? bytes : 0;
 }
 
-/**
- * A history answer may come in parts (every part but the last has
- * `continues`): this puts them back together, per room.
- */
+/** A history answer in parts (all but the last have `continues`), put back together per room. */
 export class HistoryParts {
   #open = new Map(); // room -> events of the parts so far
 

@@ -1,7 +1,6 @@
-// The rooms you are in: the model (plain data, no DOM nodes, so it can be
-// tested without a browser) and the sidebar that shows it: one item per room
-// with its unread count and a Leave button, and the people in the current
-// room.
+// The rooms you are in: the model (plain data, tested without a browser)
+// and the sidebar: an item per room (unread count, Leave), and the people
+// in the current room.
 
 import { button, h } from './ui.js';
 
@@ -9,7 +8,7 @@ import { button, h } from './ui.js';
 export function newRoom(name) {
   return {
     name,
-    users: [], // in join order
+    users: [], // { id, name }, in join order
     unread: 0,
     mentioned: false, // someone wrote your name since you last looked
     entered: false, // its first join succeeded: it is in the sidebar
@@ -32,11 +31,10 @@ export function track(room, seq) {
   return true;
 }
 
-/** Someone joined (or left) a room: the user list, names compared ignoring case as the server does. */
-export function presence(room, name, joined) {
-  const key = name.toLowerCase();
-  room.users = room.users.filter((u) => u.toLowerCase() !== key);
-  if (joined) room.users.push(name);
+/** Someone ({ id, name }) joined or left a room: the user list, one entry per person. */
+export function presence(room, user, joined) {
+  room.users = room.users.filter((u) => u.id !== user.id);
+  if (joined) room.users.push(user);
 }
 
 /** A new message store (another epoch): the numbers we kept mean nothing there. */
@@ -159,12 +157,13 @@ export class Sidebar {
     this.#ui.users.replaceChildren();
   }
 
+  /** `me`: { id, name } of the reader. */
   showUsers(room, me) {
     this.#ui.usersTitle.textContent = `People in #${room.name} (${room.users.length})`;
-    const items = room.users.map((name) => {
+    const items = room.users.map(({ id, name }) => {
       const li = h('li', 'user', name);
       li.dataset.user = name;
-      if (name === me) {
+      if (id === me.id) {
         li.classList.add('me');
         li.append(h('span', 'you', ' (you)'));
       }

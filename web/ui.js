@@ -1,6 +1,5 @@
-// Small DOM helpers shared by the views, and the page's wording for what the
-// server says. Text always goes in as text (textContent, text nodes), never
-// as HTML.
+// DOM helpers shared by the views, and the page's wording for what the
+// server says. Text goes in as text (textContent, text nodes), never HTML.
 
 import { MAX_TRIES } from './outbox.js';
 
@@ -65,19 +64,22 @@ const WORDING = {
   disconnected: 'Not connected to the server. Reconnecting; try again in a moment.',
   timeout: 'The server did not answer in time. Try again.',
   gave_up: `Not confirmed after ${MAX_TRIES} tries.`,
+  bad_credential: 'The server no longer knows this browser’s sign-in (signed out, or expired); it was forgotten. Pick a name, or use “I have a code”.',
+  credential_revoked: 'This browser was signed out. To come back under your name, type /link on another of your devices and enter the code under “I have a code”.',
+  bad_link_code: 'That code is unknown, used or expired. Type /link on a signed-in device for a new one.',
+  registration_closed: 'This server takes no new names. Ask its operator for a code, then use “I have a code”.',
+  not_found: 'No such device of yours; see /devices.',
 };
 
 /**
  * A sentence for a failed request ({ code, message }); the server's own
- * message where the page has nothing better. `name` and `room` complete the
- * sentence for name_taken; `chatting` says the name is already in use in
- * other rooms.
+ * message where the page has nothing better. `name` completes the sentence
+ * for name_claimed.
  */
-export function describe(error, { name = '', room = '', chatting = false } = {}) {
+export function describe(error, { name = '' } = {}) {
   const code = error && error.code;
-  if (code === 'name_taken') {
-    const hint = chatting ? 'One name is used in every room you are in.' : 'Pick another name.';
-    return `The name “${name}” is already taken in #${room}. ${hint}`;
+  if (code === 'name_claimed') {
+    return `The name “${name}” belongs to someone. If it is yours, type /link in the chat on a device where you are signed in, then enter the code here under “I have a code”.`;
   }
   const msg = String((error && error.message) || '').replace(/^./, (c) => c.toUpperCase());
   return WORDING[code] || (msg ? `${msg}.` : 'Something went wrong. Try again.');

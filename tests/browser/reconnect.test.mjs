@@ -12,6 +12,7 @@ import {
   eventually,
   joinAs,
   launchBrowser,
+  names,
   openPage,
   restartServer,
   sendFromPage,
@@ -73,10 +74,10 @@ await browserSuite('reconnecting', ({ pw, WebSocket }) => {
     open.push(bob);
     await bob.join('lobby');
     const lobby = await bob.waitFor((e) => e.type === 'room_state' && e.room === 'lobby');
-    assert.deepEqual(lobby.users, ['ann', 'bob']);
+    assert.deepEqual(names(lobby.users), ['ann', 'bob']);
     await bob.join('ops');
     const ops = await bob.waitFor((e) => e.type === 'room_state' && e.room === 'ops');
-    assert.deepEqual(ops.users, ['ann', 'bob']);
+    assert.deepEqual(names(ops.users), ['ann', 'bob']);
     await waitForUsers(ann.page, ['ann', 'bob']);
 
     // and messages flow both ways

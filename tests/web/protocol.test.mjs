@@ -20,6 +20,7 @@ function assertKnown(raw, shape, where) {
     assert.ok(Object.hasOwn(shape, key), `${where}: protocol.js does not know the field ${key}`);
     const kind = shape[key];
     if (kind.t === 'object') assertKnown(value, kind.shape, `${where}.${key}`);
+    if (kind.t === 'list') value.forEach((e, i) => assertKnown(e, kind.shape, `${where}.${key}[${i}]`));
     if (kind.t === 'frames') value.forEach((e, i) => assertKnown(e, SERVER_FRAMES[e.type], `${where}.${key}[${i}]`));
   }
 }
@@ -60,7 +61,7 @@ test('every frame type of protocol.js has a golden frame', () => {
 
 test('defaults are filled in and unknown fields ignored', () => {
   const ev = decodeServer('{"type":"message","room":"dev","seq":1,"ts":5,"from":"a","id":"x","text":"hi","future":[1]}');
-  assert.deepEqual(ev, { type: 'message', room: 'dev', seq: 1, ts: 5, from: 'a', id: 'x', text: 'hi', action: false });
+  assert.deepEqual(ev, { type: 'message', room: 'dev', seq: 1, ts: 5, from: 'a', user: '', id: 'x', text: 'hi', action: false });
   assert.equal(decodeServer('{"type":"history","room":"dev","events":[],"more":false}').missed, 0);
   // a stored event of a type a newer server knows and this page does not is left out
   const newer = '{"type":"history","room":"dev","events":[{"type":"poll","room":"dev","seq":1},' +
@@ -87,7 +88,10 @@ test('frames that are not what they claim are refused', () => {
     '{"type":"message","room":"dev","seq":1.5,"ts":5,"from":"a","id":"x","text":"hi"}',
     '{"type":"message","room":"dev","seq":1,"ts":5,"from":{"a":1},"id":"x","text":"hi"}',
     '{"type":"location","room":"dev","seq":1,"ts":5,"from":"a","id":"x","latitude":"51","longitude":0}',
-    '{"type":"room_state","room":"dev","users":["a",2]}',
+    '{"type":"room_state","room":"dev","users":["a"]}',
+    '{"type":"room_state","room":"dev","users":[{"id":"u_1","name":"a"},{"id":"u_2"}]}',
+    '{"type":"devices","devices":[{"id":"d_1","name":"x","created_ts":1,"last_seen_ts":2,"current":"yes"}]}',
+    '{"type":"link_code","code":"K7Q2-M9XD"}',
     '{"type":"history","room":"dev","events":[{"type":"message"}],"more":true}',
     '{"type":"ack","id":"1","ok":"yes"}',
     '{"type":"ack","id":"1","ok":false,"error":{"code":"x"}}',
@@ -128,6 +132,6 @@ test('frames over the announced bound are measured in UTF-8 bytes', () => {
   // 40 characters, 120 bytes
   assert.equal(overLimit('日'.repeat(40), 100), 120);
   assert.equal(overLimit('日'.repeat(33), 100), 0);
-  const old = decodeServer('{"type":"welcome","protocol":1,"server":"s","name":"ann","limits":{"max_name_chars":32,"max_room_chars":32,"max_text_chars":4000,"max_frame_bytes":32768,"max_rooms":32,"rate_per_sec":10.0,"rate_burst":30},"epoch":"e"}');
+  const old = decodeServer('{"type":"welcome","protocol":2,"server":"s","name":"ann","user":{"id":"u_1","name":"ann"},"device":{"id":"d_1","name":"b"},"heartbeat_ms":30000,"limits":{"max_name_chars":32,"max_room_chars":32,"max_text_chars":4000,"max_frame_bytes":32768,"max_rooms":32,"rate_per_sec":10.0,"rate_burst":30},"epoch":"e"}');
   assert.equal(old.limits.max_server_frame_bytes, LEGACY_SERVER_FRAME_BYTES, 'an older server: the old bound');
 });

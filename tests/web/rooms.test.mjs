@@ -20,14 +20,17 @@ test('sequence numbers: each message is shown once, gaps are allowed', () => {
   assert.equal(track(room, 1), true, 'a new store starts again');
 });
 
-test('presence keeps join order and compares names ignoring case', () => {
+test('presence keeps join order and one entry per identity', () => {
   const room = newRoom('dev');
-  room.users = ['ann', 'bob'];
-  presence(room, 'cy', true);
-  presence(room, 'BOB', false);
-  assert.deepEqual(room.users, ['ann', 'cy']);
-  presence(room, 'Ann', true);
-  assert.deepEqual(room.users, ['cy', 'Ann'], 'a rejoin moves to the end, under the new spelling');
+  const [ann, bob, cy] = [{ id: 'u_a', name: 'ann' }, { id: 'u_b', name: 'bob' }, { id: 'u_c', name: 'cy' }];
+  room.users = [ann, bob];
+  presence(room, cy, true);
+  presence(room, { id: 'u_b', name: 'Bob' }, false);
+  assert.deepEqual(room.users, [ann, cy], 'left by id, whatever the name');
+  presence(room, { id: 'u_a', name: 'Ann' }, true);
+  assert.deepEqual(room.users, [cy, { id: 'u_a', name: 'Ann' }], 'a rejoin moves to the end, under the new spelling');
+  presence(room, { id: 'u_x', name: 'cy' }, true);
+  assert.equal(room.users.length, 3, 'another identity is another person');
 });
 
 test('the rooms you are in, the one shown and the unread total', () => {

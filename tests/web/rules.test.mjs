@@ -106,3 +106,13 @@ describe('mentions', () => {
     }
   });
 });
+
+describe('names (protocol/vectors/names.json)', () => {
+  // The look-alike key (a UTS #39 skeleton) is the server's alone; the page
+  // gives the same verdict on what a name may be, and sends it in NFC.
+  const names = vectors('names.json');
+  test('every case', () => {
+    assert.ok(names.cases.length > 0);
+    for (const c of names.cases) assert.deepEqual(verdict(protocol.normalizeName(input(c.input))), expected(c), show(c.input));
+  });
+});

@@ -210,6 +210,9 @@ export async function joinAs(browser, baseUrl, name, room, contextOptions = {}) 
   return user;
 }
 
+// Names in a room_state's users ({ id, name }), in order.
+export const names = (users) => users.map((u) => u.name);
+
 // Names in the user list, in order.
 export function userList(page) {
   return page.getByTestId('users').locator('li').evaluateAll((lis) => lis.map((li) => li.dataset.user));
@@ -268,17 +271,25 @@ export class ProtocolClient {
     });
   }
 
-  static async connect(WebSocket, baseUrl, name) {
+  // Signs in with `who`: a name (registered on first use), or the hello's
+  // way in ({ credential } or { link_code }). `welcome` keeps the answer
+  // (user id, a newly issued credential).
+  static async connect(WebSocket, baseUrl, who) {
     const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { handshakeTimeout: WAIT_MS });
     await new Promise((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
     });
     const client = new ProtocolClient(ws);
-    client.send({ type: 'hello', protocol: 1, name, client: 'browser-tests/0.1' });
+    const way = typeof who === 'string' ? { name: who } : who;
+    client.send({ type: 'hello', protocol: 2, ...way, client: 'browser-tests/0.2' });
     const welcome = await client.waitFor((ev) => ev.type === 'welcome' || ev.type === 'error');
-    if (welcome.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(welcome)}`);
+    if (welcome.type !== 'welcome') {
+      client.ws.close();
+      throw new Error(`hello refused: ${JSON.stringify(welcome)}`);
+    }
     client.name = welcome.name;
+    client.welcome = welcome;
     return client;
   }
 
