@@ -72,7 +72,9 @@ async fn identity_store(
         (room::Backend::Cluster(cluster, _), _) => {
             Arc::new(RedisStore::with_client(cluster.client(), &cluster.config().prefix).await?)
         }
-        (room::Backend::Local(_), Some(path)) => Arc::new(SqliteStore::open(Some(path))?),
+        (room::Backend::Local(_), Some(path)) => {
+            Arc::new(SqliteStore::open(Some(path), config.store.durability)?)
+        }
         (room::Backend::Local(_), None) => Arc::new(MemoryStore::new()),
     })
 }

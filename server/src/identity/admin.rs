@@ -11,6 +11,7 @@ use super::codes::OPERATOR_TTL;
 use super::service::{IdentityConfig, Registration};
 use super::store::{Identity, IdentityStore, RedisStore, SqliteStore, StoreError};
 use super::{Identities, secrets};
+use crate::durability::Durability;
 
 /// The server's identity options.
 #[derive(Debug, Clone, clap::Args)]
@@ -108,7 +109,10 @@ impl UserCommand {
             None => crate::store::default_data_dir().ok_or(AdminError::NoDataDir)?,
         };
         let path = crate::store::file_in(&dir);
-        Ok(Arc::new(SqliteStore::open(Some(&path))?))
+        Ok(Arc::new(SqliteStore::open(
+            Some(&path),
+            Durability::default(),
+        )?))
     }
 
     /// Runs the command on `store`, writing what it has to say to `out`.

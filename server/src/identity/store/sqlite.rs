@@ -3,6 +3,7 @@
 //! run on the blocking pool; SQLite's WAL lets it share the file with the
 //! history's writer thread.
 
+use crate::durability::Durability;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -46,8 +47,9 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating the tables if needed) the store in the file `path`,
-    /// or in memory.
-    pub fn open(path: Option<&Path>) -> Result<SqliteStore, StoreError> {
+    /// or in memory. A registration or a new device is committed with the
+    /// same promise as a message (`crate::durability`).
+    pub fn open(path: Option<&Path>, durability: Durability) -> Result<SqliteStore, StoreError> {
         let conn = match path {
             Some(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -60,7 +62,7 @@ impl SqliteStore {
             None => Connection::open_in_memory()?,
         };
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "synchronous", durability.sqlite_synchronous())?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore {

@@ -3,6 +3,7 @@
 //! failed when CI is set).
 
 use super::*;
+use crate::durability::Durability;
 
 fn identity(id: &str, name: &str, now: TimestampMs) -> Identity {
     Identity {
@@ -140,12 +141,12 @@ async fn the_memory_store_conforms() {
 async fn the_sqlite_store_conforms_and_keeps_identities_in_its_file() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("chat.sqlite3");
-    let store = SqliteStore::open(Some(&path)).expect("open");
+    let store = SqliteStore::open(Some(&path), Durability::default()).expect("open");
     conformance(&store, "s").await;
     let ann = identity("u_keep", "keep", 1);
     store.register(&ann, None).await.unwrap();
     drop(store);
-    let again = SqliteStore::open(Some(&path)).expect("reopen");
+    let again = SqliteStore::open(Some(&path), Durability::default()).expect("reopen");
     assert_eq!(
         again.find("keep").await.unwrap().map(|u| u.id),
         Some(ann.id)
