@@ -334,17 +334,23 @@ struct OwnRedis {
 }
 
 impl OwnRedis {
+    /// With `appendfsync always`: nothing acknowledged is lost even if its
+    /// machine loses power.
     fn start() -> Option<OwnRedis> {
+        Self::start_fsync("always")
+    }
+
+    fn start_fsync(appendfsync: &str) -> Option<OwnRedis> {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .ok()?
             .local_addr()
             .ok()?
             .port();
-        Self::start_at(dir, port)
+        Self::start_at(dir, port, appendfsync)
     }
 
-    fn start_at(dir: tempfile::TempDir, port: u16) -> Option<OwnRedis> {
+    fn start_at(dir: tempfile::TempDir, port: u16, appendfsync: &str) -> Option<OwnRedis> {
         let child = std::process::Command::new("redis-server")
             .args([
                 "--bind",
@@ -356,7 +362,7 @@ impl OwnRedis {
                 "--appendonly",
                 "yes",
             ])
-            .args(["--appendfsync", "always", "--dir"])
+            .args(["--appendfsync", appendfsync, "--dir"])
             .arg(dir.path())
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -420,7 +426,7 @@ async fn nothing_acknowledged_is_lost_when_redis_restarts() {
     let health = http_get(&servers[0].addr, "/healthz").await;
     assert!(health.contains("\"status\":\"degraded\""), "{health}");
 
-    let _redis = OwnRedis::start_at(dir, port).expect("restart redis");
+    let _redis = OwnRedis::start_at(dir, port, "always").expect("restart redis");
     // Sends work again once the instances reconnect (bounded wait).
     let mut after = None;
     for _ in 0..100 {
@@ -472,6 +478,80 @@ async fn nothing_acknowledged_is_lost_when_redis_restarts() {
         |e| matches!(e, ServerEvent::Message { text, .. } if text == "after"),
     )
     .await;
+}
+
+/// The process promise in cluster mode (`--durability process`, Redis with
+/// `appendfsync everysec`): Redis killed with SIGKILL right after the acks
+/// loses none of them, since it wrote each to its append-only file before
+/// replying.
+#[tokio::test]
+async fn redis_killed_with_appendfsync_everysec_keeps_every_acknowledged_message() {
+    let Some(redis) = OwnRedis::start_fsync("everysec") else {
+        skip_without("redis-server", "cannot start one");
+        return;
+    };
+    let mut acked: Vec<(Seq, String)> = Vec::new();
+    {
+        let server = Process::start(&cluster_args(&redis.url(), "chat-test:everysec:"));
+        let mut ann = raw_client(&server.addr, "ann").await;
+        ann.join("dev").await;
+        for i in 0..30 {
+            let text = format!("kept{i}");
+            if let ServerEvent::Ack { seq: Some(s), .. } = ann.say("dev", &text).await {
+                acked.push((s, text));
+            }
+        }
+    }
+    assert_eq!(acked.len(), 30, "every message acknowledged");
+    let (dir, port) = redis.stop();
+    let redis = OwnRedis::start_at(dir, port, "everysec").expect("restart redis");
+    let server = Process::start(&cluster_args(&redis.url(), "chat-test:everysec:"));
+    let mut cat = raw_client(&server.addr, "cat").await;
+    let (events, _, _) = cat.join_with("dev", None, None).await;
+    let seen: Vec<(Seq, String)> = events.iter().filter_map(message_seq).collect();
+    assert_eq!(seen, acked, "every acknowledged message, in order, once");
+}
+
+/// `--durability power` is a promise Redis must be able to keep: on a
+/// Redis that fsyncs only every second, chat-server refuses to start and
+/// says what to change.
+#[tokio::test]
+async fn durability_power_refuses_a_redis_that_does_not_fsync_always() {
+    let Some(redis) = OwnRedis::start_fsync("everysec") else {
+        skip_without("redis-server", "cannot start one");
+        return;
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .args(["--listen", "127.0.0.1:0", "--durability", "power"])
+        .args(cluster_args(&redis.url(), "chat-test:power:"))
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start chat-server");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chat-server started on a Redis that cannot keep --durability power");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut log)
+        .expect("read its log");
+    assert!(!status.success(), "it must refuse to start; log:\n{log}");
+    assert!(
+        log.contains("appendfsync always"),
+        "says what to change: {log}"
+    );
+
+    // The same Redis keeps the process promise: the default starts.
+    let started = Process::start(&cluster_args(&redis.url(), "chat-test:power:"));
+    raw_client(&started.addr, "ann").await;
 }
 
 /// A device linked through instance B and signed out through A loses its
