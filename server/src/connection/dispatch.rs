@@ -56,6 +56,8 @@ enum Refusal {
     NoSuchDevice(String),
     #[error("the identity store cannot be reached right now; nothing was done")]
     Store(#[from] crate::identity::StoreError),
+    #[error("this server does not handle {0} requests yet")]
+    NotHandled(&'static str),
 }
 
 impl Refusal {
@@ -71,6 +73,7 @@ impl Refusal {
             Refusal::Join(_) => ErrorCode::Internal,
             Refusal::NoSuchDevice(_) => ErrorCode::NotFound,
             Refusal::Store(_) => ErrorCode::Unavailable,
+            Refusal::NotHandled(_) => ErrorCode::UnknownType,
         }
     }
 }
@@ -267,6 +270,13 @@ async fn dispatch(
             queue_reply(client, &ServerEvent::ack_ok(id, None));
             Ok(())
         }
+        ClientEvent::Query { .. } => Err(Refusal::NotHandled("query")),
+        ClientEvent::Nick { .. } => Err(Refusal::NotHandled("nick")),
+        ClientEvent::Away { .. } => Err(Refusal::NotHandled("away")),
+        ClientEvent::Back { .. } => Err(Refusal::NotHandled("back")),
+        ClientEvent::Whois { .. } => Err(Refusal::NotHandled("whois")),
+        ClientEvent::List { .. } => Err(Refusal::NotHandled("list")),
+        ClientEvent::Topic { .. } => Err(Refusal::NotHandled("topic")),
     }
 }
 

@@ -164,5 +164,6 @@ fn welcome(shared: &Shared, who: &SignedIn) -> ServerEvent {
         heartbeat_ms: shared.config.heartbeat_interval.as_millis() as u64,
         limits: shared.config.limits(),
         epoch: shared.registry.backend().epoch().to_owned(),
+        dms: Vec::new(),
     }
 }

@@ -141,7 +141,15 @@ impl<L: MessageLog> Room<L> {
         };
         let state = ServerEvent::RoomState {
             room: self.members.room().to_string(),
-            users,
+            users: users
+                .into_iter()
+                .map(|u| protocol::Member {
+                    id: u.id,
+                    name: u.name,
+                    away: None,
+                })
+                .collect(),
+            topic: None,
         };
         // A client moving from another instance may have seen more than this
         // one has delivered yet: catch up first, so its `since` is covered.
