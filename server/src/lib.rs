@@ -24,6 +24,7 @@ pub mod cluster;
 pub mod config;
 pub mod config_file;
 pub mod connection;
+pub mod conversations;
 pub mod durability;
 pub mod frame;
 pub mod front;

@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use protocol::{ClientEvent, ErrorCode, ServerEvent, ValidationError, validate};
+use protocol::{ClientEvent, ErrorCode, ServerEvent, ValidationError, dm, validate};
 use tokio_util::sync::CancellationToken;
 
+use super::conversation;
 use super::decode_error;
 use super::exit::Exit;
 use super::strikes::Strikes;
@@ -39,7 +40,7 @@ pub(super) struct Client {
 
 /// Why a request was refused here (the `ack` says it).
 #[derive(Debug, thiserror::Error)]
-enum Refusal {
+pub(super) enum Refusal {
     #[error(transparent)]
     Invalid(#[from] ValidationError),
     #[error("already identified")]
@@ -56,8 +57,16 @@ enum Refusal {
     NoSuchDevice(String),
     #[error("the identity store cannot be reached right now; nothing was done")]
     Store(#[from] crate::identity::StoreError),
-    #[error("this server does not handle {0} requests yet")]
-    NotHandled(&'static str),
+    #[error("no conversation or room called {0}")]
+    NoConversation(String),
+    #[error("nobody is called {0}")]
+    NoSuchName(String),
+    #[error("that is your own name; /query someone else")]
+    QueryYourself,
+    #[error("the name {0} (or one that looks the same) belongs to someone else; pick another")]
+    NameTaken(String),
+    #[error("conversations have no topic; topics are for rooms")]
+    NoTopicHere,
 }
 
 impl Refusal {
@@ -73,7 +82,10 @@ impl Refusal {
             Refusal::Join(_) => ErrorCode::Internal,
             Refusal::NoSuchDevice(_) => ErrorCode::NotFound,
             Refusal::Store(_) => ErrorCode::Unavailable,
-            Refusal::NotHandled(_) => ErrorCode::UnknownType,
+            Refusal::NoConversation(_) | Refusal::NoSuchName(_) => ErrorCode::NotFound,
+            Refusal::QueryYourself => ErrorCode::InvalidName,
+            Refusal::NameTaken(_) => ErrorCode::NameClaimed,
+            Refusal::NoTopicHere => ErrorCode::InvalidRoom,
         }
     }
 }
@@ -157,46 +169,28 @@ async fn dispatch(
         ClientEvent::Join {
             room, since, epoch, ..
         } => {
-            validate::room_name(&room)?;
-            if client.rooms.contains_key(&room) {
-                return Err(Refusal::AlreadyInRoom(room));
+            if dm::is_dm(&room) {
+                conversation::dm_access(shared, client, &room).await?;
+                close_quietly(shared, client, &room).await;
+            } else {
+                validate::room_name(&room)?;
             }
-            let max = shared.config.max_rooms_per_connection;
-            if client.rooms.len() >= max {
-                return Err(Refusal::TooManyRooms(max));
-            }
-            let member = Member {
-                name: client.name.clone(),
-                user: client.user.clone(),
-                device: client.device.clone(),
-                outbound: client.outbound.clone(),
-            };
-            match shared
-                .registry
-                .join(
-                    &room,
-                    member,
-                    id,
-                    since,
-                    epoch.as_deref(),
-                    &mut client.room_creations,
-                )
-                .await
-            {
-                Ok(handle) => {
-                    client.rooms.insert(room, handle);
-                    Ok(())
-                }
-                // The room already sent the refusal (name taken) or dropped
-                // the client (slow); only an unreachable room is left to say.
-                Err(JoinError::Refused(_)) => Ok(()),
-                Err(e) => Err(Refusal::Join(e)),
-            }
+            join_room(shared, client, room, id, since, epoch, false).await
+        }
+        ClientEvent::Query { name, .. } => {
+            let room = conversation::query_key(shared, client, &name).await?;
+            close_quietly(shared, client, &room).await;
+            join_room(shared, client, room, id, None, None, false).await
         }
         ClientEvent::Leave { room, .. } => {
+            if dm::is_dm(&room) {
+                conversation::dm_access(shared, client, &room).await?;
+            }
             let Some(handle) = client.rooms.remove(&room) else {
                 return Err(Refusal::NotInRoom(room));
             };
+            let directory = shared.registry.directory();
+            directory.in_room(&client.user, client.outbound.connection_id, &room, false);
             handle
                 .send(RoomCommand::Leave {
                     connection_id: client.outbound.connection_id,
@@ -211,6 +205,7 @@ async fn dispatch(
             limit,
             ..
         } => {
+            open_dm(shared, client, &room, id).await?;
             let command = RoomCommand::History {
                 connection_id: client.outbound.connection_id,
                 request_id: id.to_owned(),
@@ -223,8 +218,14 @@ async fn dispatch(
             room, text, action, ..
         } => {
             validate::message_text(&text)?;
+            open_dm(shared, client, &room, id).await?;
             let post = Post::Text { text, action };
-            to_room(client, room, posted(client, id, post)).await
+            let is_dm = dm::is_dm(&room);
+            to_room(client, room.clone(), posted(client, id, post)).await?;
+            if is_dm {
+                conversation::away_notice(shared, client, &room);
+            }
+            Ok(())
         }
         ClientEvent::Location {
             room,
@@ -233,6 +234,7 @@ async fn dispatch(
             ..
         } => {
             validate::location(latitude, longitude)?;
+            open_dm(shared, client, &room, id).await?;
             let post = Post::Location {
                 latitude,
                 longitude,
@@ -270,13 +272,115 @@ async fn dispatch(
             queue_reply(client, &ServerEvent::ack_ok(id, None));
             Ok(())
         }
-        ClientEvent::Query { .. } => Err(Refusal::NotHandled("query")),
-        ClientEvent::Nick { .. } => Err(Refusal::NotHandled("nick")),
-        ClientEvent::Away { .. } => Err(Refusal::NotHandled("away")),
-        ClientEvent::Back { .. } => Err(Refusal::NotHandled("back")),
-        ClientEvent::Whois { .. } => Err(Refusal::NotHandled("whois")),
-        ClientEvent::List { .. } => Err(Refusal::NotHandled("list")),
-        ClientEvent::Topic { .. } => Err(Refusal::NotHandled("topic")),
+        ClientEvent::Nick { name, .. } => conversation::nick(shared, client, id, &name).await,
+        ClientEvent::Away { reason, .. } => {
+            let reason = reason.unwrap_or_default();
+            conversation::away(shared, client, id, Some(&reason)).await
+        }
+        ClientEvent::Back { .. } => conversation::away(shared, client, id, None).await,
+        ClientEvent::Whois { name, .. } => conversation::whois(shared, client, id, &name).await,
+        ClientEvent::List { .. } => {
+            conversation::list(shared, client, id);
+            Ok(())
+        }
+        ClientEvent::Topic { room, text, .. } => {
+            if dm::is_dm(&room) {
+                conversation::dm_access(shared, client, &room).await?;
+                return Err(Refusal::NoTopicHere);
+            }
+            validate::room_name(&room)?;
+            let text = validate::topic(&text)?.to_owned();
+            to_room(client, room, posted(client, id, Post::Topic { text })).await
+        }
+    }
+}
+
+/// Adds the client to `room` (checked by the caller): `silent` for a
+/// conversation used without being opened (no answer; the request that
+/// needed it is answered by the room).
+async fn join_room(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    room: String,
+    id: &str,
+    since: Option<protocol::Seq>,
+    epoch: Option<String>,
+    silent: bool,
+) -> Result<(), Refusal> {
+    if client.rooms.contains_key(&room) {
+        return Err(Refusal::AlreadyInRoom(room));
+    }
+    let max = shared.config.max_rooms_per_connection;
+    if client.rooms.len() >= max {
+        return Err(Refusal::TooManyRooms(max));
+    }
+    let directory = shared.registry.directory();
+    let member = Member {
+        name: directory
+            .name_of(&client.user)
+            .unwrap_or_else(|| client.name.clone()),
+        user: client.user.clone(),
+        device: client.device.clone(),
+        outbound: client.outbound.clone(),
+    };
+    let joined = shared
+        .registry
+        .join(
+            &room,
+            member,
+            id,
+            since,
+            epoch.as_deref(),
+            silent,
+            &mut client.room_creations,
+        )
+        .await;
+    match joined {
+        Ok(handle) => {
+            directory.in_room(&client.user, client.outbound.connection_id, &room, true);
+            client.rooms.insert(room, handle);
+            Ok(())
+        }
+        // The room already sent the refusal (name taken) or dropped
+        // the client (slow); only an unreachable room is left to say.
+        Err(JoinError::Refused(_)) => Ok(()),
+        Err(e) => Err(Refusal::Join(e)),
+    }
+}
+
+/// For a request naming a conversation: checks who may use it, and adds
+/// the client to it silently if it has not opened it.
+async fn open_dm(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    room: &str,
+    id: &str,
+) -> Result<(), Refusal> {
+    if !dm::is_dm(room) {
+        return Ok(());
+    }
+    conversation::dm_access(shared, client, room).await?;
+    if client.rooms.contains_key(room) {
+        return Ok(());
+    }
+    join_room(shared, client, room.to_owned(), id, None, None, true).await
+}
+
+/// Takes the client out of conversation `room` without an answer, so that
+/// opening it again answers with its state and history.
+async fn close_quietly(shared: &Arc<Shared>, client: &mut Client, room: &str) {
+    if let Some(handle) = client.rooms.remove(room) {
+        let connection_id = client.outbound.connection_id;
+        shared
+            .registry
+            .directory()
+            .in_room(&client.user, connection_id, room, false);
+        handle
+            .send(RoomCommand::Leave {
+                connection_id,
+                request_id: None,
+            })
+            .await;
     }
 }
 

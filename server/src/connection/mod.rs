@@ -20,6 +20,7 @@
 //! messages. The HTTP side hands it axum's upgraded WebSocket; another
 //! front end can hand it its own channel.
 
+mod conversation;
 mod dispatch;
 mod exit;
 mod handshake;
@@ -77,6 +78,8 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup
         Ok(who) => {
             tracing::debug!(connection = id, name = %who.name, user = %who.user, "identified");
             let revoked = shared.identities.attach(&who, id);
+            let directory = shared.registry.directory().clone();
+            directory.attach(&who.user, &who.name, &outbound);
             let mut client = Client {
                 name: who.name.clone(),
                 user: who.user.clone(),
@@ -99,6 +102,7 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup
                 })
                 .await;
             }
+            directory.detach(&who.user, id);
             shared.identities.detach(&who, id).await;
             exit
         }

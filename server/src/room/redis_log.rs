@@ -229,6 +229,15 @@ impl MessageLog for RedisLog {
                 frame.as_str(),
             )
             .await;
+        if let Ok((true, _)) = appended
+            && let Some((a, b)) = protocol::dm::parse_key(self.key.as_str())
+            && let Err(e) = self
+                .cluster
+                .note_dm(self.key.as_str(), a, b, draft.ts)
+                .await
+        {
+            tracing::warn!(room = %self.key, error = %e, "cannot list the conversation");
+        }
         let ack = match appended {
             Ok((_, seq)) => ServerEvent::ack_ok(draft.request_id, Some(seq)),
             Err(e) => {

@@ -60,6 +60,7 @@ impl TestRoom {
             rx,
             Seat(retired.clone()),
             limits,
+            Arc::new(crate::conversations::Directory::default()),
             open,
         ));
         TestRoom {
