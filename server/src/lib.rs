@@ -108,6 +108,14 @@ pub async fn run(
         stopping.clone(),
     ));
     let shared = Arc::new(Shared::new(config, backend, identities));
+    if let room::Backend::Cluster(cluster, feed) = shared.registry.backend() {
+        tokio::spawn(conversations::cluster::follow(
+            shared.registry.clone(),
+            cluster.clone(),
+            feed.clone(),
+            stopping.clone(),
+        ));
+    }
     warn_if_exposed(&listener, &shared.config);
     let app = http::router(shared.clone());
 

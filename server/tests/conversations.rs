@@ -224,8 +224,10 @@ async fn direct_messages_reach_every_device_and_are_stored_paged_and_resumed() {
     );
 
     let mut seqs: Vec<Seq> = Vec::new();
+    let mut seen_by_ann = Vec::new();
     for text in ["one", "two", "three"] {
-        let (ack, _) = send(&mut ann, &key, text).await;
+        let (ack, others) = send(&mut ann, &key, text).await;
+        seen_by_ann.extend(message_texts(&others));
         match ack {
             ServerEvent::Ack {
                 ok: true,
@@ -235,8 +237,17 @@ async fn direct_messages_reach_every_device_and_are_stored_paged_and_resumed() {
             other => panic!("send refused: {other:?}"),
         }
     }
-    for device in [&mut ann, &mut ann2, &mut bob, &mut bob2] {
-        let mut got = Vec::new();
+    for (who, device) in [
+        ("ann", &mut ann),
+        ("ann2", &mut ann2),
+        ("bob", &mut bob),
+        ("bob2", &mut bob2),
+    ] {
+        let mut got = if who == "ann" {
+            std::mem::take(&mut seen_by_ann)
+        } else {
+            Vec::new()
+        };
         while got.len() < 3 {
             if let ServerEvent::Message {
                 room, text, from, ..
@@ -247,7 +258,7 @@ async fn direct_messages_reach_every_device_and_are_stored_paged_and_resumed() {
                 got.push(text);
             }
         }
-        assert_eq!(got, ["one", "two", "three"]);
+        assert_eq!(got, ["one", "two", "three"], "{who}");
     }
     // Each device got each message once.
     for device in [&mut ann, &mut ann2, &mut bob, &mut bob2] {

@@ -14,6 +14,7 @@ use protocol::{DmSummary, RoomListing, ServerEvent, UserRef, dm, names, validate
 
 use super::dispatch::{Client, Refusal, queue_reply};
 use crate::Shared;
+use crate::conversations::cluster::Notice;
 use crate::frame::Frame;
 use crate::identity::StoreError;
 use crate::identity::store::Identity;
@@ -76,15 +77,36 @@ async fn dm_peers(shared: &Shared, user: &str) -> Vec<String> {
     }
 }
 
-/// Hands `frame` once to every connection here that shares a room or a
-/// conversation with `user`, and to `user`'s own.
-async fn tell_sharers(shared: &Shared, user: &str, frame: &Frame) {
-    let peers = dm_peers(shared, user).await;
+/// What changed about an identity, for the other instances.
+#[derive(Default)]
+struct Change {
+    renamed: Option<String>,
+    away: Option<Option<String>>,
+}
+
+/// Hands `frame` once to every connection that shares a room or a
+/// conversation with `user`, and to `user`'s own: here, and through the
+/// other instances of a cluster (with `change` for them to apply).
+async fn tell_sharers(shared: &Shared, user: &str, frame: &Frame, change: Change) {
+    let mut users = dm_peers(shared, user).await;
+    users.push(user.to_owned());
     let directory = shared.registry.directory();
     let rooms = directory.rooms_of(user);
-    let mut users: Vec<&str> = peers.iter().map(String::as_str).collect();
-    users.push(user);
-    directory.deliver_to_sharers(&rooms, &users, frame);
+    let targets: Vec<&str> = users.iter().map(String::as_str).collect();
+    directory.deliver_to_sharers(&rooms, &targets, frame);
+    if let crate::room::Backend::Cluster(cluster, _) = shared.registry.backend() {
+        let notice = Notice {
+            origin: String::new(),
+            frame: frame.as_str().to_owned(),
+            users,
+            rooms: rooms.into_iter().collect(),
+            about: Some(user.to_owned()),
+            renamed: change.renamed,
+            away: change.away,
+            dm: None,
+        };
+        crate::conversations::cluster::publish(cluster, notice).await;
+    }
 }
 
 /// `welcome.dms`: the identity's recent conversations, newest first.
@@ -165,7 +187,11 @@ pub(super) async fn nick(
             name: new.to_string(),
             ts: crate::clock::now_ms(),
         });
-        tell_sharers(shared, &client.user, &renamed).await;
+        let change = Change {
+            renamed: Some(new.to_string()),
+            away: None,
+        };
+        tell_sharers(shared, &client.user, &renamed, change).await;
     }
     Ok(())
 }
@@ -183,6 +209,10 @@ pub(super) async fn away(
     queue_reply(client, &ServerEvent::ack_ok(id, None));
     if changed {
         let user = client.user.to_string();
+        let change = Change {
+            renamed: None,
+            away: Some(reason.map(str::to_owned)),
+        };
         let event = match reason {
             Some(reason) => ServerEvent::Away {
                 user,
@@ -190,7 +220,7 @@ pub(super) async fn away(
             },
             None => ServerEvent::Back { user },
         };
-        tell_sharers(shared, &client.user, &Frame::encode(&event)).await;
+        tell_sharers(shared, &client.user, &Frame::encode(&event), change).await;
     }
     Ok(())
 }

@@ -25,13 +25,14 @@ struct Connection {
 #[derive(Debug)]
 struct Person {
     name: Arc<str>,
-    away: Option<String>,
     connections: HashMap<u64, Connection>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     people: HashMap<Arc<str>, Person>,
+    /// Away identities (here or, in a cluster, announced) and why.
+    away: HashMap<String, String>,
     topics: HashMap<String, String>,
     hidden: HashSet<String>,
 }
@@ -54,7 +55,6 @@ impl Directory {
         let mut inner = self.lock();
         let person = inner.people.entry(user.clone()).or_insert_with(|| Person {
             name: name.clone(),
-            away: None,
             connections: HashMap::new(),
         });
         person.connections.insert(
@@ -76,6 +76,7 @@ impl Directory {
         person.connections.remove(&connection);
         if person.connections.is_empty() {
             inner.people.remove(user);
+            inner.away.remove(user);
             return true;
         }
         false
@@ -158,20 +159,18 @@ impl Directory {
 
     /// `user`'s away reason (`Some("")`: away without one).
     pub fn away_of(&self, user: &str) -> Option<String> {
-        self.lock().people.get(user).and_then(|p| p.away.clone())
+        self.lock().away.get(user).cloned()
     }
 
     /// Marks `user` away (`Some`) or back (`None`). False when it was
     /// already in that state.
     pub fn set_away(&self, user: &str, away: Option<String>) -> bool {
         let mut inner = self.lock();
-        match inner.people.get_mut(user) {
-            Some(p) if p.away != away => {
-                p.away = away;
-                true
-            }
-            _ => false,
-        }
+        let was = match away {
+            Some(reason) => inner.away.insert(user.to_owned(), reason.clone()) != Some(reason),
+            None => inner.away.remove(user).is_some(),
+        };
+        was
     }
 
     /// `user` is now called `name`.

@@ -6,14 +6,18 @@
 //!   connections (a direct message reaches every device of both people
 //!   without a join), names, away state and rooms; room topics and which
 //!   rooms the directory lists.
-//! - `requests.rs`: what `query`, `nick`, `away`, `back`, `whois`, `list`
-//!   and `topic` do, and who may use a direct-message key.
-//! - `dms.rs`: the identity's recent conversations for `welcome.dms`.
+//! - `cluster.rs`: names, away and direct messages announced to the other
+//!   instances of a cluster.
+//!
+//! The requests themselves (`query`, `nick`, `away`, `back`, `whois`,
+//! `list`, `topic`, and who may use a direct-message key) are answered in
+//! `connection/conversation.rs`.
 //!
 //! A direct-message conversation is a room task like any other, keyed by
 //! `@<uid1>+<uid2>` (see `protocol::dm`); its log, history, resend keys and
 //! resume are the room machinery's.
 
+pub mod cluster;
 mod directory;
 
 pub use directory::Directory;
