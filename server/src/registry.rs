@@ -119,9 +119,7 @@ impl Registry {
         room: &str,
         member: Member,
         request_id: &str,
-        since: Option<protocol::Seq>,
-        epoch: Option<&str>,
-        silent: bool,
+        resume: Resume,
         creations: &mut TokenBucket,
     ) -> Result<RoomHandle, JoinError> {
         // A room may retire between our lookup and our command reaching it;
@@ -133,11 +131,7 @@ impl Registry {
             let command = RoomCommand::Join {
                 member: member.clone(),
                 request_id: request_id.to_owned(),
-                resume: Resume {
-                    since,
-                    epoch: epoch.map(str::to_owned),
-                    silent,
-                },
+                resume: resume.clone(),
                 reply,
             };
             if !handle.send(command).await {

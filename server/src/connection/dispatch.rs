@@ -19,7 +19,7 @@ use crate::Shared;
 use crate::outbound::Outbound;
 use crate::rate_limit::TokenBucket;
 use crate::registry::RoomHandle;
-use crate::room::{JoinError, Member, Post, RoomCommand};
+use crate::room::{JoinError, Member, Post, Resume, RoomCommand};
 
 /// An identified client.
 #[derive(Debug)]
@@ -329,9 +329,11 @@ async fn join_room(
             &room,
             member,
             id,
-            since,
-            epoch.as_deref(),
-            silent,
+            Resume {
+                since,
+                epoch,
+                silent,
+            },
             &mut client.room_creations,
         )
         .await;

@@ -166,11 +166,10 @@ impl Directory {
     /// already in that state.
     pub fn set_away(&self, user: &str, away: Option<String>) -> bool {
         let mut inner = self.lock();
-        let was = match away {
+        match away {
             Some(reason) => inner.away.insert(user.to_owned(), reason.clone()) != Some(reason),
             None => inner.away.remove(user).is_some(),
-        };
-        was
+        }
     }
 
     /// `user` is now called `name`.
@@ -222,5 +221,61 @@ impl Directory {
             }
         }
         rooms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect(d: &Directory, user: &str, connection: u64) -> crate::outbound::Receiver {
+        let (outbound, rx) = Outbound::new(connection, 16);
+        d.attach(&Arc::from(user), &Arc::from(user), &outbound);
+        rx
+    }
+
+    #[test]
+    fn hidden_rooms_and_conversations_stay_out_of_the_directory() {
+        let d = Directory::default();
+        let _a = connect(&d, "u_a", 1);
+        let _b = connect(&d, "u_b", 2);
+        for (user, connection, room) in [
+            ("u_a", 1, "dev"),
+            ("u_b", 2, "dev"),
+            ("u_a", 1, "secret"),
+            ("u_a", 1, "@u_a+u_b"),
+        ] {
+            d.in_room(user, connection, room, true);
+        }
+        let listed = |d: &Directory| -> Vec<(String, usize)> {
+            d.room_members()
+                .into_iter()
+                .map(|(room, members)| (room, members.len()))
+                .collect()
+        };
+        assert!(d.is_visible("secret"));
+        d.set_visible("secret", false);
+        assert!(!d.is_visible("secret"));
+        let rooms = listed(&d);
+        assert!(rooms.contains(&("dev".to_string(), 2)), "{rooms:?}");
+        assert!(
+            !rooms.iter().any(|(r, _)| r == "secret"),
+            "hidden: {rooms:?}"
+        );
+        d.set_visible("secret", true);
+        assert!(listed(&d).iter().any(|(r, _)| r == "secret"));
+    }
+
+    #[test]
+    fn away_is_forgotten_with_the_last_connection() {
+        let d = Directory::default();
+        let _a = connect(&d, "u_a", 1);
+        let _a2 = connect(&d, "u_a", 2);
+        assert!(d.set_away("u_a", Some("lunch".into())));
+        assert!(!d.set_away("u_a", Some("lunch".into())), "no change");
+        assert!(!d.detach("u_a", 1));
+        assert_eq!(d.away_of("u_a").as_deref(), Some("lunch"));
+        assert!(d.detach("u_a", 2));
+        assert_eq!(d.away_of("u_a"), None);
     }
 }

@@ -60,7 +60,7 @@ pub enum Post {
 }
 
 /// Where a joiner's history should start.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Resume {
     pub since: Option<Seq>,
     pub epoch: Option<String>,
