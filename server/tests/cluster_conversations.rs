@@ -284,3 +284,80 @@ async fn a_topic_set_on_one_instance_is_seen_on_the_other() {
         matches!(answer.first(), Some(ServerEvent::RoomState { topic: Some(t), .. }) if t == "ship it")
     );
 }
+
+#[tokio::test]
+async fn list_counts_and_whois_online_span_instances() {
+    let Some((servers, _prefix)) = instances(2, "directory") else {
+        return;
+    };
+    let (mut ann, _) = person(&servers[0].addr, "ann").await;
+    let (mut bob, bob_id) = person(&servers[1].addr, "bob").await;
+    ann.join("dev").await;
+    bob.join("dev").await;
+    bob.join("ops").await;
+    let key = protocol::dm::key(&user_of_client(&mut ann).await, &bob_id);
+    send(&mut ann, &key, "psst").await;
+    let (mut carl, _) = person(&servers[0].addr, "carl").await;
+    let id = carl.next_id();
+    let (ack, answer) = carl.request(ClientEvent::List { id }).await;
+    assert_ok(&ack);
+    let Some(ServerEvent::RoomList { rooms }) = answer
+        .iter()
+        .find(|e| matches!(e, ServerEvent::RoomList { .. }))
+    else {
+        panic!("{answer:?}");
+    };
+    let listed: Vec<(&str, u32)> = rooms.iter().map(|r| (r.room.as_str(), r.members)).collect();
+    assert_eq!(listed, [("dev", 2), ("ops", 1)]);
+
+    assert!(
+        whois_online(&mut carl).await,
+        "bob is online on the other instance"
+    );
+    bob.close().await;
+    let mut offline = false;
+    for _ in 0..100 {
+        if !whois_online(&mut carl).await {
+            offline = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(offline, "bob went offline");
+}
+
+async fn user_of_client(c: &mut Client) -> String {
+    let id = c.next_id();
+    let (ack, answer) = c
+        .request(ClientEvent::Whois {
+            id,
+            name: "ann".into(),
+        })
+        .await;
+    assert_ok(&ack);
+    match answer
+        .iter()
+        .find(|e| matches!(e, ServerEvent::Whois { .. }))
+    {
+        Some(ServerEvent::Whois { user, .. }) => user.id.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn whois_online(c: &mut Client) -> bool {
+    let id = c.next_id();
+    let (ack, answer) = c
+        .request(ClientEvent::Whois {
+            id,
+            name: "bob".into(),
+        })
+        .await;
+    assert_ok(&ack);
+    match answer
+        .iter()
+        .find(|e| matches!(e, ServerEvent::Whois { .. }))
+    {
+        Some(ServerEvent::Whois { online, .. }) => *online,
+        other => panic!("{other:?}"),
+    }
+}

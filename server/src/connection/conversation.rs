@@ -249,6 +249,27 @@ pub(super) fn away_notice(shared: &Shared, client: &Client, room: &str) {
     }
 }
 
+/// Counts a connection of `user` opening (+1) or closing (-1) for the
+/// cluster's `whois`; nothing without a cluster.
+pub(super) async fn count_online(shared: &Shared, user: &str, delta: i64) {
+    if let crate::room::Backend::Cluster(cluster, _) = shared.registry.backend()
+        && let Err(e) = cluster.count_online(user, delta).await
+    {
+        tracing::warn!(error = %e, "cannot count the connection as online");
+    }
+}
+
+/// Whether `user` has a live connection here or, in a cluster, anywhere.
+async fn is_online(shared: &Shared, user: &str) -> bool {
+    if shared.registry.directory().is_online(user) {
+        return true;
+    }
+    match shared.registry.backend() {
+        crate::room::Backend::Cluster(cluster, _) => cluster.is_online(user).await.unwrap_or(false),
+        crate::room::Backend::Local(_) => false,
+    }
+}
+
 /// `whois`.
 pub(super) async fn whois(
     shared: &Shared,
@@ -270,7 +291,7 @@ pub(super) async fn whois(
         .collect();
     rooms.sort();
     let event = ServerEvent::Whois {
-        online: directory.is_online(&who.id),
+        online: is_online(shared, &who.id).await,
         away: directory.away_of(&who.id),
         devices: u32::try_from(devices).unwrap_or(u32::MAX),
         rooms,
@@ -285,16 +306,30 @@ pub(super) async fn whois(
     Ok(())
 }
 
-/// `list`: the rooms with members, most first, then by name.
-pub(super) fn list(shared: &Shared, client: &Client, id: &str) {
+/// `list`: the rooms with members (on every instance of a cluster), most
+/// first, then by name.
+pub(super) async fn list(shared: &Shared, client: &Client, id: &str) -> Result<(), Refusal> {
     let directory = shared.registry.directory();
-    let mut rooms: Vec<RoomListing> = directory
-        .room_members()
+    let counts: Vec<(String, usize)> = match shared.registry.backend() {
+        crate::room::Backend::Cluster(cluster, _) => cluster
+            .room_counts()
+            .await
+            .map_err(|e| Refusal::Cluster(e.to_string()))?
+            .into_iter()
+            .filter(|(room, _)| directory.is_visible(room))
+            .collect(),
+        crate::room::Backend::Local(_) => directory
+            .room_members()
+            .into_iter()
+            .map(|(room, members)| (room, members.len()))
+            .collect(),
+    };
+    let mut rooms: Vec<RoomListing> = counts
         .into_iter()
         .filter(|(room, _)| !dm::is_dm(room))
         .map(|(room, members)| RoomListing {
             topic: directory.topic(&room),
-            members: u32::try_from(members.len()).unwrap_or(u32::MAX),
+            members: u32::try_from(members).unwrap_or(u32::MAX),
             room,
         })
         .collect();
@@ -302,4 +337,5 @@ pub(super) fn list(shared: &Shared, client: &Client, id: &str) {
     rooms.truncate(MAX_LISTED_ROOMS);
     queue_reply(client, &ServerEvent::RoomList { rooms });
     queue_reply(client, &ServerEvent::ack_ok(id, None));
+    Ok(())
 }

@@ -67,6 +67,8 @@ pub(super) enum Refusal {
     NameTaken(String),
     #[error("conversations have no topic; topics are for rooms")]
     NoTopicHere,
+    #[error("the chat cluster cannot reach its shared store right now; try again ({0})")]
+    Cluster(String),
 }
 
 impl Refusal {
@@ -86,6 +88,7 @@ impl Refusal {
             Refusal::QueryYourself => ErrorCode::InvalidName,
             Refusal::NameTaken(_) => ErrorCode::NameClaimed,
             Refusal::NoTopicHere => ErrorCode::InvalidRoom,
+            Refusal::Cluster(_) => ErrorCode::Unavailable,
         }
     }
 }
@@ -279,10 +282,7 @@ async fn dispatch(
         }
         ClientEvent::Back { .. } => conversation::away(shared, client, id, None).await,
         ClientEvent::Whois { name, .. } => conversation::whois(shared, client, id, &name).await,
-        ClientEvent::List { .. } => {
-            conversation::list(shared, client, id);
-            Ok(())
-        }
+        ClientEvent::List { .. } => conversation::list(shared, client, id).await,
         ClientEvent::Topic { room, text, .. } => {
             if dm::is_dm(&room) {
                 conversation::dm_access(shared, client, &room).await?;

@@ -80,6 +80,7 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup
             let revoked = shared.identities.attach(&who, id);
             let directory = shared.registry.directory().clone();
             directory.attach(&who.user, &who.name, &outbound);
+            conversation::count_online(&shared, &who.user, 1).await;
             let mut client = Client {
                 name: who.name.clone(),
                 user: who.user.clone(),
@@ -103,6 +104,7 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup
                 .await;
             }
             directory.detach(&who.user, id);
+            conversation::count_online(&shared, &who.user, -1).await;
             shared.identities.detach(&who, id).await;
             exit
         }
