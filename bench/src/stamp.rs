@@ -202,6 +202,7 @@ mod tests {
         let state = protocol::encode(&protocol::ServerEvent::RoomState {
             room: "r".into(),
             users: vec![],
+            topic: None,
         });
         assert_eq!(classify(&state), Frame::RoomState);
         assert_eq!(classify("not json"), Frame::Other);

@@ -110,6 +110,43 @@ pub enum ClientEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         device: Option<String>,
     },
+    /// Open the direct-message conversation with the identity called `name`
+    /// (found by its look-alike key, [`crate::names::name_key`]). Answered
+    /// like `join`, with the conversation's key (`@<uid1>+<uid2>`, see
+    /// [`crate::dm`]) as the room: `room_state`, `history`, `ack`. Unknown
+    /// name: `not_found`; your own: `invalid_name`.
+    Query { id: String, name: String },
+    /// Rename this identity: the same rules as registration
+    /// (`invalid_name`, `name_claimed`). Answered by `ack`; everyone sharing
+    /// a room or conversation with it, and its own connections, get
+    /// `renamed` once per connection.
+    Nick { id: String, name: String },
+    /// Mark this identity away, with an optional reason (at most
+    /// [`crate::limits::MAX_AWAY_CHARS`] characters, no control
+    /// characters: `invalid_reason`). Answered by `ack`; others sharing a
+    /// room or conversation, and own connections, get the `away` event.
+    Away {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// No longer away. Answered by `ack`; others get the `back` event.
+    Back { id: String },
+    /// Ask about the identity called `name`: answered by `whois`, then
+    /// `ack` (or `not_found`).
+    Whois { id: String, name: String },
+    /// The room directory: answered by `room_list`, then `ack`.
+    List { id: String },
+    /// Set the topic of a room this connection is in (at most
+    /// [`crate::limits::MAX_TOPIC_CHARS`] characters, no control
+    /// characters: `invalid_topic`; empty clears it). Kept as a room event
+    /// with a `seq`: the ack carries it, and every member gets the `topic`
+    /// event. Not in direct-message conversations (`invalid_room`).
+    Topic {
+        id: String,
+        room: String,
+        text: String,
+    },
 }
 
 impl ClientEvent {
@@ -125,7 +162,14 @@ impl ClientEvent {
             | ClientEvent::Ping { id }
             | ClientEvent::Link { id }
             | ClientEvent::Devices { id }
-            | ClientEvent::Logout { id, .. } => Some(id),
+            | ClientEvent::Logout { id, .. }
+            | ClientEvent::Query { id, .. }
+            | ClientEvent::Nick { id, .. }
+            | ClientEvent::Away { id, .. }
+            | ClientEvent::Back { id }
+            | ClientEvent::Whois { id, .. }
+            | ClientEvent::List { id }
+            | ClientEvent::Topic { id, .. } => Some(id),
         }
     }
 }

@@ -33,6 +33,12 @@ pub enum ErrorCode {
     TextTooLong,
     /// Latitude or longitude is out of range or not a finite number.
     InvalidLocation,
+    /// A room topic is longer than [`crate::limits::MAX_TOPIC_CHARS`] or
+    /// has control or invisible characters.
+    InvalidTopic,
+    /// An away reason is longer than [`crate::limits::MAX_AWAY_CHARS`] or
+    /// has control or invisible characters.
+    InvalidReason,
     /// The request id is empty, too long or has control characters.
     InvalidId,
     /// The name (or one that looks the same: see `protocol::names`) belongs
@@ -50,7 +56,9 @@ pub enum ErrorCode {
     /// [`crate::close::CREDENTIAL_REVOKED`].
     CredentialRevoked,
     /// The request names something that does not exist for this identity
-    /// (e.g. a device to `logout`).
+    /// (e.g. a device to `logout`, an unknown name to `query` or `whois`, or
+    /// a direct-message key the identity is not part of: those are refused
+    /// exactly like a key that does not exist).
     NotFound,
     /// The request names a room this connection has not joined.
     NotInRoom,
@@ -86,6 +94,8 @@ impl ErrorCode {
             ErrorCode::EmptyText => "empty_text",
             ErrorCode::TextTooLong => "text_too_long",
             ErrorCode::InvalidLocation => "invalid_location",
+            ErrorCode::InvalidTopic => "invalid_topic",
+            ErrorCode::InvalidReason => "invalid_reason",
             ErrorCode::InvalidId => "invalid_id",
             ErrorCode::NameClaimed => "name_claimed",
             ErrorCode::BadCredential => "bad_credential",
@@ -139,6 +149,14 @@ pub enum ValidationError {
     LongitudeOutOfRange(f64),
     #[error("request id must be 1 to {max} printable characters")]
     BadRequestId { max: usize },
+    #[error("topic must be at most {max} characters (got {got})")]
+    TopicTooLong { max: usize, got: usize },
+    #[error("topic must not contain control or invisible characters (found U+{0:04X})")]
+    TopicForbiddenChar(u32),
+    #[error("away reason must be at most {max} characters (got {got})")]
+    ReasonTooLong { max: usize, got: usize },
+    #[error("away reason must not contain control or invisible characters (found U+{0:04X})")]
+    ReasonForbiddenChar(u32),
 }
 
 impl ValidationError {
@@ -154,6 +172,8 @@ impl ValidationError {
             TextTooLong { .. } => ErrorCode::TextTooLong,
             LatitudeOutOfRange(_) | LongitudeOutOfRange(_) => ErrorCode::InvalidLocation,
             BadRequestId { .. } => ErrorCode::InvalidId,
+            TopicTooLong { .. } | TopicForbiddenChar(_) => ErrorCode::InvalidTopic,
+            ReasonTooLong { .. } | ReasonForbiddenChar(_) => ErrorCode::InvalidReason,
         }
     }
 }

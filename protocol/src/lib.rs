@@ -22,6 +22,8 @@
 pub mod client;
 pub mod close;
 pub mod codec;
+pub mod commands;
+pub mod dm;
 pub mod error;
 pub mod history;
 pub mod limits;
@@ -35,7 +37,10 @@ pub use client::ClientEvent;
 pub use codec::{DecodeError, decode_client, decode_server, encode};
 pub use error::{ErrorCode, ValidationError};
 pub use history::{history_frame, history_frames};
-pub use server::{AckResult, DeviceInfo, DeviceRef, ErrorBody, ServerEvent, ServerLimits, UserRef};
+pub use server::{
+    AckResult, DeviceInfo, DeviceRef, DmSummary, ErrorBody, Member, RoomListing, ServerEvent,
+    ServerLimits, UserRef,
+};
 
 /// The protocol version this crate speaks. A client announces it in
 /// [`ClientEvent::Hello`]; the server refuses any other version with
@@ -45,6 +50,7 @@ pub const PROTOCOL_VERSION: u32 = 2;
 /// Milliseconds since the Unix epoch, UTC. Used for every server timestamp.
 pub type TimestampMs = i64;
 
-/// Per-room sequence number of a stored room event (message or location).
+/// Per-room sequence number of a stored room event (message, location or
+/// topic).
 /// Strictly increasing within a room, starting at 1.
 pub type Seq = u64;

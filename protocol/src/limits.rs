@@ -33,3 +33,11 @@ pub const MAX_SERVER_FRAME_BYTES: usize = 1024 * 1024;
 /// `max_server_frame_bytes` (it predates the bound): the 16 MiB clients
 /// accepted before. Any fresh join's history fits in it.
 pub const LEGACY_SERVER_FRAME_BYTES: usize = 16 * 1024 * 1024;
+/// Longest room topic, in characters (an empty topic clears it).
+pub const MAX_TOPIC_CHARS: usize = 200;
+/// Longest away reason, in characters.
+pub const MAX_AWAY_CHARS: usize = 200;
+/// Most direct-message conversations listed in `welcome.dms`.
+pub const MAX_WELCOME_DMS: usize = 50;
+/// Most rooms listed in a `room_list`.
+pub const MAX_LISTED_ROOMS: usize = 500;

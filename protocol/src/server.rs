@@ -37,10 +37,24 @@ pub enum ServerEvent {
         /// comparable within one epoch: if it changes between connections,
         /// the store was reset and a client must forget the numbers it kept.
         epoch: String,
+        /// The identity's most recent direct-message conversations, newest
+        /// first, at most [`crate::limits::MAX_WELCOME_DMS`], so a client can
+        /// restore them and resume each with `join` + `since`. Absent from
+        /// servers that predate conversations.
+        #[serde(default)]
+        dms: Vec<DmSummary>,
     },
-    /// Sent to a connection that has just joined `room`: the identities now
-    /// in it (the joiner included), each once, in the order they joined.
-    RoomState { room: String, users: Vec<UserRef> },
+    /// Sent to a connection that has just joined `room` (or opened a
+    /// direct-message conversation, whose `room` is its key): the
+    /// identities now in it (the joiner included), each once, in the order
+    /// they joined; for a conversation, its two people. `topic` is the
+    /// room's current topic, absent when it has none.
+    RoomState {
+        room: String,
+        users: Vec<Member>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<String>,
+    },
     /// Someone else joined a room this connection is in: the identity's
     /// first connection entered it.
     UserJoined {
@@ -88,7 +102,61 @@ pub enum ServerEvent {
         latitude: f64,
         longitude: f64,
     },
-    /// Stored messages (`message` and `location` events, oldest first) sent
+    /// The room's topic was set (`text` empty: cleared). Kept in the room's
+    /// record like a message: it has a `seq` and is replayed in `history`.
+    Topic {
+        room: String,
+        seq: Seq,
+        ts: TimestampMs,
+        from: String,
+        user: String,
+        id: String,
+        text: String,
+    },
+    /// An identity this connection shares a room or conversation with (or
+    /// its own) changed its name from `old` to `name`. Sent once per
+    /// connection, without a room: clients update every roster and buffer
+    /// where `user` appears. Lines already sent keep the old name.
+    Renamed {
+        user: String,
+        old: String,
+        name: String,
+        ts: TimestampMs,
+    },
+    /// An identity this connection shares a room or conversation with (or
+    /// its own) is away; `reason` is empty when none was given. Also the
+    /// name of the request.
+    Away { user: String, reason: String },
+    /// That identity is no longer away.
+    Back { user: String },
+    /// Sent only to the connection whose `send` (or `location`) in the
+    /// direct-message conversation `room` went to someone away: who, and
+    /// why. The message was delivered and acknowledged as usual.
+    AwayNotice {
+        room: String,
+        user: String,
+        name: String,
+        reason: String,
+    },
+    /// Answer to `whois`. `online`: the identity has a live connection
+    /// (on any instance); `devices`: how many devices it has; `away`: its
+    /// reason when away (`""` without one), `null` when not; `rooms`: the
+    /// rooms both the asker and it are in now; `since_ts`: when it was
+    /// created.
+    Whois {
+        user: UserRef,
+        online: bool,
+        devices: u32,
+        away: Option<String>,
+        rooms: Vec<String>,
+        since_ts: TimestampMs,
+    },
+    /// Answer to `list`: the rooms that have members now (across every
+    /// instance), most members first, then by name, at most
+    /// [`crate::limits::MAX_LISTED_ROOMS`]. Hidden rooms and
+    /// direct-message conversations are never listed.
+    RoomList { rooms: Vec<RoomListing> },
+    /// Stored events (`message`, `location` and `topic`, oldest first) sent
     /// after `room_state` on join, and in answer to a `history` request.
     History {
         room: String,
@@ -177,6 +245,35 @@ fn is_zero(n: &u64) -> bool {
 pub struct UserRef {
     pub id: String,
     pub name: String,
+}
+
+/// One person in a `room_state`: an identity, and its away reason while it
+/// is away (`""` when away without one; absent when not away).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away: Option<String>,
+}
+
+/// One direct-message conversation in `welcome.dms`: its key, the other
+/// person, and the `seq` of its latest event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmSummary {
+    pub room: String,
+    pub peer: UserRef,
+    pub last_seq: Seq,
+}
+
+/// One room in a `room_list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomListing {
+    pub room: String,
+    /// Identities in it now, across every instance.
+    pub members: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
 }
 
 /// The device a connection signed in from: its id (`"d_"` and 16 hex

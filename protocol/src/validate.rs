@@ -5,7 +5,10 @@
 //! [`ValidationError`] and therefore the same wording.
 
 use crate::error::ValidationError;
-use crate::limits::{MAX_NAME_CHARS, MAX_REQUEST_ID_CHARS, MAX_ROOM_CHARS, MAX_TEXT_CHARS};
+use crate::limits::{
+    MAX_AWAY_CHARS, MAX_NAME_CHARS, MAX_REQUEST_ID_CHARS, MAX_ROOM_CHARS, MAX_TEXT_CHARS,
+    MAX_TOPIC_CHARS,
+};
 
 /// Checks a display name and returns it trimmed.
 ///
@@ -109,6 +112,56 @@ pub fn location(latitude: f64, longitude: f64) -> Result<(), ValidationError> {
         return Err(ValidationError::LongitudeOutOfRange(longitude));
     }
     Ok(())
+}
+
+/// Checks a room topic and returns it trimmed: at most [`MAX_TOPIC_CHARS`]
+/// characters, none of them control or invisible
+/// ([`is_invisible_or_control`], so no line breaks). An empty topic is
+/// valid: it clears the room's topic.
+pub fn topic(raw: &str) -> Result<&str, ValidationError> {
+    let topic = raw.trim();
+    let count = topic.chars().count();
+    if count > MAX_TOPIC_CHARS {
+        return Err(ValidationError::TopicTooLong {
+            max: MAX_TOPIC_CHARS,
+            got: count,
+        });
+    }
+    match topic.chars().find(|&c| is_invisible_or_control(c)) {
+        Some(c) => Err(ValidationError::TopicForbiddenChar(c as u32)),
+        None => Ok(topic),
+    }
+}
+
+/// Checks an away reason and returns it trimmed, by the same rules as
+/// [`topic`] with [`MAX_AWAY_CHARS`]. An empty reason is valid (away
+/// without saying why).
+pub fn away_reason(raw: &str) -> Result<&str, ValidationError> {
+    let reason = raw.trim();
+    let count = reason.chars().count();
+    if count > MAX_AWAY_CHARS {
+        return Err(ValidationError::ReasonTooLong {
+            max: MAX_AWAY_CHARS,
+            got: count,
+        });
+    }
+    match reason.chars().find(|&c| is_invisible_or_control(c)) {
+        Some(c) => Err(ValidationError::ReasonForbiddenChar(c as u32)),
+        None => Ok(reason),
+    }
+}
+
+/// Checks what a request names as a room: a room name ([`room_name`]) or a
+/// direct-message key ([`crate::dm::parse_key`]). A malformed key is
+/// refused like a bad room name (`invalid_room`).
+pub fn conversation(raw: &str) -> Result<&str, ValidationError> {
+    if raw.starts_with(crate::dm::PREFIX) {
+        return match crate::dm::parse_key(raw) {
+            Some(_) => Ok(raw),
+            None => Err(ValidationError::RoomForbiddenChar(crate::dm::PREFIX)),
+        };
+    }
+    room_name(raw)
 }
 
 /// Checks a client-chosen request id: 1 to [`MAX_REQUEST_ID_CHARS`]

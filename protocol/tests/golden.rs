@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use protocol::{
-    ClientEvent, DeviceInfo, DeviceRef, ErrorCode, PROTOCOL_VERSION, ServerEvent, ServerLimits,
-    UserRef,
+    ClientEvent, DeviceInfo, DeviceRef, DmSummary, ErrorCode, Member, PROTOCOL_VERSION,
+    RoomListing, ServerEvent, ServerLimits, UserRef,
 };
 use serde::de::value::{MapDeserializer, StrDeserializer};
 use serde::de::{DeserializeOwned, IntoDeserializer};
@@ -83,6 +83,16 @@ fn client_golden(event: &ClientEvent) -> &'static str {
         ClientEvent::Logout {
             device: Some(_), ..
         } => "client_logout_device",
+        ClientEvent::Query { .. } => "client_query",
+        ClientEvent::Nick { .. } => "client_nick",
+        ClientEvent::Away {
+            reason: Some(_), ..
+        } => "client_away",
+        ClientEvent::Away { reason: None, .. } => "client_away_no_reason",
+        ClientEvent::Back { .. } => "client_back",
+        ClientEvent::Whois { .. } => "client_whois",
+        ClientEvent::List { .. } => "client_list",
+        ClientEvent::Topic { .. } => "client_topic",
     }
 }
 
@@ -163,6 +173,33 @@ fn client_events() -> Vec<ClientEvent> {
             latitude: 51.5007,
             longitude: -0.1246,
         },
+        ClientEvent::Query {
+            id: "7".into(),
+            name: "bob".into(),
+        },
+        ClientEvent::Nick {
+            id: "8".into(),
+            name: "anna".into(),
+        },
+        ClientEvent::Away {
+            id: "9".into(),
+            reason: Some("lunch".into()),
+        },
+        ClientEvent::Away {
+            id: "9b".into(),
+            reason: None,
+        },
+        ClientEvent::Back { id: "10".into() },
+        ClientEvent::Whois {
+            id: "11".into(),
+            name: "bob".into(),
+        },
+        ClientEvent::List { id: "12".into() },
+        ClientEvent::Topic {
+            id: "13".into(),
+            room: "dev".into(),
+            text: "ship it".into(),
+        },
     ]
 }
 
@@ -177,6 +214,20 @@ fn server_golden(event: &ServerEvent) -> String {
             ..
         } => "server_welcome_credential".into(),
         ServerEvent::Welcome { .. } => "server_welcome".into(),
+        ServerEvent::RoomState { topic: Some(_), .. } => "server_room_state_topic".into(),
+        ServerEvent::RoomState { room, .. } if protocol::dm::is_dm(room) => {
+            "server_room_state_dm".into()
+        }
+        ServerEvent::Topic { text, .. } if text.is_empty() => "server_topic_cleared".into(),
+        ServerEvent::Topic { .. } => "server_topic".into(),
+        ServerEvent::Renamed { .. } => "server_renamed".into(),
+        ServerEvent::Away { reason, .. } if reason.is_empty() => "server_away_no_reason".into(),
+        ServerEvent::Away { .. } => "server_away".into(),
+        ServerEvent::Back { .. } => "server_back".into(),
+        ServerEvent::AwayNotice { .. } => "server_away_notice".into(),
+        ServerEvent::Whois { away: Some(_), .. } => "server_whois_away".into(),
+        ServerEvent::Whois { .. } => "server_whois".into(),
+        ServerEvent::RoomList { .. } => "server_room_list".into(),
         ServerEvent::LinkCode { .. } => "server_link_code".into(),
         ServerEvent::Devices { .. } => "server_devices".into(),
         ServerEvent::RoomState { .. } => "server_room_state".into(),
@@ -231,6 +282,10 @@ fn error_example(code: ErrorCode) -> ServerEvent {
         ErrorCode::EmptyText => ack("message text must not be empty"),
         ErrorCode::TextTooLong => ack("message text must be at most 4000 characters (got 4001)"),
         ErrorCode::InvalidLocation => ack("latitude must be a number from -90 to 90 (got 91)"),
+        ErrorCode::InvalidTopic => ack("topic must be at most 200 characters (got 201)"),
+        ErrorCode::InvalidReason => {
+            ack("away reason must not contain control or invisible characters (found U+000A)")
+        }
         ErrorCode::InvalidId => error("request id must be 1 to 64 printable characters"),
         ErrorCode::NameClaimed => error(
             "the name ann belongs to someone; if it is yours, run /link on a device where you are signed in and use the code here",
@@ -243,7 +298,9 @@ fn error_example(code: ErrorCode) -> ServerEvent {
             error("this server does not register new names; ask its operator for a link code")
         }
         ErrorCode::CredentialRevoked => error("this device was signed out"),
-        ErrorCode::NotFound => ack("no device d_81c2a9e04b7f3d16 of yours"),
+        ErrorCode::NotFound => {
+            ack("no conversation or room called @u_3f9a1c0e5b7d2468+u_9e04b7f3d1681c2a")
+        }
         ErrorCode::NotInRoom => ack("not in room dev"),
         ErrorCode::AlreadyInRoom => ack("already in room dev"),
         ErrorCode::TooManyRooms => ack("a connection may be in at most 32 rooms"),
@@ -257,6 +314,7 @@ fn error_example(code: ErrorCode) -> ServerEvent {
 
 const ANN: &str = "u_3f9a1c0e5b7d2468";
 const BOB: &str = "u_9e04b7f3d1681c2a";
+const DM: &str = "@u_3f9a1c0e5b7d2468+u_9e04b7f3d1681c2a";
 
 fn welcome(credential: Option<&str>) -> ServerEvent {
     ServerEvent::Welcome {
@@ -284,6 +342,22 @@ fn welcome(credential: Option<&str>) -> ServerEvent {
             max_server_frame_bytes: 1_048_576,
         },
         epoch: "5f1c9a2b7d3e4f60".into(),
+        dms: vec![DmSummary {
+            room: DM.into(),
+            peer: UserRef {
+                id: BOB.into(),
+                name: "bob".into(),
+            },
+            last_seq: 12,
+        }],
+    }
+}
+
+fn member(id: &str, name: &str, away: Option<&str>) -> Member {
+    Member {
+        id: id.into(),
+        name: name.into(),
+        away: away.map(Into::into),
     }
 }
 
@@ -303,14 +377,94 @@ fn server_events() -> Vec<ServerEvent> {
         welcome(Some("q8Xw2nC1YbVt0mZkR4sJpLhE7uGfA3oD9iN6eKcB5Ty")),
         ServerEvent::RoomState {
             room: "dev".into(),
+            users: vec![member(BOB, "bob", None), member(ANN, "ann", None)],
+            topic: None,
+        },
+        ServerEvent::RoomState {
+            room: "dev".into(),
             users: vec![
-                UserRef {
-                    id: BOB.into(),
-                    name: "bob".into(),
+                member(BOB, "bob", Some("lunch")),
+                member(ANN, "ann", Some("")),
+            ],
+            topic: Some("ship it".into()),
+        },
+        ServerEvent::RoomState {
+            room: DM.into(),
+            users: vec![member(ANN, "ann", None), member(BOB, "bob", None)],
+            topic: None,
+        },
+        ServerEvent::Topic {
+            room: "dev".into(),
+            seq: 45,
+            ts: 1_790_000_003_000,
+            from: "ann".into(),
+            user: ANN.into(),
+            id: "13".into(),
+            text: "ship it".into(),
+        },
+        ServerEvent::Topic {
+            room: "dev".into(),
+            seq: 46,
+            ts: 1_790_000_004_000,
+            from: "ann".into(),
+            user: ANN.into(),
+            id: "14".into(),
+            text: "".into(),
+        },
+        ServerEvent::Renamed {
+            user: ANN.into(),
+            old: "ann".into(),
+            name: "anna".into(),
+            ts: 1_790_000_005_000,
+        },
+        ServerEvent::Away {
+            user: BOB.into(),
+            reason: "lunch".into(),
+        },
+        ServerEvent::Away {
+            user: BOB.into(),
+            reason: "".into(),
+        },
+        ServerEvent::Back { user: BOB.into() },
+        ServerEvent::AwayNotice {
+            room: DM.into(),
+            user: BOB.into(),
+            name: "bob".into(),
+            reason: "lunch".into(),
+        },
+        ServerEvent::Whois {
+            user: UserRef {
+                id: BOB.into(),
+                name: "bob".into(),
+            },
+            online: true,
+            devices: 2,
+            away: None,
+            rooms: vec!["dev".into()],
+            since_ts: 1_789_000_000_000,
+        },
+        ServerEvent::Whois {
+            user: UserRef {
+                id: BOB.into(),
+                name: "bob".into(),
+            },
+            online: false,
+            devices: 1,
+            away: Some("lunch".into()),
+            rooms: vec![],
+            since_ts: 1_789_000_000_000,
+        },
+        ServerEvent::RoomList {
+            rooms: vec![
+                RoomListing {
+                    room: "dev".into(),
+                    members: 3,
+                    topic: Some("ship it".into()),
                 },
-                UserRef {
-                    id: ANN.into(),
-                    name: "ann".into(),
+                RoomListing {
+                    room: "lobby".into(),
+                    members: 1,
+                    topic: None,
                 },
             ],
         },

@@ -89,6 +89,10 @@ fn why(err: &ValidationError) -> &'static str {
         ValidationError::LatitudeOutOfRange(_) => "latitude_out_of_range",
         ValidationError::LongitudeOutOfRange(_) => "longitude_out_of_range",
         ValidationError::BadRequestId { .. } => "bad_request_id",
+        ValidationError::TopicTooLong { .. } => "topic_too_long",
+        ValidationError::TopicForbiddenChar(_) => "topic_forbidden_char",
+        ValidationError::ReasonTooLong { .. } => "reason_too_long",
+        ValidationError::ReasonForbiddenChar(_) => "reason_forbidden_char",
     }
 }
 
@@ -788,4 +792,93 @@ fn vector_files_are_ascii_json() {
         let back: Value = serde_json::from_str(&written).expect("valid JSON");
         assert_eq!(back, input.json());
     }
+}
+
+/// Topics and away reasons: the same rules with their own limits.
+fn hostile_topics() -> Vec<Input> {
+    vec![
+        s(""),
+        s("   "),
+        s("  ship it  "),
+        s("Zo\u{eb} \u{1f980}"),
+        rep("x", 200),
+        rep("\u{65e5}", 200),
+        rep("x", 201),
+        cat(&[s(" "), rep("x", 200), s(" ")]),
+        s("line\nbreak"),
+        s("tab\there"),
+        s("a\u{202e}b"),
+        s("a\u{200b}b"),
+        s("\u{feff}x"),
+    ]
+}
+
+/// Direct-message keys and room names as a request's `room`.
+fn conversation_keys() -> Vec<Input> {
+    let (ann, bob) = ("u_3f9a1c0e5b7d2468", "u_9e04b7f3d1681c2a");
+    vec![
+        s(&format!("@{ann}+{bob}")),
+        s(&format!("@{bob}+{ann}")),
+        s(&format!("@{ann}+{ann}")),
+        s(&format!("@{ann}")),
+        s(&format!("@{ann}+{bob}+{bob}")),
+        s("@u_3F9A1C0E5B7D2468+u_9e04b7f3d1681c2a"),
+        s("@u_3f9a1c0e5b7d246+u_9e04b7f3d1681c2a"),
+        s("@"),
+        s("@dev"),
+        s("dev"),
+        s("Dev"),
+        s(""),
+    ]
+}
+
+#[test]
+fn conversation_vectors() {
+    use protocol::{dm, limits::*};
+    let owned = |r: Result<&str, ValidationError>| r.map(|v| Some(v.to_owned()));
+    let (ann, bob) = ("u_3f9a1c0e5b7d2468", "u_9e04b7f3d1681c2a");
+    let peers: Value = [ann, bob, "u_0000000000000000"]
+        .iter()
+        .map(|me| {
+            let room = dm::key(bob, ann);
+            json!({"input": room, "name": me, "ok": dm::peer(&room, me)})
+        })
+        .collect();
+    write_or_check(
+        "conversations.json",
+        &[
+            (
+                "about",
+                json!(
+                    "Cases for the conversation rules of the protocol crate, written by protocol/tests/vectors.rs: \
+                     topics (validate::topic), away_reasons (validate::away_reason), conversations \
+                     (validate::conversation: a room name or a direct-message key @<uid>+<uid>, ids sorted), \
+                     peers (dm::peer: the other id of the key input as seen by name, or null). \
+                     Verdicts and inputs as in validation.json."
+                ),
+            ),
+            (
+                "limits",
+                json!({
+                    "max_topic_chars": MAX_TOPIC_CHARS,
+                    "max_away_chars": MAX_AWAY_CHARS,
+                    "max_welcome_dms": MAX_WELCOME_DMS,
+                    "max_listed_rooms": MAX_LISTED_ROOMS,
+                }),
+            ),
+            (
+                "topics",
+                text_cases(&hostile_topics(), |t| owned(validate::topic(t))),
+            ),
+            (
+                "away_reasons",
+                text_cases(&hostile_topics(), |t| owned(validate::away_reason(t))),
+            ),
+            (
+                "conversations",
+                text_cases(&conversation_keys(), |t| owned(validate::conversation(t))),
+            ),
+            ("peers", peers),
+        ],
+    );
 }

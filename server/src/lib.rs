@@ -24,6 +24,7 @@ pub mod cluster;
 pub mod config;
 pub mod config_file;
 pub mod connection;
+pub mod conversations;
 pub mod durability;
 pub mod frame;
 pub mod front;
@@ -107,6 +108,14 @@ pub async fn run(
         stopping.clone(),
     ));
     let shared = Arc::new(Shared::new(config, backend, identities));
+    if let room::Backend::Cluster(cluster, feed) = shared.registry.backend() {
+        tokio::spawn(conversations::cluster::follow(
+            shared.registry.clone(),
+            cluster.clone(),
+            feed.clone(),
+            stopping.clone(),
+        ));
+    }
     warn_if_exposed(&listener, &shared.config);
     let app = http::router(shared.clone());
 

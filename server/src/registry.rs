@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::conversations::Directory;
 use crate::rate_limit::TokenBucket;
 use crate::room::{
     Backend, COMMAND_QUEUE, HistoryLimits, JoinError, Member, Resume, Retire, RoomCommand,
@@ -37,16 +38,34 @@ pub struct Registry {
     limits: HistoryLimits,
     /// Rooms that may run at once.
     max_rooms: usize,
+    /// The identities connected here, handed to every room.
+    directory: Arc<Directory>,
 }
 
 impl Registry {
-    pub fn new(backend: Backend, limits: HistoryLimits, max_rooms: usize) -> Self {
+    pub fn new(
+        backend: Backend,
+        limits: HistoryLimits,
+        max_rooms: usize,
+        directory: Arc<Directory>,
+    ) -> Self {
         Registry {
             running: Mutex::new(HashMap::new()),
             backend,
             limits,
             max_rooms,
+            directory,
         }
+    }
+
+    /// The identities connected here.
+    pub fn directory(&self) -> &Arc<Directory> {
+        &self.directory
+    }
+
+    /// The handle of `room` if its task is running here.
+    pub fn running(&self, room: &str) -> Option<RoomHandle> {
+        self.lock().get(room).cloned()
     }
 
     /// Where rooms keep their messages.
@@ -86,7 +105,8 @@ impl Registry {
             registry: self.clone(),
             room: name.clone(),
         };
-        self.backend.spawn_room(name, rx, seat, self.limits);
+        self.backend
+            .spawn_room(name, rx, seat, self.limits, self.directory.clone());
         Ok(handle)
     }
 
@@ -99,8 +119,7 @@ impl Registry {
         room: &str,
         member: Member,
         request_id: &str,
-        since: Option<protocol::Seq>,
-        epoch: Option<&str>,
+        resume: Resume,
         creations: &mut TokenBucket,
     ) -> Result<RoomHandle, JoinError> {
         // A room may retire between our lookup and our command reaching it;
@@ -112,10 +131,7 @@ impl Registry {
             let command = RoomCommand::Join {
                 member: member.clone(),
                 request_id: request_id.to_owned(),
-                resume: Resume {
-                    since,
-                    epoch: epoch.map(str::to_owned),
-                },
+                resume: resume.clone(),
                 reply,
             };
             if !handle.send(command).await {

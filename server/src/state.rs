@@ -37,7 +37,13 @@ impl Shared {
             resume: config.resume_limit,
         };
         let admission = Admission::new(config.admission.clone());
-        let registry = Arc::new(Registry::new(backend, limits, config.max_rooms_total));
+        let directory = Arc::new(crate::conversations::Directory::default());
+        let registry = Arc::new(Registry::new(
+            backend,
+            limits,
+            config.max_rooms_total,
+            directory,
+        ));
         Shared {
             admission,
             config,

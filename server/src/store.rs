@@ -89,6 +89,12 @@ pub struct Committed {
 }
 
 enum Request {
+    /// The direct-message conversations of an identity, newest first.
+    Dms {
+        user: String,
+        limit: usize,
+        reply: oneshot::Sender<Result<Vec<(String, Seq)>, StoreError>>,
+    },
     Start {
         room: Arc<str>,
         recent: usize,
@@ -198,6 +204,15 @@ impl Store {
             reply,
         })
         .await?;
+        answer.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    /// The keys of `user`'s direct-message conversations with the `seq` of
+    /// each one's latest event, the most recently used first.
+    pub async fn dms(&self, user: &str, limit: usize) -> Result<Vec<(String, Seq)>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let user = user.to_owned();
+        self.send(Request::Dms { user, limit, reply }).await?;
         answer.await.map_err(|_| StoreError::Stopped)?
     }
 
@@ -317,6 +332,9 @@ impl Worker {
                 } => {
                     let _ = reply.send(self.page(&room, after, upto, limit));
                 }
+                Request::Dms { user, limit, reply } => {
+                    let _ = reply.send(self.dms(&user, limit));
+                }
                 Request::Append { .. } => {}
             }
         }
@@ -390,6 +408,23 @@ impl Worker {
             last_seq: last_seq.max(0) as Seq,
             recent,
         })
+    }
+
+    fn dms(&self, user: &str, limit: usize) -> Result<Vec<(String, Seq)>, StoreError> {
+        // Keys are `@a+b` with ids that contain no LIKE wildcard but `_`,
+        // escaped here.
+        let id = user.replace('_', "\\_");
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.name, r.last_seq FROM rooms r
+             WHERE r.name LIKE '@' || ?1 || '+%' ESCAPE '\\' OR r.name LIKE '@%+' || ?1 ESCAPE '\\'
+             ORDER BY (SELECT max(ts) FROM events e WHERE e.room = r.name) DESC LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![id, limit as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as Seq))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     }
 
     fn page(&self, room: &str, after: Seq, upto: Seq, limit: u32) -> Result<Page, StoreError> {

@@ -30,6 +30,15 @@ fn user(name: &str) -> protocol::UserRef {
     }
 }
 
+fn member(name: &str) -> protocol::Member {
+    let u = user(name);
+    protocol::Member {
+        id: u.id,
+        name: u.name,
+        away: None,
+    }
+}
+
 fn device() -> protocol::DeviceRef {
     protocol::DeviceRef {
         id: "d_1".into(),
@@ -106,7 +115,8 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
         net_tx
             .send(NetEvent::Server(ServerEvent::RoomState {
                 room: "dev".into(),
-                users: vec![user("ann"), user("bob")],
+                users: vec![member("ann"), member("bob")],
+                topic: None,
             }))
             .await
             .unwrap();
@@ -361,7 +371,8 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
         for ev in [
             ServerEvent::RoomState {
                 room: "dev".into(),
-                users: vec![user("ann"), user("bob")],
+                users: vec![member("ann"), member("bob")],
+                topic: None,
             },
             ServerEvent::History {
                 room: "dev".into(),

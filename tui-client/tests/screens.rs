@@ -33,6 +33,14 @@ fn user(name: &str) -> protocol::UserRef {
     }
 }
 
+fn member(name: &str) -> protocol::Member {
+    protocol::Member {
+        id: uid(name),
+        name: name.into(),
+        away: None,
+    }
+}
+
 fn device() -> protocol::DeviceRef {
     protocol::DeviceRef {
         id: "d_1".into(),
@@ -91,7 +99,8 @@ fn connect(app: &mut App, rooms: &[(&str, &[&str])]) {
             app,
             ServerEvent::RoomState {
                 room: room.to_string(),
-                users: users.iter().map(|u| user(u)).collect(),
+                users: users.iter().map(|u| member(u)).collect(),
+                topic: None,
             },
         );
         // A new room: its history is empty.
@@ -340,7 +349,8 @@ fn narrow_80x24() {
         &mut app,
         ServerEvent::RoomState {
             room: "ops".into(),
-            users: vec![user("ann")],
+            users: vec![member("ann")],
+            topic: None,
         },
     );
     say(&mut app, "ops", 1, T0, "bob", "ann, ops needs you");
@@ -432,7 +442,8 @@ fn history_rule_and_pending_sent_and_failed_messages() {
         &mut app,
         ServerEvent::RoomState {
             room: "dev".into(),
-            users: vec![user("bob"), user("ann")],
+            users: vec![member("bob"), member("ann")],
+            topic: None,
         },
     );
     // Stored history on join, then the rule, then live traffic.

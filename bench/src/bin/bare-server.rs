@@ -178,6 +178,7 @@ fn handle(
                 credential: None,
                 heartbeat_ms: 30_000,
                 epoch: "bare".into(),
+                dms: Vec::new(),
                 limits: protocol::ServerLimits {
                     max_name_chars: protocol::limits::MAX_NAME_CHARS,
                     max_room_chars: protocol::limits::MAX_ROOM_CHARS,
@@ -198,6 +199,7 @@ fn handle(
             let state = ServerEvent::RoomState {
                 room: room.clone(),
                 users: Vec::new(),
+                topic: None,
             };
             *joined = Some(Joined { room, tx, rx });
             Some(protocol::encode(&state).into())

@@ -164,6 +164,7 @@ impl Client {
                 let state = ServerEvent::RoomState {
                     room: name.into_owned(),
                     users: Vec::new(),
+                    topic: None,
                 };
                 self.ws.send(Message::text(protocol::encode(&state))).await
             }
@@ -217,6 +218,7 @@ fn welcome(name: &str) -> ServerEvent {
         credential: None,
         heartbeat_ms: 30_000,
         epoch: "floor".into(),
+        dms: Vec::new(),
         limits: protocol::ServerLimits {
             max_name_chars: protocol::limits::MAX_NAME_CHARS,
             max_room_chars: protocol::limits::MAX_ROOM_CHARS,

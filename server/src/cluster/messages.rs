@@ -38,6 +38,32 @@ impl Cluster {
         Ok((is_new == 1, seq.max(0) as Seq))
     }
 
+    /// Records that direct-message conversation `key` (of identities `a`
+    /// and `b`) was used at `ts`, in each one's list of conversations.
+    pub async fn note_dm(&self, key: &str, a: &str, b: &str, ts: i64) -> Result<(), ClusterError> {
+        let mut pipe = redis::pipe();
+        pipe.zadd(self.key("dms", a), key, ts)
+            .ignore()
+            .zadd(self.key("dms", b), key, ts)
+            .ignore();
+        let r: Result<(), _> = pipe.query_async(&mut self.conn()).await;
+        self.track(r)
+    }
+
+    /// The keys of `user`'s conversations, most recently used first, with
+    /// the `seq` of each one's latest event.
+    pub async fn dms(&self, user: &str, limit: usize) -> Result<Vec<(String, Seq)>, ClusterError> {
+        let stop = limit.max(1) as isize - 1;
+        let r: Result<Vec<String>, _> = self.conn().zrevrange(self.key("dms", user), 0, stop).await;
+        let keys = self.track(r)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let seq = self.last_seq(&key).await?;
+            out.push((key, seq));
+        }
+        Ok(out)
+    }
+
     /// Makes sure a room's counter is at least `seq`, so numbers never go
     /// backwards even if Redis lost its data. Returns the counter as it was.
     pub async fn raise_seq(&self, room: &str, seq: Seq) -> Result<Seq, ClusterError> {

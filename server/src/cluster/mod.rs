@@ -32,6 +32,7 @@
 //! `scripts.rs` the Lua that keeps each step atomic. What a room does with
 //! all this is in `room/redis_log.rs`.
 
+mod directory;
 mod feed;
 mod messages;
 mod presence;

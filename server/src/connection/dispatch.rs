@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use protocol::{ClientEvent, ErrorCode, ServerEvent, ValidationError, validate};
+use protocol::{ClientEvent, ErrorCode, ServerEvent, ValidationError, dm, validate};
 use tokio_util::sync::CancellationToken;
 
+use super::conversation;
 use super::decode_error;
 use super::exit::Exit;
 use super::strikes::Strikes;
@@ -18,7 +19,7 @@ use crate::Shared;
 use crate::outbound::Outbound;
 use crate::rate_limit::TokenBucket;
 use crate::registry::RoomHandle;
-use crate::room::{JoinError, Member, Post, RoomCommand};
+use crate::room::{JoinError, Member, Post, Resume, RoomCommand};
 
 /// An identified client.
 #[derive(Debug)]
@@ -39,7 +40,7 @@ pub(super) struct Client {
 
 /// Why a request was refused here (the `ack` says it).
 #[derive(Debug, thiserror::Error)]
-enum Refusal {
+pub(super) enum Refusal {
     #[error(transparent)]
     Invalid(#[from] ValidationError),
     #[error("already identified")]
@@ -56,6 +57,18 @@ enum Refusal {
     NoSuchDevice(String),
     #[error("the identity store cannot be reached right now; nothing was done")]
     Store(#[from] crate::identity::StoreError),
+    #[error("no conversation or room called {0}")]
+    NoConversation(String),
+    #[error("nobody is called {0}")]
+    NoSuchName(String),
+    #[error("that is your own name; /query someone else")]
+    QueryYourself,
+    #[error("the name {0} (or one that looks the same) belongs to someone else; pick another")]
+    NameTaken(String),
+    #[error("conversations have no topic; topics are for rooms")]
+    NoTopicHere,
+    #[error("the chat cluster cannot reach its shared store right now; try again ({0})")]
+    Cluster(String),
 }
 
 impl Refusal {
@@ -71,6 +84,11 @@ impl Refusal {
             Refusal::Join(_) => ErrorCode::Internal,
             Refusal::NoSuchDevice(_) => ErrorCode::NotFound,
             Refusal::Store(_) => ErrorCode::Unavailable,
+            Refusal::NoConversation(_) | Refusal::NoSuchName(_) => ErrorCode::NotFound,
+            Refusal::QueryYourself => ErrorCode::InvalidName,
+            Refusal::NameTaken(_) => ErrorCode::NameClaimed,
+            Refusal::NoTopicHere => ErrorCode::InvalidRoom,
+            Refusal::Cluster(_) => ErrorCode::Unavailable,
         }
     }
 }
@@ -154,46 +172,28 @@ async fn dispatch(
         ClientEvent::Join {
             room, since, epoch, ..
         } => {
-            validate::room_name(&room)?;
-            if client.rooms.contains_key(&room) {
-                return Err(Refusal::AlreadyInRoom(room));
+            if dm::is_dm(&room) {
+                conversation::dm_access(shared, client, &room).await?;
+                close_quietly(shared, client, &room).await;
+            } else {
+                validate::room_name(&room)?;
             }
-            let max = shared.config.max_rooms_per_connection;
-            if client.rooms.len() >= max {
-                return Err(Refusal::TooManyRooms(max));
-            }
-            let member = Member {
-                name: client.name.clone(),
-                user: client.user.clone(),
-                device: client.device.clone(),
-                outbound: client.outbound.clone(),
-            };
-            match shared
-                .registry
-                .join(
-                    &room,
-                    member,
-                    id,
-                    since,
-                    epoch.as_deref(),
-                    &mut client.room_creations,
-                )
-                .await
-            {
-                Ok(handle) => {
-                    client.rooms.insert(room, handle);
-                    Ok(())
-                }
-                // The room already sent the refusal (name taken) or dropped
-                // the client (slow); only an unreachable room is left to say.
-                Err(JoinError::Refused(_)) => Ok(()),
-                Err(e) => Err(Refusal::Join(e)),
-            }
+            join_room(shared, client, room, id, since, epoch, false).await
+        }
+        ClientEvent::Query { name, .. } => {
+            let room = conversation::query_key(shared, client, &name).await?;
+            close_quietly(shared, client, &room).await;
+            join_room(shared, client, room, id, None, None, false).await
         }
         ClientEvent::Leave { room, .. } => {
+            if dm::is_dm(&room) {
+                conversation::dm_access(shared, client, &room).await?;
+            }
             let Some(handle) = client.rooms.remove(&room) else {
                 return Err(Refusal::NotInRoom(room));
             };
+            let directory = shared.registry.directory();
+            directory.in_room(&client.user, client.outbound.connection_id, &room, false);
             handle
                 .send(RoomCommand::Leave {
                     connection_id: client.outbound.connection_id,
@@ -208,6 +208,7 @@ async fn dispatch(
             limit,
             ..
         } => {
+            open_dm(shared, client, &room, id).await?;
             let command = RoomCommand::History {
                 connection_id: client.outbound.connection_id,
                 request_id: id.to_owned(),
@@ -220,8 +221,14 @@ async fn dispatch(
             room, text, action, ..
         } => {
             validate::message_text(&text)?;
+            open_dm(shared, client, &room, id).await?;
             let post = Post::Text { text, action };
-            to_room(client, room, posted(client, id, post)).await
+            let is_dm = dm::is_dm(&room);
+            to_room(client, room.clone(), posted(client, id, post)).await?;
+            if is_dm {
+                conversation::away_notice(shared, client, &room);
+            }
+            Ok(())
         }
         ClientEvent::Location {
             room,
@@ -230,6 +237,7 @@ async fn dispatch(
             ..
         } => {
             validate::location(latitude, longitude)?;
+            open_dm(shared, client, &room, id).await?;
             let post = Post::Location {
                 latitude,
                 longitude,
@@ -267,6 +275,114 @@ async fn dispatch(
             queue_reply(client, &ServerEvent::ack_ok(id, None));
             Ok(())
         }
+        ClientEvent::Nick { name, .. } => conversation::nick(shared, client, id, &name).await,
+        ClientEvent::Away { reason, .. } => {
+            let reason = reason.unwrap_or_default();
+            conversation::away(shared, client, id, Some(&reason)).await
+        }
+        ClientEvent::Back { .. } => conversation::away(shared, client, id, None).await,
+        ClientEvent::Whois { name, .. } => conversation::whois(shared, client, id, &name).await,
+        ClientEvent::List { .. } => conversation::list(shared, client, id).await,
+        ClientEvent::Topic { room, text, .. } => {
+            if dm::is_dm(&room) {
+                conversation::dm_access(shared, client, &room).await?;
+                return Err(Refusal::NoTopicHere);
+            }
+            validate::room_name(&room)?;
+            let text = validate::topic(&text)?.to_owned();
+            to_room(client, room, posted(client, id, Post::Topic { text })).await
+        }
+    }
+}
+
+/// Adds the client to `room` (checked by the caller): `silent` for a
+/// conversation used without being opened (no answer; the request that
+/// needed it is answered by the room).
+async fn join_room(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    room: String,
+    id: &str,
+    since: Option<protocol::Seq>,
+    epoch: Option<String>,
+    silent: bool,
+) -> Result<(), Refusal> {
+    if client.rooms.contains_key(&room) {
+        return Err(Refusal::AlreadyInRoom(room));
+    }
+    let max = shared.config.max_rooms_per_connection;
+    if client.rooms.len() >= max {
+        return Err(Refusal::TooManyRooms(max));
+    }
+    let directory = shared.registry.directory();
+    let member = Member {
+        name: directory
+            .name_of(&client.user)
+            .unwrap_or_else(|| client.name.clone()),
+        user: client.user.clone(),
+        device: client.device.clone(),
+        outbound: client.outbound.clone(),
+    };
+    let joined = shared
+        .registry
+        .join(
+            &room,
+            member,
+            id,
+            Resume {
+                since,
+                epoch,
+                silent,
+            },
+            &mut client.room_creations,
+        )
+        .await;
+    match joined {
+        Ok(handle) => {
+            directory.in_room(&client.user, client.outbound.connection_id, &room, true);
+            client.rooms.insert(room, handle);
+            Ok(())
+        }
+        // The room already sent the refusal (name taken) or dropped
+        // the client (slow); only an unreachable room is left to say.
+        Err(JoinError::Refused(_)) => Ok(()),
+        Err(e) => Err(Refusal::Join(e)),
+    }
+}
+
+/// For a request naming a conversation: checks who may use it, and adds
+/// the client to it silently if it has not opened it.
+async fn open_dm(
+    shared: &Arc<Shared>,
+    client: &mut Client,
+    room: &str,
+    id: &str,
+) -> Result<(), Refusal> {
+    if !dm::is_dm(room) {
+        return Ok(());
+    }
+    conversation::dm_access(shared, client, room).await?;
+    if client.rooms.contains_key(room) {
+        return Ok(());
+    }
+    join_room(shared, client, room.to_owned(), id, None, None, true).await
+}
+
+/// Takes the client out of conversation `room` without an answer, so that
+/// opening it again answers with its state and history.
+async fn close_quietly(shared: &Arc<Shared>, client: &mut Client, room: &str) {
+    if let Some(handle) = client.rooms.remove(room) {
+        let connection_id = client.outbound.connection_id;
+        shared
+            .registry
+            .directory()
+            .in_room(&client.user, connection_id, room, false);
+        handle
+            .send(RoomCommand::Leave {
+                connection_id,
+                request_id: None,
+            })
+            .await;
     }
 }
 

@@ -86,7 +86,8 @@ pub(super) async fn handshake<S: Socket>(
                 };
                 match signed {
                     Ok(who) => {
-                        reply(socket, &welcome(shared, &who), deadline, shared).await?;
+                        let dms = super::conversation::welcome_dms(shared, &who.user).await;
+                        reply(socket, &welcome(shared, &who, dms), deadline, shared).await?;
                         return Ok(who);
                     }
                     Err(e) => {
@@ -147,7 +148,7 @@ fn no_hello_in_time() -> Exit {
 }
 
 /// The `welcome` for a connection signed in as `who`.
-fn welcome(shared: &Shared, who: &SignedIn) -> ServerEvent {
+fn welcome(shared: &Shared, who: &SignedIn, dms: Vec<protocol::DmSummary>) -> ServerEvent {
     ServerEvent::Welcome {
         protocol: PROTOCOL_VERSION,
         server: concat!("chat-server/", env!("CARGO_PKG_VERSION")).into(),
@@ -164,5 +165,6 @@ fn welcome(shared: &Shared, who: &SignedIn) -> ServerEvent {
         heartbeat_ms: shared.config.heartbeat_interval.as_millis() as u64,
         limits: shared.config.limits(),
         epoch: shared.registry.backend().epoch().to_owned(),
+        dms,
     }
 }

@@ -20,6 +20,7 @@
 //! messages. The HTTP side hands it axum's upgraded WebSocket; another
 //! front end can hand it its own channel.
 
+mod conversation;
 mod dispatch;
 mod exit;
 mod handshake;
@@ -77,6 +78,9 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup
         Ok(who) => {
             tracing::debug!(connection = id, name = %who.name, user = %who.user, "identified");
             let revoked = shared.identities.attach(&who, id);
+            let directory = shared.registry.directory().clone();
+            directory.attach(&who.user, &who.name, &outbound);
+            conversation::count_online(&shared, &who.user, 1).await;
             let mut client = Client {
                 name: who.name.clone(),
                 user: who.user.clone(),
@@ -99,6 +103,8 @@ pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup
                 })
                 .await;
             }
+            directory.detach(&who.user, id);
+            conversation::count_online(&shared, &who.user, -1).await;
             shared.identities.detach(&who, id).await;
             exit
         }

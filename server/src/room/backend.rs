@@ -9,11 +9,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::local_log::LocalLog;
-use super::log::LogKey;
+use super::log::{LogError, LogKey};
 use super::redis_log::RedisLog;
 use super::{HistoryLimits, Retire, RoomCommand, task};
 use crate::cluster::{self, Cluster, ClusterError, Feed};
 use crate::config::Config;
+use crate::conversations::Directory;
 use crate::store::{Store, StoreError};
 
 /// Where rooms keep their messages and presence.
@@ -100,6 +101,19 @@ impl Backend {
         }
     }
 
+    /// The keys of `user`'s direct-message conversations, most recently
+    /// used first, with the `seq` of each one's latest event.
+    pub async fn dms(
+        &self,
+        user: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, protocol::Seq)>, LogError> {
+        Ok(match self {
+            Backend::Local(store) => store.dms(user, limit).await?,
+            Backend::Cluster(cluster, _) => cluster.dms(user, limit).await?,
+        })
+    }
+
     pub fn health(&self) -> Health {
         match self {
             Backend::Local(_) => Health::Local,
@@ -125,16 +139,17 @@ impl Backend {
         commands: mpsc::Receiver<RoomCommand>,
         retire: impl Retire,
         limits: HistoryLimits,
+        directory: Arc<Directory>,
     ) {
         let key = LogKey::room(&name);
         match self {
             Backend::Local(store) => {
                 let open = LocalLog::open(store.clone(), key);
-                tokio::spawn(task::run(name, commands, retire, limits, open));
+                tokio::spawn(task::run(name, commands, retire, limits, directory, open));
             }
             Backend::Cluster(cluster, feed) => {
                 let open = RedisLog::open(cluster.clone(), feed.clone(), key);
-                tokio::spawn(task::run(name, commands, retire, limits, open));
+                tokio::spawn(task::run(name, commands, retire, limits, directory, open));
             }
         }
     }

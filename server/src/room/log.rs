@@ -142,6 +142,15 @@ impl Draft {
                 latitude,
                 longitude,
             },
+            Post::Topic { text } => ServerEvent::Topic {
+                room,
+                seq: 0,
+                ts,
+                from,
+                user,
+                id,
+                text,
+            },
         };
         Draft {
             sender_key,
@@ -161,7 +170,10 @@ pub fn resend_key(user: &str, device: &str) -> String {
 /// Serializes a drafted event, numbered `seq` (once: this frame is what is
 /// stored and broadcast).
 pub fn encode_numbered(event: &mut ServerEvent, seq: Seq) -> Frame {
-    if let ServerEvent::Message { seq: s, .. } | ServerEvent::Location { seq: s, .. } = event {
+    if let ServerEvent::Message { seq: s, .. }
+    | ServerEvent::Location { seq: s, .. }
+    | ServerEvent::Topic { seq: s, .. } = event
+    {
         *s = seq;
     }
     Frame::encode(event)

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use protocol::{Seq, ServerEvent, UserRef};
 
 use crate::clock::now_ms;
+use crate::conversations::Directory;
 use crate::frame::Frame;
 use crate::outbound::{Outbound, QueueError};
 
@@ -52,16 +53,55 @@ pub struct Members {
     /// Highest sequence number broadcast here.
     delivered: Seq,
     departed: Vec<Departure>,
+    /// The identities connected here, for conversations and topics.
+    directory: Arc<Directory>,
+    /// For a direct-message conversation, its two identities: its events go
+    /// to every connection of both here, joined or not.
+    dm: Option<[Arc<str>; 2]>,
+    /// The room's current topic.
+    topic: Option<String>,
 }
 
 impl Members {
     /// No members yet; everything up to `delivered` counts as delivered.
-    pub(super) fn new(room: Arc<str>, delivered: Seq) -> Self {
+    pub(super) fn new(room: Arc<str>, delivered: Seq, directory: Arc<Directory>) -> Self {
+        let dm = protocol::dm::parse_key(&room).map(|(a, b)| [Arc::from(a), Arc::from(b)]);
         Members {
             room,
             joined: Vec::new(),
             delivered,
             departed: Vec::new(),
+            directory,
+            dm,
+            topic: None,
+        }
+    }
+
+    /// True for a direct-message conversation.
+    pub fn is_dm(&self) -> bool {
+        self.dm.is_some()
+    }
+
+    /// The room's current topic.
+    pub fn topic(&self) -> Option<String> {
+        self.topic.clone()
+    }
+
+    /// Sets the room's current topic (empty clears it).
+    pub(super) fn set_topic(&mut self, text: &str) {
+        self.topic = (!text.is_empty()).then(|| text.to_owned());
+        self.directory.set_topic(&self.room, text);
+    }
+
+    /// The identities connected here.
+    pub fn directory(&self) -> &Arc<Directory> {
+        &self.directory
+    }
+
+    /// Every connection here of identity `user` now goes by `name`.
+    pub(super) fn rename(&mut self, user: &str, name: &Arc<str>) {
+        for m in self.joined.iter_mut().filter(|m| &*m.user == user) {
+            m.name = name.clone();
         }
     }
 
@@ -135,7 +175,18 @@ impl Members {
     /// Broadcasts message `seq`, the next one in order.
     pub fn deliver(&mut self, seq: Seq, frame: &Frame) {
         self.delivered = seq;
-        self.broadcast(frame, None);
+        if frame.as_str().starts_with(r#"{"type":"topic""#)
+            && let Ok(ServerEvent::Topic { text, .. }) = protocol::decode_server(frame.as_str())
+        {
+            self.set_topic(&text);
+        }
+        match &self.dm {
+            Some([a, b]) => {
+                let queued = self.directory.deliver(&[a, b], frame);
+                crate::metrics::delivered(queued as u64);
+            }
+            None => self.broadcast(frame, None),
+        }
     }
 
     /// Counts everything up to `seq` as delivered without sending it (the

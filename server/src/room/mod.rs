@@ -29,6 +29,8 @@ mod task;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use protocol::{ErrorCode, Seq};
 use tokio::sync::{mpsc, oneshot};
 
@@ -43,15 +45,28 @@ pub const COMMAND_QUEUE: usize = 256;
 /// What a member asked for in a room.
 #[derive(Debug)]
 pub enum Post {
-    Text { text: String, action: bool },
-    Location { latitude: f64, longitude: f64 },
+    Text {
+        text: String,
+        action: bool,
+    },
+    Location {
+        latitude: f64,
+        longitude: f64,
+    },
+    /// A new topic for the room (empty clears it).
+    Topic {
+        text: String,
+    },
 }
 
 /// Where a joiner's history should start.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Resume {
     pub since: Option<Seq>,
     pub epoch: Option<String>,
+    /// Join without an answer (no `room_state`, `history` or `ack`): a
+    /// connection using a direct-message conversation it has not opened.
+    pub silent: bool,
 }
 
 /// Requests to a room's task.
@@ -78,6 +93,8 @@ pub enum RoomCommand {
         request_id: String,
         post: Post,
     },
+    /// Identity `user` is now called `name`.
+    Rename { user: String, name: Arc<str> },
     /// Older messages for a member.
     History {
         connection_id: u64,

@@ -229,6 +229,30 @@ impl MessageLog for RedisLog {
                 frame.as_str(),
             )
             .await;
+        if let Ok((true, seq)) = appended
+            && let Some((a, b)) = protocol::dm::parse_key(self.key.as_str())
+        {
+            let (a, b) = (a.to_owned(), b.to_owned());
+            if let Err(e) = self
+                .cluster
+                .note_dm(self.key.as_str(), &a, &b, draft.ts)
+                .await
+            {
+                tracing::warn!(room = %self.key, error = %e, "cannot list the conversation");
+            }
+            let frame = encode_numbered(&mut draft.event, seq);
+            let notice = crate::conversations::cluster::Notice {
+                origin: String::new(),
+                frame: frame.as_str().to_owned(),
+                users: vec![a, b],
+                rooms: Vec::new(),
+                about: None,
+                renamed: None,
+                away: None,
+                dm: Some(self.key.as_str().to_owned()),
+            };
+            crate::conversations::cluster::publish(&self.cluster, notice).await;
+        }
         let ack = match appended {
             Ok((_, seq)) => ServerEvent::ack_ok(draft.request_id, Some(seq)),
             Err(e) => {

@@ -18,6 +18,7 @@ use super::history::UNREADABLE;
 use super::log::{ClaimError, Claimed, Draft, LogError, MessageLog};
 use super::members::{Member, Members};
 use super::{HistoryLimits, JoinError, Post, Resume, Retire, RoomCommand};
+use crate::conversations::Directory;
 
 /// Commands handled per turn of the loop, at most.
 const COMMAND_BATCH: usize = 64;
@@ -38,6 +39,7 @@ pub(crate) async fn run<L: MessageLog>(
     mut commands: mpsc::Receiver<RoomCommand>,
     retire: impl Retire,
     limits: HistoryLimits,
+    directory: Arc<Directory>,
     open: impl Future<Output = Result<(L, protocol::Seq), LogError>>,
 ) {
     let (log, last_seq) = match open.await {
@@ -49,10 +51,13 @@ pub(crate) async fn run<L: MessageLog>(
         }
     };
     let mut room = Room {
-        members: Members::new(name, last_seq),
+        members: Members::new(name, last_seq, directory),
         log,
         limits,
     };
+    if let Some(topic) = last_topic(&room.log, last_seq).await {
+        room.members.set_topic(&topic);
+    }
     let mut batch = Vec::with_capacity(COMMAND_BATCH);
     loop {
         tokio::select! {
@@ -108,6 +113,7 @@ impl<L: MessageLog> Room<L> {
                 request_id,
                 post,
             } => self.post(connection_id, request_id, post).await,
+            RoomCommand::Rename { user, name } => self.members.rename(&user, &name),
             RoomCommand::History {
                 connection_id,
                 request_id,
@@ -139,9 +145,36 @@ impl<L: MessageLog> Room<L> {
                 return refuse(&member, e.code(), e.client_message());
             }
         };
+        let directory = self.members.directory().clone();
+        let mut users: Vec<protocol::Member> = users
+            .into_iter()
+            .map(|u| protocol::Member {
+                away: directory.away_of(&u.id),
+                id: u.id,
+                name: u.name,
+            })
+            .collect();
+        if let Some([a, b]) = protocol::dm::parse_key(self.members.room()).map(|(a, b)| [a, b]) {
+            // A conversation's roster is its two people, here or not.
+            users = [a, b]
+                .into_iter()
+                .map(|id| {
+                    let known = users.iter().find(|u| u.id == id).cloned();
+                    known.unwrap_or_else(|| protocol::Member {
+                        id: id.to_owned(),
+                        name: directory
+                            .name_of(id)
+                            .map(|n| n.to_string())
+                            .unwrap_or_default(),
+                        away: directory.away_of(id),
+                    })
+                })
+                .collect();
+        }
         let state = ServerEvent::RoomState {
             room: self.members.room().to_string(),
             users,
+            topic: self.members.topic(),
         };
         // A client moving from another instance may have seen more than this
         // one has delivered yet: catch up first, so its `since` is covered.
@@ -158,18 +191,23 @@ impl<L: MessageLog> Room<L> {
                 return refuse(&member, ErrorCode::Unavailable, UNREADABLE);
             }
         };
-        let queued = member
-            .outbound
-            .send(&state)
+        let queued = if resume.silent {
+            Ok(())
+        } else {
+            member.outbound.send(&state)
+        };
+        let queued = queued
             .and_then(|()| {
                 history
                     .into_iter()
+                    .filter(|_| !resume.silent)
                     .try_for_each(|frame| member.outbound.push(frame))
             })
-            .and_then(|()| {
-                member
+            .and_then(|()| match resume.silent {
+                true => Ok(()),
+                false => member
                     .outbound
-                    .send(&ServerEvent::ack_ok(request_id.clone(), None))
+                    .send(&ServerEvent::ack_ok(request_id.clone(), None)),
             });
         if queued.is_err() {
             self.log.release(member.id(), false).await;
@@ -180,7 +218,8 @@ impl<L: MessageLog> Room<L> {
         let joined = self.members.joined_frame(&member.name, &user);
         self.members.add(member);
         crate::metrics::joined();
-        if first {
+        // Conversations have no presence events.
+        if first && !self.members.is_dm() {
             self.log
                 .announce_join(id, &user, &joined, &mut self.members)
                 .await;
@@ -208,13 +247,45 @@ impl<L: MessageLog> Room<L> {
                 return;
             }
             for d in departed {
-                if self.log.release(d.connection_id, d.last_here).await {
+                if self.log.release(d.connection_id, d.last_here).await && !self.members.is_dm() {
                     let left = self.members.left_frame(&d.name, &d.user);
                     self.log.announce_left(&left, &mut self.members).await;
                 }
             }
         }
     }
+}
+
+/// The room's current topic: the text of its latest `topic` event, looked
+/// for in at most a few pages back from `last_seq` (a topic older than that,
+/// or removed by the retention, is forgotten).
+async fn last_topic<L: MessageLog>(log: &L, last_seq: protocol::Seq) -> Option<String> {
+    const PAGES: usize = 20;
+    let mut upto = last_seq;
+    for _ in 0..PAGES {
+        if upto == 0 {
+            return None;
+        }
+        let page = log
+            .page(0, upto, protocol::limits::MAX_HISTORY_PAGE)
+            .await
+            .ok()?;
+        let mut oldest = upto;
+        for frame in page.frames.iter().rev() {
+            match protocol::decode_server(frame.as_str()) {
+                Ok(ServerEvent::Topic { text, .. }) => return Some(text),
+                Ok(ServerEvent::Message { seq, .. } | ServerEvent::Location { seq, .. }) => {
+                    oldest = oldest.min(seq);
+                }
+                _ => {}
+            }
+        }
+        if !page.more || oldest <= 1 {
+            return None;
+        }
+        upto = oldest - 1;
+    }
+    None
 }
 
 /// A room that cannot open its log answers joins with an error and retires.

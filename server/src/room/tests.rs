@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use protocol::{Seq, ServerEvent, UserRef};
+use protocol::{Seq, ServerEvent};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -60,6 +60,7 @@ impl TestRoom {
             rx,
             Seat(retired.clone()),
             limits,
+            Arc::new(crate::conversations::Directory::default()),
             open,
         ));
         TestRoom {
@@ -191,7 +192,7 @@ async fn a_joiner_gets_room_state_then_history_then_its_ack() {
     let mut bob = Client::new(2, "Bob", 64);
     assert_eq!(room.join(&bob, "j").await, Ok(()));
     match bob.next().await {
-        ServerEvent::RoomState { room, users } => {
+        ServerEvent::RoomState { room, users, .. } => {
             assert_eq!(room, ROOM);
             assert_eq!(
                 names(&users),
@@ -219,7 +220,7 @@ async fn a_joiner_gets_room_state_then_history_then_its_ack() {
     }
 }
 
-fn names(users: &[UserRef]) -> Vec<&str> {
+fn names(users: &[protocol::Member]) -> Vec<&str> {
     users.iter().map(|u| u.name.as_str()).collect()
 }
 

@@ -281,7 +281,7 @@ impl Client {
         others
             .into_iter()
             .find_map(|e| match e {
-                ServerEvent::RoomState { room: r, users } if r == room => {
+                ServerEvent::RoomState { room: r, users, .. } if r == room => {
                     Some(users.into_iter().map(|u| u.name).collect())
                 }
                 _ => None,

@@ -171,8 +171,15 @@ impl App {
             return;
         }
         match ev {
-            ServerEvent::RoomState { room, users } => {
+            ServerEvent::RoomState { room, users, .. } => {
                 let me = self.who();
+                let users: Vec<protocol::UserRef> = users
+                    .into_iter()
+                    .map(|m| protocol::UserRef {
+                        id: m.id,
+                        name: m.name,
+                    })
+                    .collect();
                 if let Some(i) = self.room_index(&room) {
                     self.rooms[i].apply_room_state(&users, &me);
                 }
@@ -234,6 +241,15 @@ impl App {
                 }
             }
             ServerEvent::Welcome { .. } | ServerEvent::Ack { .. } => {}
+            // Conversations (direct messages, names, away, topics, the
+            // room directory) are not shown by this client yet.
+            ServerEvent::Topic { .. }
+            | ServerEvent::Renamed { .. }
+            | ServerEvent::Away { .. }
+            | ServerEvent::Back { .. }
+            | ServerEvent::AwayNotice { .. }
+            | ServerEvent::Whois { .. }
+            | ServerEvent::RoomList { .. } => {}
         }
     }
 

@@ -25,6 +25,7 @@ fn welcome_frame(max_server_frame_bytes: usize, heartbeat_ms: u64) -> String {
             name: "test".into(),
         },
         credential: None,
+        dms: Vec::new(),
         heartbeat_ms,
         limits: ServerLimits {
             max_name_chars: 32,

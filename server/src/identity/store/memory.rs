@@ -186,6 +186,11 @@ impl IdentityStore for MemoryStore {
         Self::now(Ok(found))
     }
 
+    fn get<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Identity>> {
+        let found = self.lock().users.get(id).cloned();
+        Self::now(Ok(found))
+    }
+
     fn list(&self) -> StoreFuture<'_, Vec<Listed>> {
         let t = self.lock();
         let mut list: Vec<Listed> = t

@@ -144,6 +144,9 @@ pub trait IdentityStore: Send + Sync + std::fmt::Debug {
     /// The identity holding a name key.
     fn find<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Identity>>;
 
+    /// The identity with this id.
+    fn get<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Identity>>;
+
     /// Every identity, by name.
     fn list(&self) -> StoreFuture<'_, Vec<Listed>>;
 

@@ -340,6 +340,10 @@ impl IdentityStore for RedisStore {
         })
     }
 
+    fn get<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Identity>> {
+        Box::pin(self.user(id))
+    }
+
     fn list(&self) -> StoreFuture<'_, Vec<Listed>> {
         Box::pin(async move {
             let ids: Vec<String> = self.conn.clone().zrange(self.seen_key(), 0, -1).await?;

@@ -307,6 +307,15 @@ impl IdentityStore for SqliteStore {
         })
     }
 
+    fn get<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Identity>> {
+        let id = id.to_owned();
+        self.run(move |tx| {
+            Ok(tx
+                .query_row(&format!("{IDENTITY} WHERE id = ?1"), [&id], identity)
+                .optional()?)
+        })
+    }
+
     fn list(&self) -> StoreFuture<'_, Vec<Listed>> {
         self.run(|tx| {
             let mut stmt = tx.prepare(

@@ -71,6 +71,15 @@ fn user(name: &str) -> protocol::UserRef {
     }
 }
 
+fn member(name: &str) -> protocol::Member {
+    let u = user(name);
+    protocol::Member {
+        id: u.id,
+        name: u.name,
+        away: None,
+    }
+}
+
 fn server(ev: ServerEvent) -> Event {
     Event::Net(NetEvent::Server(ev))
 }
@@ -98,7 +107,8 @@ fn room_state(app: &mut App, room: &str) {
     app.update(
         server(ServerEvent::RoomState {
             room: room.into(),
-            users: vec![user("ann"), user("bob")],
+            users: vec![member("ann"), member("bob")],
+            topic: None,
         }),
         0,
     );

@@ -1,0 +1,84 @@
+//! The cluster-wide view behind `list` and `whois`: which rooms have
+//! members on live instances (from the rooms' member hashes), and which
+//! identities have a connection on a live instance (`online:{user}`, a
+//! hash of instance -> open connections).
+
+use std::collections::{BTreeMap, HashSet};
+
+use redis::AsyncCommands;
+
+use super::{Cluster, ClusterError};
+
+/// Rooms scanned for the directory, at most.
+const MAX_SCANNED_ROOMS: usize = 5_000;
+
+impl Cluster {
+    /// Counts a connection of `user` on this instance (`delta` +1 when it
+    /// opens, -1 when it closes).
+    pub async fn count_online(&self, user: &str, delta: i64) -> Result<(), ClusterError> {
+        let key = self.key("online", user);
+        let instance = self.instance().to_owned();
+        let r: Result<i64, _> = self.conn().hincr(&key, &instance, delta).await;
+        if self.track(r)? <= 0 {
+            let r: Result<(), _> = self.conn().hdel(&key, &instance).await;
+            self.track(r)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `user` has a connection on a live instance.
+    pub async fn is_online(&self, user: &str) -> Result<bool, ClusterError> {
+        let r: Result<Vec<(String, i64)>, _> = self.conn().hgetall(self.key("online", user)).await;
+        for (instance, count) in self.track(r)? {
+            if count <= 0 {
+                continue;
+            }
+            let key = format!("{}instance:{instance}", self.inner.config.prefix);
+            let r: Result<bool, _> = self.conn().exists(key).await;
+            if self.track(r)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Every room (direct-message conversations left out) with identities
+    /// on live instances, and how many.
+    pub async fn room_counts(&self) -> Result<BTreeMap<String, usize>, ClusterError> {
+        let pattern = self.key("members", "*");
+        let r: Result<Vec<String>, _> = async {
+            let mut conn = self.conn();
+            let mut iter: redis::AsyncIter<'_, String> = conn.scan_match(&pattern).await?;
+            let mut keys = Vec::new();
+            while let Some(key) = iter.next_item().await {
+                keys.push(key?);
+                if keys.len() >= MAX_SCANNED_ROOMS {
+                    break;
+                }
+            }
+            Ok(keys)
+        }
+        .await;
+        let prefix = self.key("members", "");
+        let mut counts = BTreeMap::new();
+        for key in self.track(r)? {
+            let Some(room) = key.strip_prefix(&prefix) else {
+                continue;
+            };
+            if room.starts_with('@') || room.starts_with('!') {
+                continue;
+            }
+            let users: HashSet<String> = self
+                .members(room)
+                .await?
+                .into_iter()
+                .filter(|(_, _, live)| *live)
+                .map(|(_, entry, _)| entry.user)
+                .collect();
+            if !users.is_empty() {
+                counts.insert(room.to_owned(), users.len());
+            }
+        }
+        Ok(counts)
+    }
+}
