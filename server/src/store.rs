@@ -231,6 +231,9 @@ fn prepare(conn: &Connection, durability: Durability) -> Result<String, StoreErr
     // before any message in it is acknowledged: see `durability`.
     conn.pragma_update(None, "synchronous", durability.sqlite_synchronous())?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
+    // The identity store writes to this file through a connection of its
+    // own: wait for its write lock instead of failing a commit at once.
+    conn.busy_timeout(Duration::from_secs(5))?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
          CREATE TABLE IF NOT EXISTS rooms (name TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
@@ -345,7 +348,9 @@ impl Worker {
         &mut self,
         appends: &[(Record, mpsc::UnboundedSender<Committed>)],
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut last: HashMap<&str, Seq> = HashMap::new();
         {
             let mut insert = tx.prepare_cached(

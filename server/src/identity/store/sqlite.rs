@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use protocol::TimestampMs;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{Device, Identity, IdentityStore, Listed, NewDevice, StoreError, StoreFuture};
 
@@ -80,7 +80,11 @@ impl SqliteStore {
         Box::pin(async move {
             let work = move || {
                 let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
-                let tx = conn.transaction()?;
+                // IMMEDIATE: take the write lock up front (waiting for it
+                // under the busy timeout). A deferred transaction that reads
+                // and then writes fails at once with SQLITE_BUSY when the
+                // history store committed in between, without waiting.
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let out = f(&tx)?;
                 tx.commit()?;
                 Ok(out)
