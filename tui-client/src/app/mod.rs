@@ -44,7 +44,7 @@ use protocol::{ClientEvent, ServerLimits};
 
 pub use action::{Action, Edit};
 pub use entries::{Delivery, Entries, Entry, EntryKind, HISTORY_LIMIT};
-pub use room::{HISTORY_RULE, Room};
+pub use room::{HISTORY_RULE, READ_MARKER, Room};
 pub use scroll::{Beyond, Scroll, Shown};
 
 use crate::complete::Completer;
@@ -115,11 +115,18 @@ pub enum ConnState {
 }
 
 /// A one-line message above the status line (command output errors etc.).
+/// It goes at the next action other than editing the line, or after
+/// [`NOTICE_FOR`] ([`ERROR_FOR`] for an error), whichever comes first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     pub text: String,
     pub error: bool,
 }
+
+/// How long a notice stays on screen.
+pub const NOTICE_FOR: Duration = Duration::from_secs(5);
+/// How long an error stays on screen: longer, it may take some reading.
+pub const ERROR_FOR: Duration = Duration::from_secs(10);
 
 /// How things are shown; fixed for a run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -164,9 +171,17 @@ impl Me {
     }
 }
 
-/// Rows of the screen besides the message pane: the status line and the
-/// input line (and the notice line while there is one), as `ui` lays out.
-const CHROME_ROWS: usize = 2;
+/// Rows of the screen besides the message pane and the input area: the
+/// status line (and the notice line while there is one), as `ui` lays out.
+const CHROME_ROWS: usize = 1;
+
+/// The narrowest terminal that shows the user list by itself: below it the
+/// messages get the width (80 columns leave at least 55 for text).
+pub const USERS_FROM_WIDTH: u16 = 100;
+
+/// Most rows the input area grows to with a long or multi-line message;
+/// beyond them it scrolls to keep the cursor in sight.
+pub const INPUT_MAX_ROWS: usize = 5;
 
 #[derive(Debug)]
 pub struct App {
@@ -183,8 +198,15 @@ pub struct App {
     /// Shown when you are in no room.
     pub lobby: Entries,
     pub editor: Editor,
-    pub show_users: bool,
+    /// The user list shown (`Some(true)`) or hidden by F2; `None`: by
+    /// the terminal's width (shown from [`USERS_FROM_WIDTH`] columns on).
+    pub show_users: Option<bool>,
     pub notice: Option<Notice>,
+    /// When the notice goes (monotonic milliseconds); set after the update
+    /// that showed it.
+    notice_until: Option<Millis>,
+    /// A notice was shown during the current update.
+    notice_new: bool,
     pub display: Display,
     pub limits: Option<ServerLimits>,
     /// The terminal's size (columns, rows), for the size of a page.
@@ -238,8 +260,10 @@ impl App {
             current: 0,
             lobby: Entries::new(),
             editor: Editor::new(),
-            show_users: true,
+            show_users: None,
             notice: None,
+            notice_until: None,
+            notice_new: false,
             display,
             limits: None,
             screen: (80, 24),
@@ -283,9 +307,21 @@ impl App {
             Event::Tick => {
                 let changes = self.outbox.tick(now.mono_ms);
                 self.apply_outbox(changes, &mut fx);
+                if self.notice_until.is_some_and(|t| t <= now.mono_ms) {
+                    self.notice = None;
+                }
             }
             Event::NetBusy => self.error("the network is busy: not sent, try again"),
             Event::Shown(shown) => self.on_shown(shown, &mut fx),
+        }
+        if std::mem::take(&mut self.notice_new)
+            && let Some(n) = &self.notice
+        {
+            let lasts = if n.error { ERROR_FOR } else { NOTICE_FOR };
+            self.notice_until = Some(now.mono_ms + lasts.as_millis() as Millis);
+        }
+        if self.notice.is_none() {
+            self.notice_until = None;
         }
         fx
     }
@@ -293,7 +329,10 @@ impl App {
     /// When [`Event::Tick`] is next due, on the monotonic clock of
     /// [`Now::mono_ms`]; `None` while nothing waits for a time.
     pub fn wake(&self) -> Option<Millis> {
-        self.outbox.wake()
+        match (self.outbox.wake(), self.notice_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn current_room(&self) -> Option<&Room> {
@@ -320,13 +359,43 @@ impl App {
         self.conn == ConnState::Connected
     }
 
-    /// Rows of the message pane, from the terminal size and whether a
-    /// notice line is shown.
+    /// Rows of the message pane, from the terminal size, the rows of the
+    /// input area and whether a notice line is shown.
     pub fn message_pane_rows(&self) -> usize {
         let notice = usize::from(self.notice.is_some());
+        let input = self.input_height(self.screen.0);
         usize::from(self.screen.1)
-            .saturating_sub(CHROME_ROWS + notice)
+            .saturating_sub(CHROME_ROWS + notice + input)
             .max(1)
+    }
+
+    /// Whether the user list is asked for: by F2, or else by the
+    /// terminal's width.
+    pub fn users_wanted(&self) -> bool {
+        self.show_users.unwrap_or(self.screen.0 >= USERS_FROM_WIDTH)
+    }
+
+    /// What starts the input line: the room (or conversation) your lines
+    /// go to.
+    pub fn prompt(&self) -> String {
+        match self.current_room() {
+            Some(r) => format!("[{}] ", truncate(&r.name, 16)),
+            None => "> ".to_string(),
+        }
+    }
+
+    /// The input line's text in rows on a screen `width` columns wide,
+    /// after the prompt.
+    pub fn input_rows(&self, width: u16) -> crate::editor::Rows {
+        let prompt = unicode_width::UnicodeWidthStr::width(self.prompt().as_str());
+        let text_w = usize::from(width).saturating_sub(prompt).max(2);
+        // One column stays free for the cursor after the last character.
+        self.editor.rows(text_w - 1)
+    }
+
+    /// Rows of the input area on a screen `width` columns wide.
+    pub fn input_height(&self, width: u16) -> usize {
+        self.input_rows(width).rows.len().clamp(1, INPUT_MAX_ROWS)
     }
 
     /// You, for telling your lines and your entry in a room apart.
@@ -347,6 +416,7 @@ impl App {
             text: text.into(),
             error: true,
         });
+        self.notice_new = true;
     }
 
     fn info(&mut self, text: impl Into<String>) {
@@ -354,6 +424,7 @@ impl App {
             text: text.into(),
             error: false,
         });
+        self.notice_new = true;
     }
 
     /// A notice in the current room (or the lobby when in none).
@@ -368,6 +439,23 @@ impl App {
     fn push_lobby(&mut self, ts: i64, kind: EntryKind) {
         self.lobby.push(Entry::new(ts, kind));
     }
+}
+
+/// `s` cut to `width` columns, with `…` where it was cut.
+pub fn truncate(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    if s.width() <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for c in s.chars() {
+        if out.width() + 2 > width {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

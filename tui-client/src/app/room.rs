@@ -12,6 +12,9 @@ use crate::sanitize;
 /// The label of the rule between a join's stored history and what follows.
 pub const HISTORY_RULE: &str = "end of history";
 
+/// The label of the rule where you left the room, above what came since.
+pub const READ_MARKER: &str = "unread below";
+
 /// Most recent speakers remembered for nick completion.
 const SPEAKERS: usize = 50;
 
@@ -33,6 +36,9 @@ pub struct Room {
     pub scroll: Scroll,
     /// Messages that arrived while scrolled up.
     pub new_below: usize,
+    /// Where you left the room: the entry after the last one there was
+    /// then. Moves to the end each time you leave it again.
+    pub read_marker: Option<super::entries::EntryKey>,
     /// Highest sequence number seen (in the current epoch).
     pub(super) last_seq: Option<u64>,
     /// Lowest sequence number held, where older history would continue.
@@ -156,6 +162,7 @@ impl Room {
             joined: false,
             scroll: Scroll::Bottom,
             new_below: 0,
+            read_marker: None,
             last_seq: None,
             first_seq: None,
             more_before: false,
@@ -190,6 +197,21 @@ impl Room {
     pub(super) fn seen(&mut self) {
         self.unread = 0;
         self.mentioned = false;
+    }
+
+    /// You went to another room: what arrives from now on is below the
+    /// read marker.
+    pub(super) fn left_view(&mut self) {
+        self.read_marker = Some(self.entries.end_key());
+    }
+
+    /// The index of the entry the read marker is drawn above: only while
+    /// a message or location arrived after it.
+    pub fn read_marker_at(&self) -> Option<usize> {
+        let key = self.read_marker?;
+        let at = self.entries.slot(key);
+        let news = self.entries.iter().skip(at).any(|e| e.is_post());
+        (self.entries.key(at) == key && news).then_some(at)
     }
 
     /// The server's welcome to the room: who is in it. The notice saying
