@@ -98,7 +98,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Drawn {
 }
 
 fn sidebar_width(app: &App) -> u16 {
-    let longest = app.rooms.iter().map(|r| r.name.width()).max().unwrap_or(0);
+    let longest = app
+        .rooms
+        .iter()
+        .map(|r| r.label().width())
+        .max()
+        .unwrap_or(0);
     // "12 " + name + " @999" + border
     (longest + 9).clamp(12, 24) as u16
 }
@@ -126,7 +131,7 @@ fn draw_sidebar(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 (n, false) => n.to_string(),
             };
             let name_room = inner_w.saturating_sub(number.width() + badge.width() + 1);
-            let name = truncate(&room.name, name_room);
+            let name = truncate(room.label(), name_room);
             let pad = inner_w.saturating_sub(number.width() + name.width() + badge.width());
             let (name_style, badge_style) = if room.mentioned {
                 (theme.sidebar_mention(), theme.sidebar_mention())
@@ -134,6 +139,8 @@ fn draw_sidebar(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 (theme.sidebar_unread(), theme.sidebar_unread())
             } else if !room.joined {
                 (theme.system(), Style::default())
+            } else if room.is_dm() {
+                (theme.nick(room.label()), Style::default())
             } else {
                 (Style::default(), Style::default())
             };
@@ -263,20 +270,35 @@ fn draw_users(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let Some(room) = app.current_room() else {
         return;
     };
-    let mut users = room.users.clone();
-    users.sort_by_key(|u| u.to_lowercase());
+    let mut users: Vec<(&String, bool)> = room
+        .users
+        .iter()
+        .zip(&room.user_ids)
+        .map(|(name, id)| (name, app.away_reason(id).is_some()))
+        .collect();
+    users.sort_by_key(|(u, _)| u.to_lowercase());
     let inner_w = area.width.saturating_sub(2) as usize;
     let mut lines = vec![Line::styled(
         format!("{} here", room.users.len()),
         theme.system(),
     )];
-    lines.extend(users.iter().map(|u| {
+    lines.extend(users.iter().map(|(u, away)| {
         let style = if u.eq_ignore_ascii_case(&app.me) {
             theme.nick(u).add_modifier(ratatui::style::Modifier::BOLD)
         } else {
             theme.nick(u)
         };
-        Line::styled(truncate(u, inner_w), style)
+        // Away: dim, and marked in words for terminals without dim.
+        if *away {
+            let mark = " (away)";
+            let name = truncate(u, inner_w.saturating_sub(mark.width()).max(3));
+            Line::from(vec![
+                Span::styled(name, style.patch(theme.system())),
+                Span::styled(mark, theme.system()),
+            ])
+        } else {
+            Line::styled(truncate(u, inner_w), style)
+        }
     }));
     let block = Block::new()
         .borders(Borders::LEFT)
@@ -304,13 +326,32 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ),
     };
     let room = match app.current_room() {
-        Some(r) => format!(
-            "#{} · {} user{}",
-            r.name,
-            r.users.len(),
-            if r.users.len() == 1 { "" } else { "s" }
-        ),
+        Some(r) => match &r.peer {
+            Some(p) => match app.away_reason(&p.id) {
+                Some("") => format!("{} · direct · away", p.name),
+                Some(reason) => format!("{} · direct · away: {reason}", p.name),
+                None => format!("{} · direct", p.name),
+            },
+            None => {
+                let n = r.users.len();
+                let topic = r
+                    .topic
+                    .as_ref()
+                    .map(|t| format!(" · {t}"))
+                    .unwrap_or_default();
+                format!(
+                    "#{} · {n} user{}{topic}",
+                    r.name,
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+        },
         None => "no room".to_string(),
+    };
+    let me = if app.away_reason(&app.me_id).is_some() {
+        format!("{} (away)", app.me)
+    } else {
+        app.me.clone()
     };
     let mut spans = vec![
         Span::styled(
@@ -322,7 +363,7 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             },
         ),
         Span::styled(
-            format!(" {} · {} · {room} ", app.server_url, app.me),
+            format!(" {} · {me} · {room} ", app.server_url),
             theme.status_bar(),
         ),
     ];

@@ -201,6 +201,7 @@ fn history_rule_and_pending_sent_and_failed_messages() {
             device: device(),
             heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
             note: None,
+            dms: Vec::new(),
         })),
         T0,
     );

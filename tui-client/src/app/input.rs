@@ -92,8 +92,19 @@ impl App {
     }
 
     fn complete(&mut self) {
-        let room_names: Vec<String> = self.rooms.iter().map(|r| r.name.clone()).collect();
-        let nicks: Vec<String> = match self.current_room() {
+        // Your rooms, then every room of the last /list.
+        let mut room_names: Vec<String> = self
+            .rooms
+            .iter()
+            .filter(|r| !r.is_dm())
+            .map(|r| r.name.clone())
+            .collect();
+        for r in &self.directory {
+            if !room_names.contains(r) {
+                room_names.push(r.clone());
+            }
+        }
+        let mut nicks: Vec<String> = match self.current_room() {
             Some(room) => {
                 let mut nicks = room.speakers.clone();
                 let mut rest: Vec<String> = room
@@ -108,6 +119,15 @@ impl App {
             }
             None => Vec::new(),
         };
+        // Then everyone else you know of (for /msg, /query, /whois).
+        for room in &self.rooms {
+            let peer = room.peer.iter().map(|p| &p.name);
+            for name in room.users.iter().chain(peer) {
+                if !nicks.contains(name) {
+                    nicks.push(name.clone());
+                }
+            }
+        }
         let ctx = complete::Context {
             nicks: &nicks,
             rooms: &room_names,

@@ -24,15 +24,19 @@
 //! ([`Event::Shown`]).
 
 pub mod action;
+mod conversations;
 mod devices;
+mod directory;
 pub mod entries;
 mod input;
+mod input_area;
 mod network;
 pub mod outbox;
 pub mod room;
 mod run_command;
 pub mod scroll;
 mod sending;
+mod stored;
 #[cfg(test)]
 mod tests;
 mod viewing;
@@ -44,6 +48,7 @@ use protocol::{ClientEvent, ServerLimits};
 
 pub use action::{Action, Edit};
 pub use entries::{Delivery, Entries, Entry, EntryKind, HISTORY_LIMIT};
+pub use input_area::truncate;
 pub use room::{HISTORY_RULE, READ_MARKER, Room};
 pub use scroll::{Beyond, Scroll, Shown};
 
@@ -76,6 +81,10 @@ impl From<i64> for Now {
 }
 
 /// Input to [`App::update`].
+// Each event is moved once into `update` and dropped there: boxing the
+// network's (large with the server's frames) would cost an allocation per
+// frame and save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Action(Action),
@@ -149,6 +158,21 @@ enum Request {
     Devices,
     /// Signing out a device (`None`: this one).
     Logout(Option<String>),
+    /// `/query` or `/msg` to someone without a buffer yet: their name, the
+    /// line to send once it is open, and the conversation's key once its
+    /// `room_state` came.
+    Query {
+        name: String,
+        text: Option<String>,
+        key: Option<String>,
+    },
+    Nick(String),
+    Away(Option<String>),
+    Back,
+    Whois(String),
+    List,
+    /// Setting the topic of a room.
+    Topic(String),
 }
 
 /// Who you are: your identity's id (from the welcome) and your name.
@@ -222,6 +246,10 @@ pub struct App {
     requests: HashMap<String, Request>,
     /// The device ids of the last `/devices` list, for `/logout N`.
     devices_shown: Vec<String>,
+    /// Who is away (by identity id), with their reason (empty: none).
+    away: HashMap<String, String>,
+    /// The rooms of the last `/list`, which Tab completes.
+    directory: Vec<String>,
     /// History answers arriving in parts, by room: the events of the parts
     /// so far (the answer is applied whole, when its last part comes).
     history_parts: HashMap<String, Vec<protocol::ServerEvent>>,
@@ -275,6 +303,8 @@ impl App {
             next_id: 0,
             requests: HashMap::new(),
             devices_shown: Vec::new(),
+            away: HashMap::new(),
+            directory: Vec::new(),
             history_parts: HashMap::new(),
             fresh_joins: false,
             told_too_large: false,
@@ -369,33 +399,21 @@ impl App {
             .max(1)
     }
 
-    /// Whether the user list is asked for: by F2, or else by the
-    /// terminal's width.
-    pub fn users_wanted(&self) -> bool {
-        self.show_users.unwrap_or(self.screen.0 >= USERS_FROM_WIDTH)
-    }
-
-    /// What starts the input line: the room (or conversation) your lines
-    /// go to.
-    pub fn prompt(&self) -> String {
-        match self.current_room() {
-            Some(r) => format!("[{}] ", truncate(&r.name, 16)),
-            None => "> ".to_string(),
+    /// How history and times look in this run.
+    pub(crate) fn format(&self) -> crate::layout::Format<'_> {
+        crate::layout::Format {
+            clock: self.display.clock,
+            zone: self.display.zone,
+            theme: self.display.theme,
+            me: &self.me,
         }
     }
 
-    /// The input line's text in rows on a screen `width` columns wide,
-    /// after the prompt.
-    pub fn input_rows(&self, width: u16) -> crate::editor::Rows {
-        let prompt = unicode_width::UnicodeWidthStr::width(self.prompt().as_str());
-        let text_w = usize::from(width).saturating_sub(prompt).max(2);
-        // One column stays free for the cursor after the last character.
-        self.editor.rows(text_w - 1)
-    }
-
-    /// Rows of the input area on a screen `width` columns wide.
-    pub fn input_height(&self, width: u16) -> usize {
-        self.input_rows(width).rows.len().clamp(1, INPUT_MAX_ROWS)
+    /// How notices name the buffer `room` (a room's name or a
+    /// conversation's key).
+    pub fn title_of(&self, room: &str) -> String {
+        self.room_index(room)
+            .map_or_else(|| format!("#{room}"), |i| self.rooms[i].title())
     }
 
     /// You, for telling your lines and your entry in a room apart.
@@ -439,23 +457,6 @@ impl App {
     fn push_lobby(&mut self, ts: i64, kind: EntryKind) {
         self.lobby.push(Entry::new(ts, kind));
     }
-}
-
-/// `s` cut to `width` columns, with `…` where it was cut.
-pub fn truncate(s: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthStr;
-    if s.width() <= width {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    for c in s.chars() {
-        if out.width() + 2 > width {
-            break;
-        }
-        out.push(c);
-    }
-    out.push('…');
-    out
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

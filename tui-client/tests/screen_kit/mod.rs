@@ -92,6 +92,7 @@ pub fn connect(app: &mut App, rooms: &[(&str, &[&str])]) {
             device: device(),
             heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
             note: None,
+            dms: Vec::new(),
         }),
     );
     for (room, users) in rooms {
