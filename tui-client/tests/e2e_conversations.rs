@@ -175,3 +175,38 @@ fn a_double_slash_sends_a_line_starting_with_one() {
     ann.line("/help msg");
     ann.wait_for("/msg NAME TEXT: send TEXT to NAME alone");
 }
+
+#[test]
+fn a_conversation_resumes_after_a_reconnect_and_keeps_lines_typed_meanwhile() {
+    // On disk: the restarted server still has the conversation.
+    let mut server = Server::start_on_disk();
+    let (mut ann, bob) = ann_and_bob(&server);
+    ann.line("/query bob");
+    ann.wait_for("[bob]");
+    ann.line("before the restart");
+    bob.wait_until("bob's buffer", |t| t.sidebar_row("ann").contains("@1"));
+    server.stop();
+    ann.wait_for("disconnected");
+    // Typed while the server is away: pending, then sent on the rejoin.
+    ann.line("while it was down");
+    ann.wait_for("while it was down … sending");
+    server.restart();
+    ann.wait_until_within(WAIT * 2, "the line to be sent", |t| {
+        t.screen().contains("while it was down") && !t.screen().contains("… sending")
+    });
+    bob.wait_until_within(WAIT * 2, "the line in bob's buffer", |t| {
+        t.sidebar_row("ann").contains("@2")
+    });
+    // One buffer each, the earlier line once.
+    assert_eq!(ann.screen().matches("before the restart").count(), 1);
+    assert!(!ann.sidebar_row("bob").is_empty());
+    assert_eq!(
+        ann.rows()
+            .iter()
+            .filter(|r| r.contains('│') && r.split('│').next().is_some_and(|s| s.contains("bob")))
+            .count(),
+        1,
+        "{}",
+        ann.screen()
+    );
+}

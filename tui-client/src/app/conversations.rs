@@ -85,7 +85,7 @@ impl App {
         let peer_id = protocol::dm::peer(key, &self.me_id)?.to_string();
         let peer = users
             .iter()
-            .find(|u| u.id == peer_id)
+            .find(|u| u.id == peer_id && !u.name.trim().is_empty())
             .map(|u| UserRef {
                 id: u.id.clone(),
                 name: sanitize::one_line(&u.name),

@@ -178,8 +178,22 @@ impl Room {
         self.topic = topic.map(sanitize::one_line).filter(|t| !t.is_empty());
         self.joined = true;
         if let Some(peer) = &mut self.peer {
-            if let Some(them) = users.iter().find(|u| u.id == peer.id) {
+            // A name the server does not know right now (empty) does not
+            // replace the one shown.
+            if let Some(them) = users
+                .iter()
+                .find(|u| u.id == peer.id && !u.name.trim().is_empty())
+            {
                 peer.name = sanitize::one_line(&them.name);
+            }
+            for (name, id) in self.users.iter_mut().zip(&self.user_ids) {
+                if name.trim().is_empty() {
+                    *name = if *id == peer.id {
+                        peer.name.clone()
+                    } else {
+                        me.name.clone()
+                    };
+                }
             }
             self.join_notice = Some(format!("your conversation with {}", peer.name));
             self.was_joined = true;
