@@ -79,9 +79,10 @@ impl App {
         true
     }
 
-    /// A `room_state` for a conversation key with no buffer: the answer to
-    /// the oldest `/query` still waiting (the server answers in order).
-    pub(super) fn conversation_opened(&mut self, key: &str, users: &[Member]) -> Option<usize> {
+    /// A `room_state` for a conversation: its buffer (opened when there is
+    /// none), and the `/query` or `/msg` waiting for it learns its key
+    /// (matched by the other person's name, as names are told apart).
+    pub(super) fn conversation_state(&mut self, key: &str, users: &[Member]) -> Option<usize> {
         let peer_id = protocol::dm::peer(key, &self.me_id)?.to_string();
         let peer = users
             .iter()
@@ -89,19 +90,28 @@ impl App {
             .map(|u| UserRef {
                 id: u.id.clone(),
                 name: sanitize::one_line(&u.name),
-            })
-            .unwrap_or(UserRef {
-                name: peer_id.clone(),
-                id: peer_id,
             });
-        let waiting = self
-            .requests
-            .iter_mut()
-            .filter(|(_, r)| matches!(r, Request::Query { key: None, .. }))
-            .min_by_key(|(id, _)| request_number(id));
-        if let Some((_, Request::Query { key: k, .. })) = waiting {
-            *k = Some(key.to_string());
+        if let Some(peer) = &peer {
+            let wanted = protocol::validate::name_key(&peer.name);
+            let waiting = self
+                .requests
+                .iter_mut()
+                .filter(|(_, r)| {
+                    matches!(r, Request::Query { key: None, name, .. }
+                        if protocol::validate::name_key(name) == wanted)
+                })
+                .min_by_key(|(id, _)| request_number(id));
+            if let Some((_, Request::Query { key: k, .. })) = waiting {
+                *k = Some(key.to_string());
+            }
         }
+        if let Some(i) = self.room_index(key) {
+            return Some(i);
+        }
+        let peer = peer.unwrap_or(UserRef {
+            name: peer_id.clone(),
+            id: peer_id,
+        });
         Some(self.insert_buffer(Room::conversation(key, peer)))
     }
 
@@ -109,7 +119,6 @@ impl App {
     /// current, for `/query`), and the line of `/msg` goes out.
     pub(super) fn queried(
         &mut self,
-        name: &str,
         text: Option<String>,
         key: Option<String>,
         now: Now,
@@ -125,9 +134,6 @@ impl App {
                 self.post_text_to(i, text, now, fx);
             }
             None => self.switch_to(i),
-        }
-        if self.rooms[i].peer.is_none() {
-            self.error(format!("{name} is not a person to write to"));
         }
     }
 
@@ -260,7 +266,7 @@ impl App {
         let err = match result {
             AckResult::Ok { .. } => {
                 match request {
-                    Request::Query { name, text, key } => self.queried(&name, text, key, now, fx),
+                    Request::Query { text, key, .. } => self.queried(text, key, now, fx),
                     Request::Away(reason) => self.info(match reason {
                         Some(r) => format!("you are marked away: {r} (/back when you are back)"),
                         None => "you are marked away (/back when you are back)".into(),

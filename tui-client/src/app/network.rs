@@ -181,10 +181,10 @@ impl App {
                     };
                 }
                 let me = self.who();
-                let i = match self.room_index(&room) {
-                    Some(i) => Some(i),
-                    None if protocol::dm::is_dm(&room) => self.conversation_opened(&room, &users),
-                    None => None,
+                let i = if protocol::dm::is_dm(&room) {
+                    self.conversation_state(&room, &users)
+                } else {
+                    self.room_index(&room)
                 };
                 if let Some(i) = i {
                     self.rooms[i].apply_room_state(&users, topic.as_deref(), &me);

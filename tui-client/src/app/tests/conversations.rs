@@ -325,3 +325,31 @@ fn whois_list_and_topics() {
     assert!(texts(&a.rooms[0]).contains(&"-- bob set the topic: new plan".to_string()));
     assert_eq!(a.rooms[0].unread, 0);
 }
+
+#[test]
+fn two_lines_to_someone_before_the_answer_both_go_out() {
+    let (mut a, _) = signed_in(Vec::new());
+    let first = id_of(&sent(&typed(&mut a, "/msg bob one"))[0]);
+    let second = id_of(&sent(&typed(&mut a, "/msg Bob two"))[0]);
+    let mut out = Vec::new();
+    for id in [first, second] {
+        a.update(
+            server(ServerEvent::RoomState {
+                room: dm_key(),
+                users: vec![person(ANN, "ann"), person(BOB, "bob")],
+                topic: None,
+            }),
+            0,
+        );
+        out.extend(sent(&a.update(server(ServerEvent::ack_ok(id, None)), 0)));
+    }
+    let texts: Vec<&str> = out
+        .iter()
+        .filter_map(|f| match f {
+            ClientEvent::Send { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, ["one", "two"]);
+    assert_eq!(a.rooms.len(), 2, "one buffer");
+}
