@@ -8,7 +8,7 @@
 //! - anything else: nicknames in the current room, with `: ` after a nick at
 //!   the very start of the line (`bo` -> `bob: `), a space elsewhere.
 
-use crate::commands::{self, COMMANDS};
+use crate::commands;
 
 /// What can be completed right now.
 #[derive(Debug, Clone, Copy)]
@@ -101,8 +101,7 @@ fn candidates(before: &str, word: &str, ctx: Context<'_>) -> Vec<String> {
     let at_start = before.trim().is_empty();
     if at_start && let Some(prefix) = word.strip_prefix('/') {
         let prefix = prefix.to_lowercase();
-        return COMMANDS
-            .iter()
+        return commands::commands()
             .filter(|c| c.name.starts_with(&prefix))
             .map(|c| format!("/{} ", c.name))
             .collect();
@@ -225,7 +224,7 @@ mod tests {
         // Tab again cycles to the next command with that prefix.
         assert_eq!(
             tab(&mut c, "/leave ", 7, ctx(&[], &[])).unwrap().0,
-            "/location "
+            "/list "
         );
         let mut c = Completer::new();
         assert_eq!(tab(&mut c, "/zz", 3, ctx(&[], &[])), None);

@@ -3,13 +3,28 @@
 //! Cursor movement and deletion work on grapheme clusters (by way of the
 //! `tui-input` crate), so `é`, `日` and `👩‍👩‍👧` each move and delete as one
 //! character, and the cursor column accounts for double-width characters.
+//!
+//! A message may have several lines: a paste keeps its line breaks and
+//! Alt-Enter inserts one. [`Editor::rows`] lays the text out in rows of a
+//! given width, so the input area can grow with it.
 
 use tui_input::{Input, InputRequest};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::action::Edit;
 
 /// Most lines kept for Up/Down recall.
 const HISTORY_LIMIT: usize = 200;
+
+/// The text laid out in rows of a width: line breaks start a row, and so
+/// does a grapheme that would not fit on the row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rows {
+    pub rows: Vec<String>,
+    /// The cursor's row and display column.
+    pub cursor: (usize, usize),
+}
 
 #[derive(Debug, Default)]
 pub struct Editor {
@@ -55,6 +70,7 @@ impl Editor {
     pub fn apply(&mut self, edit: Edit) {
         let request = match edit {
             Edit::Insert(c) => InputRequest::InsertChar(c),
+            Edit::Newline => InputRequest::InsertChar('\n'),
             Edit::Left => InputRequest::GoToPrevChar,
             Edit::Right => InputRequest::GoToNextChar,
             Edit::WordLeft => InputRequest::GoToPrevWord,
@@ -72,18 +88,57 @@ impl Editor {
         self.input.handle(request);
     }
 
-    /// Inserts pasted text at the cursor; line breaks become spaces.
+    /// Inserts pasted text at the cursor. Line breaks stay (`\r\n` and
+    /// `\r` become `\n`), except at the very end of the paste, where they
+    /// would only add empty lines; tabs become spaces; other control
+    /// characters are dropped.
     pub fn insert_str(&mut self, text: &str) {
-        for c in text.chars() {
-            let c = if c == '\n' || c == '\r' || c == '\t' {
-                ' '
-            } else {
-                c
-            };
-            if !c.is_control() {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        for c in text.trim_end_matches('\n').chars() {
+            let c = if c == '\t' { ' ' } else { c };
+            if c == '\n' || !c.is_control() {
                 self.input.handle(InputRequest::InsertChar(c));
             }
         }
+    }
+
+    /// The text in rows of `width` columns, and where the cursor is. A
+    /// cursor at the end of a full row goes to the start of the next.
+    pub fn rows(&self, width: usize) -> Rows {
+        let width = width.max(1);
+        let mut rows = vec![String::new()];
+        let mut col = 0;
+        let mut chars = 0;
+        let mut cursor = None;
+        for g in self.text().graphemes(true) {
+            if chars >= self.cursor() && cursor.is_none() {
+                cursor = Some((rows.len() - 1, col));
+            }
+            chars += g.chars().count();
+            if g == "\n" {
+                rows.push(String::new());
+                col = 0;
+                continue;
+            }
+            let w = g.width();
+            if col + w > width && col > 0 {
+                rows.push(String::new());
+                col = 0;
+            }
+            if let Some(row) = rows.last_mut() {
+                row.push_str(g);
+            }
+            col += w;
+        }
+        let cursor = match cursor {
+            Some(at) => at,
+            None if col >= width => {
+                rows.push(String::new());
+                (rows.len() - 1, 0)
+            }
+            None => (rows.len() - 1, col),
+        };
+        Rows { rows, cursor }
     }
 
     /// Takes the line out (for sending) and remembers it in the history.
@@ -218,8 +273,42 @@ mod tests {
     }
 
     #[test]
-    fn paste_flattens_line_breaks_and_drops_controls() {
-        let e = typed("a\nb\u{1b}c");
-        assert_eq!(e.text(), "a bc");
+    fn paste_keeps_line_breaks_and_drops_controls() {
+        let e = typed("a\r\nb\u{1b}c\rd\te\n\n");
+        assert_eq!(e.text(), "a\nbc\nd e");
+    }
+
+    #[test]
+    fn rows_break_at_line_breaks_and_at_the_width() {
+        let mut e = typed("one\ntwo three");
+        assert_eq!(
+            e.rows(5),
+            Rows {
+                rows: vec!["one".into(), "two t".into(), "hree".into()],
+                cursor: (2, 4),
+            }
+        );
+        e.apply(Edit::Home);
+        assert_eq!(e.rows(5).cursor, (0, 0));
+        // Right after the line break: the start of the second row.
+        for _ in 0..4 {
+            e.apply(Edit::Right);
+        }
+        assert_eq!(e.rows(5).cursor, (1, 0));
+        // At the end of a full row the cursor starts the next one.
+        let full = typed("abcde");
+        assert_eq!(full.rows(5).rows, vec!["abcde", ""]);
+        assert_eq!(full.rows(5).cursor, (1, 0));
+        // Double-width characters never straddle a row.
+        assert_eq!(typed("ab日本").rows(3).rows, vec!["ab", "日", "本"]);
+    }
+
+    #[test]
+    fn alt_enter_inserts_a_line_break() {
+        let mut e = typed("first");
+        e.apply(Edit::Newline);
+        e.insert_str("second");
+        assert_eq!(e.text(), "first\nsecond");
+        assert_eq!(e.rows(20).rows, vec!["first", "second"]);
     }
 }

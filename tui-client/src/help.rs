@@ -1,23 +1,36 @@
 //! The help, rendered from the key map ([`crate::keymap::KEYMAP`]) and the
-//! command table ([`crate::commands::COMMANDS`]): as lines for `/help` and
+//! command table both clients share ([`protocol::commands::COMMANDS`], the
+//! commands chat-tui offers): as lines for `/help` and
 //! `chat-tui --help`, and as the markdown tables of README.md. A test fails
 //! when README.md's tables differ from the code's (run it with
 //! `UPDATE_README=1` to write them).
 
-use crate::commands::COMMANDS;
+use crate::commands::commands;
 use crate::keymap::KEYMAP;
 
 /// The help as plain lines: commands, then keys.
 pub fn lines() -> Vec<String> {
     let mut lines = vec!["commands:".to_string()];
-    for c in COMMANDS {
-        lines.push(format!("  {:<20} {}", c.usage, c.what));
+    for c in commands() {
+        lines.push(format!("  {:<20} {}", c.usage, c.help));
     }
     lines.push("keys:".into());
     for row in KEYMAP {
         lines.push(format!("  {}: {}", row.keys_label(), plain(row.what)));
     }
     lines
+}
+
+/// The help of one command (`/help msg`): its usage, what it does and
+/// its other names.
+pub fn one_command(c: &crate::commands::Spec) -> String {
+    let also: Vec<String> = c.aliases.iter().map(|a| format!("/{a}")).collect();
+    let also = if also.is_empty() {
+        String::new()
+    } else {
+        format!(" (also {})", also.join(", "))
+    };
+    format!("{}: {}{also}", c.usage, c.help)
 }
 
 /// What `chat-tui --help` shows after the options.
@@ -58,7 +71,7 @@ pub fn markdown_keys() -> String {
 /// The command table of README.md.
 pub fn markdown_commands() -> String {
     let mut md = String::from("| command | does |\n| --- | --- |\n");
-    for c in COMMANDS {
+    for c in commands() {
         let also: Vec<String> = c.aliases.iter().map(|a| format!("`/{a}`")).collect();
         let also = if also.is_empty() {
             String::new()
@@ -68,7 +81,7 @@ pub fn markdown_commands() -> String {
         md.push_str(&format!(
             "| `{}` | {}{} |\n",
             c.usage,
-            cell(c.what),
+            cell(c.help),
             cell(&also)
         ));
     }
@@ -99,7 +112,7 @@ mod tests {
             markdown_keys,
         ),
         (
-            "<!-- commands: generated from COMMANDS in tui-client/src/commands.rs -->",
+            "<!-- commands: generated from COMMANDS in protocol/src/commands.rs -->",
             "<!-- end of commands -->",
             markdown_commands,
         ),
@@ -175,9 +188,11 @@ to write them"
     #[test]
     fn every_key_row_and_command_is_in_the_help() {
         let text = lines().join("\n");
-        for c in COMMANDS {
+        for c in commands() {
             assert!(text.contains(c.usage), "{}", c.usage);
         }
+        let msg = crate::commands::find("msg").map(one_command);
+        assert!(msg.is_some_and(|m| m.starts_with("/msg NAME TEXT: ")));
         for row in KEYMAP {
             assert!(text.contains(&row.keys_label()), "{}", row.keys_label());
         }

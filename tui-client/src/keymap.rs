@@ -130,6 +130,10 @@ pub const KEYMAP: &[KeyRow] = &[
         &[act(Action::Submit, &[key(KeyCode::Enter)])],
     ),
     row(
+        "a new line in the message (a paste keeps its line breaks)",
+        &[edit(Edit::Newline, &[alt_key(KeyCode::Enter), ctrl('j')])],
+    ),
+    row(
         "recall sent lines",
         &[
             act(Action::HistoryPrev, &[key(KeyCode::Up)]),

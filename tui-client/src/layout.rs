@@ -15,6 +15,7 @@ use crate::app::entries::{Delivery, Entry, EntryKind};
 use crate::config::Clock;
 use crate::theme::Theme;
 use crate::zone::Zone;
+use wrap::{Cell, cells_to_spans, wrap};
 
 /// Everything about how history looks that is not the history itself.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,11 +58,11 @@ fn seg(text: impl Into<String>, style: Style) -> Seg {
     }
 }
 
-const NAME_COLUMN_WIDE: usize = 12;
-const NAME_COLUMN_NARROW: usize = 8;
+const NAME_COLUMN: usize = 12;
 const SEPARATOR: &str = " │ ";
-/// Panes narrower than this drop the name column.
-const COMPACT_BELOW: usize = 50;
+/// Panes narrower than this drop the name column: its 20 columns are
+/// worth more as text (an 80-column terminal keeps 59 for it).
+const COMPACT_BELOW: usize = 72;
 
 impl Format<'_> {
     fn time_width(&self) -> usize {
@@ -71,17 +72,9 @@ impl Format<'_> {
         }
     }
 
-    fn name_width(&self, pane_width: usize) -> usize {
-        if pane_width >= 70 {
-            NAME_COLUMN_WIDE
-        } else {
-            NAME_COLUMN_NARROW
-        }
-    }
-
-    /// Columns before the text starts.
-    fn prefix_width(&self, pane_width: usize) -> usize {
-        self.time_width() + 1 + self.name_width(pane_width) + SEPARATOR.width()
+    /// Columns before the text starts (panes of the full layout).
+    fn prefix_width(&self) -> usize {
+        self.time_width() + 1 + NAME_COLUMN + SEPARATOR.width()
     }
 
     pub fn time(&self, ts_ms: i64) -> String {
@@ -127,8 +120,19 @@ pub fn older_row(loading: bool, width: usize, fmt: &Format<'_>) -> Row {
     rule(label, width, fmt)
 }
 
+/// The rule where you left the room, above what came since.
+/// Coloured like the marker of new messages below, not dim like the
+/// date rules: it is there to be found.
+pub fn read_marker_row(width: usize, fmt: &Format<'_>) -> Row {
+    styled_rule(crate::app::READ_MARKER, width, fmt.theme.marker())
+}
+
 /// A centred label on a dim horizontal rule.
 fn rule(label: &str, width: usize, fmt: &Format<'_>) -> Row {
+    styled_rule(label, width, fmt.theme.separator())
+}
+
+fn styled_rule(label: &str, width: usize, style: Style) -> Row {
     let mut label = format!(" {label} ");
     if label.width() > width {
         // A pane narrower than the label: cut it (with `+`) rather than
@@ -138,7 +142,6 @@ fn rule(label: &str, width: usize, fmt: &Format<'_>) -> Row {
     let label_w = label.width();
     let left = width.saturating_sub(label_w) / 2;
     let right = width.saturating_sub(label_w + left);
-    let style = fmt.theme.separator();
     Row {
         line: Line::from(vec![
             Span::styled("─".repeat(left), style),
@@ -179,21 +182,11 @@ fn body_rows(entry: &Entry, width: usize, fmt: &Format<'_>) -> Vec<Row> {
             from,
             latitude,
             longitude,
-        } => {
-            let url = protocol::maps::openstreetmap_url(*latitude, *longitude);
-            let segs = vec![
-                seg(
-                    format!("shared a location: {latitude:.6}, {longitude:.6}\n"),
-                    Style::default(),
-                ),
-                Seg {
-                    text: url.clone(),
-                    style: theme.link(),
-                    link: Some(url),
-                },
-            ];
-            (from.clone(), theme.nick(from), segs)
-        }
+        } => (
+            from.clone(),
+            theme.nick(from),
+            location_segs(*latitude, *longitude, text_width(width, fmt), fmt),
+        ),
         EntryKind::Joined(text) => (
             "-->".into(),
             theme.system(),
@@ -233,8 +226,8 @@ fn body_rows(entry: &Entry, width: usize, fmt: &Format<'_>) -> Vec<Row> {
     if width < COMPACT_BELOW {
         return compact_rows(entry, &name_col, name_style, segs, width, fmt);
     }
-    let name_w = fmt.name_width(width);
-    let prefix_w = fmt.prefix_width(width);
+    let name_w = NAME_COLUMN;
+    let prefix_w = fmt.prefix_width();
     let text_w = width.saturating_sub(prefix_w).max(1);
     let time = format!("{:>w$}", fmt.time(entry.ts), w = fmt.time_width());
     let name = fit_right(&name_col, name_w);
@@ -257,6 +250,53 @@ fn body_rows(entry: &Entry, width: usize, fmt: &Format<'_>) -> Vec<Row> {
             finish_row(spans, cells, prefix_w)
         })
         .collect()
+}
+
+/// Columns of text on a row of a pane `width` wide.
+fn text_width(width: usize, fmt: &Format<'_>) -> usize {
+    let prefix = if width < COMPACT_BELOW {
+        fmt.time_width() + 1
+    } else {
+        fmt.prefix_width()
+    };
+    width.saturating_sub(prefix).max(1)
+}
+
+/// A shared location: the coordinates, then a link to each map. A link
+/// shows its whole address where that fits on one row of text (so it can
+/// be copied whole where terminal hyperlinks do not get through), else a
+/// short label; either way it is one hyperlink, never split across rows.
+fn location_segs(latitude: f64, longitude: f64, text_w: usize, fmt: &Format<'_>) -> Vec<Seg> {
+    let maps = [
+        (
+            "openstreetmap.org",
+            protocol::maps::openstreetmap_url(latitude, longitude),
+        ),
+        (
+            "google.com/maps",
+            protocol::maps::google_maps_url(latitude, longitude),
+        ),
+    ];
+    let mut segs = vec![seg(
+        format!("shared a location: {latitude:.6}, {longitude:.6}\n"),
+        Style::default(),
+    )];
+    for (i, (label, url)) in maps.into_iter().enumerate() {
+        if i > 0 {
+            segs.push(seg(" · ", fmt.theme.system()));
+        }
+        let text = if url.width() <= text_w {
+            url.clone()
+        } else {
+            label.to_string()
+        };
+        segs.push(Seg {
+            text,
+            style: fmt.theme.link(),
+            link: Some(url),
+        });
+    }
+    segs
 }
 
 /// Narrow panes: no name column; the name starts the text (`bob: hi`).
@@ -348,117 +388,7 @@ fn text_segs(text: &str, mention: bool, fmt: &Format<'_>) -> Vec<Seg> {
     segs
 }
 
-/// One grapheme placed on a row.
-#[derive(Debug, Clone)]
-struct Cell<'s> {
-    text: &'s str,
-    width: usize,
-    style: Style,
-    link: Option<&'s str>,
-}
-
-/// Greedy word wrap by display width: breaks after white space when it can,
-/// inside a word when the word alone is wider than the row, and at `\n`.
-/// A grapheme never straddles rows, so wide characters and emoji stay whole.
-fn wrap(segs: &[Seg], width: usize) -> Vec<Vec<Cell<'_>>> {
-    let width = width.max(1);
-    let mut rows: Vec<Vec<Cell<'_>>> = vec![Vec::new()];
-    let mut used = 0;
-    // Index in the current row just after the last white space.
-    let mut break_at: Option<usize> = None;
-    for s in segs {
-        for g in s.text.graphemes(true) {
-            if g == "\n" || g == "\r\n" {
-                rows.push(Vec::new());
-                used = 0;
-                break_at = None;
-                continue;
-            }
-            let gw = g.width();
-            if gw > width {
-                continue; // a double-width character in a one-column pane
-            }
-            let space = g.chars().all(char::is_whitespace);
-            if used + gw > width {
-                if space {
-                    // White space at the edge of a row is the break itself.
-                    rows.push(Vec::new());
-                    used = 0;
-                    break_at = None;
-                    continue;
-                }
-                // Carry the word begun after the last white space to the
-                // next row, unless the word and this grapheme would overflow
-                // that row too: then the word breaks here instead.
-                let tail_w: usize = match (break_at, rows.last()) {
-                    (Some(b), Some(r)) => r[b.min(r.len())..].iter().map(|c| c.width).sum(),
-                    _ => 0,
-                };
-                let tail = match break_at {
-                    Some(b) if b > 0 && tail_w + gw <= width => {
-                        rows.last_mut().map(|r| r.split_off(b)).unwrap_or_default()
-                    }
-                    _ => Vec::new(),
-                };
-                used = tail.iter().map(|c| c.width).sum();
-                rows.push(tail);
-                break_at = None;
-            }
-            if let Some(row) = rows.last_mut() {
-                row.push(Cell {
-                    text: g,
-                    width: gw,
-                    style: s.style,
-                    link: s.link.as_deref(),
-                });
-                used += gw;
-                if space {
-                    break_at = Some(row.len());
-                }
-            }
-        }
-    }
-    rows
-}
-
-/// Joins cells of equal style into spans and collects link positions
-/// (columns relative to the start of the text).
-fn cells_to_spans(cells: Vec<Cell<'_>>) -> (Vec<Span<'static>>, Vec<RowLink>) {
-    let mut spans: Vec<Span<'static>> = Vec::new();
-    let mut links: Vec<RowLink> = Vec::new();
-    let mut text = String::new();
-    let mut style: Option<Style> = None;
-    let mut column = 0u16;
-    let mut prev_link: Option<&str> = None;
-    for c in cells {
-        if style != Some(c.style) {
-            if let Some(st) = style {
-                spans.push(Span::styled(std::mem::take(&mut text), st));
-            }
-            style = Some(c.style);
-        }
-        text.push_str(c.text);
-        match (c.link, prev_link) {
-            (Some(url), Some(prev)) if url == prev => {
-                if let Some(l) = links.last_mut() {
-                    l.text.push_str(c.text);
-                }
-            }
-            (Some(url), _) => links.push(RowLink {
-                column,
-                text: c.text.to_string(),
-                url: url.to_string(),
-            }),
-            (None, _) => {}
-        }
-        prev_link = c.link;
-        column += c.width as u16;
-    }
-    if let Some(st) = style {
-        spans.push(Span::styled(text, st));
-    }
-    (spans, links)
-}
+mod wrap;
 
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::{App, ConnState, Scroll, Shown};
+use crate::app::{App, ConnState, INPUT_MAX_ROWS, Scroll, Shown, truncate};
 use crate::layout::{self, Format};
 use crate::viewport;
 
@@ -45,23 +45,25 @@ pub struct Drawn {
     pub shown: Option<Shown>,
 }
 
-/// Narrowest message pane for which the user list is still shown.
-const MIN_PANE_WITH_USERS: u16 = 56;
+/// Narrowest message pane for which the user list is still shown (when
+/// asked for with F2 on a narrow terminal).
+const MIN_PANE_WITH_USERS: u16 = 40;
 
 pub fn draw(frame: &mut Frame<'_>, app: &App) -> Drawn {
     let area = frame.area();
     let notice_rows = u16::from(app.notice.is_some());
+    let input_rows = app.input_height(area.width) as u16;
     let [main, notice, status, input] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(notice_rows),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(input_rows),
     ])
     .areas(area);
 
     let sidebar_w = sidebar_width(app).min(area.width / 3);
     let users_w = users_width(app);
-    let show_users = app.show_users
+    let show_users = app.users_wanted()
         && app.current_room().is_some()
         && main.width.saturating_sub(sidebar_w + users_w) >= MIN_PANE_WITH_USERS;
     let [sidebar, messages, users] = Layout::horizontal([
@@ -96,7 +98,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Drawn {
 }
 
 fn sidebar_width(app: &App) -> u16 {
-    let longest = app.rooms.iter().map(|r| r.name.width()).max().unwrap_or(0);
+    let longest = app
+        .rooms
+        .iter()
+        .map(|r| r.label().width())
+        .max()
+        .unwrap_or(0);
     // "12 " + name + " @999" + border
     (longest + 9).clamp(12, 24) as u16
 }
@@ -124,7 +131,7 @@ fn draw_sidebar(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 (n, false) => n.to_string(),
             };
             let name_room = inner_w.saturating_sub(number.width() + badge.width() + 1);
-            let name = truncate(&room.name, name_room);
+            let name = truncate(room.label(), name_room);
             let pad = inner_w.saturating_sub(number.width() + name.width() + badge.width());
             let (name_style, badge_style) = if room.mentioned {
                 (theme.sidebar_mention(), theme.sidebar_mention())
@@ -132,6 +139,8 @@ fn draw_sidebar(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 (theme.sidebar_unread(), theme.sidebar_unread())
             } else if !room.joined {
                 (theme.system(), Style::default())
+            } else if room.is_dm() {
+                (theme.nick(room.label()), Style::default())
             } else {
                 (Style::default(), Style::default())
             };
@@ -152,21 +161,6 @@ fn draw_sidebar(frame: &mut Frame<'_>, app: &App, area: Rect) {
         .borders(Borders::RIGHT)
         .border_style(theme.border());
     frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-fn truncate(s: &str, width: usize) -> String {
-    if s.width() <= width {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    for c in s.chars() {
-        if out.width() + 2 > width {
-            break;
-        }
-        out.push(c);
-    }
-    out.push('…');
-    out
 }
 
 /// How the layout should look for this app: its clock, zone, colours and
@@ -197,8 +191,12 @@ fn draw_messages(
     // Above the oldest entry held, while the server has older ones.
     let older = room.filter(|r| r.more_before).map(|_| app.loading_older());
     let all = entries.as_slice();
+    let marker = room.and_then(|r| r.read_marker_at());
     let view = viewport::resolve(entries, scroll, height, |i| {
         let mut rows = layout::entry_rows(&all, i, width, &fmt);
+        if marker == Some(i) {
+            rows.insert(0, layout::read_marker_row(width, &fmt));
+        }
         if let (0, Some(loading)) = (i, older) {
             rows.insert(0, layout::older_row(loading, width, &fmt));
         }
@@ -272,20 +270,35 @@ fn draw_users(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let Some(room) = app.current_room() else {
         return;
     };
-    let mut users = room.users.clone();
-    users.sort_by_key(|u| u.to_lowercase());
+    let mut users: Vec<(&String, bool)> = room
+        .users
+        .iter()
+        .zip(&room.user_ids)
+        .map(|(name, id)| (name, app.away_reason(id).is_some()))
+        .collect();
+    users.sort_by_key(|(u, _)| u.to_lowercase());
     let inner_w = area.width.saturating_sub(2) as usize;
     let mut lines = vec![Line::styled(
         format!("{} here", room.users.len()),
         theme.system(),
     )];
-    lines.extend(users.iter().map(|u| {
+    lines.extend(users.iter().map(|(u, away)| {
         let style = if u.eq_ignore_ascii_case(&app.me) {
             theme.nick(u).add_modifier(ratatui::style::Modifier::BOLD)
         } else {
             theme.nick(u)
         };
-        Line::styled(truncate(u, inner_w), style)
+        // Away: dim, and marked in words for terminals without dim.
+        if *away {
+            let mark = " (away)";
+            let name = truncate(u, inner_w.saturating_sub(mark.width()).max(3));
+            Line::from(vec![
+                Span::styled(name, style.patch(theme.system())),
+                Span::styled(mark, theme.system()),
+            ])
+        } else {
+            Line::styled(truncate(u, inner_w), style)
+        }
     }));
     let block = Block::new()
         .borders(Borders::LEFT)
@@ -313,13 +326,32 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ),
     };
     let room = match app.current_room() {
-        Some(r) => format!(
-            "#{} · {} user{}",
-            r.name,
-            r.users.len(),
-            if r.users.len() == 1 { "" } else { "s" }
-        ),
+        Some(r) => match &r.peer {
+            Some(p) => match app.away_reason(&p.id) {
+                Some("") => format!("{} · direct · away", p.name),
+                Some(reason) => format!("{} · direct · away: {reason}", p.name),
+                None => format!("{} · direct", p.name),
+            },
+            None => {
+                let n = r.users.len();
+                let topic = r
+                    .topic
+                    .as_ref()
+                    .map(|t| format!(" · {t}"))
+                    .unwrap_or_default();
+                format!(
+                    "#{} · {n} user{}{topic}",
+                    r.name,
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+        },
         None => "no room".to_string(),
+    };
+    let me = if app.away_reason(&app.me_id).is_some() {
+        format!("{} (away)", app.me)
+    } else {
+        app.me.clone()
     };
     let mut spans = vec![
         Span::styled(
@@ -331,7 +363,7 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             },
         ),
         Span::styled(
-            format!(" {} · {} · {room} ", app.server_url, app.me),
+            format!(" {} · {me} · {room} ", app.server_url),
             theme.status_bar(),
         ),
     ];
@@ -350,37 +382,36 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
     );
 }
 
+/// The input area: the prompt, then the text in rows (a long or
+/// multi-line message makes it grow, up to [`INPUT_MAX_ROWS`], then it
+/// scrolls to keep the cursor's row in sight).
 fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) -> Option<Position> {
     let theme = app.display.theme;
-    let prompt = match app.current_room() {
-        Some(r) => format!("[{}] ", truncate(&r.name, 16)),
-        None => "> ".to_string(),
-    };
+    let prompt = app.prompt();
     let prompt_w = prompt.width() as u16;
-    let text_w = area.width.saturating_sub(prompt_w).max(1) as usize;
-    let editor = &app.editor;
-    // Keep one column free for the cursor at the end of the line.
-    let scroll = editor.scroll_for(text_w.saturating_sub(1).max(1));
-    let mut shown = String::new();
-    let mut col = 0usize;
-    for g in unicode_segmentation::UnicodeSegmentation::graphemes(editor.text(), true) {
-        let w = g.width();
-        if col >= scroll && col + w <= scroll + text_w {
-            shown.push_str(g);
-        }
-        col += w;
-    }
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(prompt, theme.prompt()),
-            Span::raw(shown),
-        ])),
-        area,
-    );
-    let x = area.x + prompt_w + (editor.cursor_column().saturating_sub(scroll)) as u16;
+    let laid = app.input_rows(area.width);
+    let height = usize::from(area.height).clamp(1, INPUT_MAX_ROWS);
+    let first = laid.cursor.0.saturating_sub(height - 1);
+    let lines: Vec<Line<'_>> = laid
+        .rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(i, row)| {
+            let lead = if i == 0 {
+                Span::styled(prompt.clone(), theme.prompt())
+            } else {
+                Span::raw(" ".repeat(usize::from(prompt_w)))
+            };
+            Line::from(vec![lead, Span::raw(row.clone())])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+    let (row, col) = laid.cursor;
     let pos = Position {
-        x: x.min(area.x + area.width.saturating_sub(1)),
-        y: area.y,
+        x: (area.x + prompt_w + col as u16).min(area.x + area.width.saturating_sub(1)),
+        y: area.y + (row - first) as u16,
     };
     frame.set_cursor_position(pos);
     Some(pos)

@@ -479,7 +479,7 @@ fn help_lists_the_keys_and_commands_of_the_tables() {
             row.keys_label()
         );
     }
-    for c in tui_client::commands::COMMANDS {
+    for c in tui_client::commands::commands() {
         assert!(text.contains(c.usage), "{}:\n{text}", c.usage);
     }
     assert!(text.contains("--name <NAME>"), "{text}");

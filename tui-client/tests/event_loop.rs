@@ -103,6 +103,7 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
                 device: device(),
                 heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
                 note: None,
+                dms: Vec::new(),
             }))
             .await
             .unwrap();
@@ -241,6 +242,7 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
                 device: device(),
                 heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
                 note: None,
+                dms: Vec::new(),
             }))
             .await
             .unwrap();
@@ -348,6 +350,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
                 device: device(),
                 heartbeat: tui_client::net::DEFAULT_HEARTBEAT,
                 note: None,
+                dms: Vec::new(),
             }))
             .await
             .unwrap();

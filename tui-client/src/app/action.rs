@@ -6,6 +6,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Edit {
     Insert(char),
+    /// A line break in the message (Alt-Enter).
+    Newline,
     Left,
     Right,
     WordLeft,

@@ -55,7 +55,7 @@ impl App {
         true
     }
 
-    fn require_connection(&mut self, what: &str) -> bool {
+    pub(super) fn require_connection(&mut self, what: &str) -> bool {
         if !self.connected() {
             self.error(format!(
                 "{what} needs a connection: try again once connected"

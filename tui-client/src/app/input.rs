@@ -10,6 +10,18 @@ impl App {
         if action != Action::Complete {
             self.completer.reset();
         }
+        // A notice lasts while the line is edited (it may explain what to
+        // fix), and goes with anything else you do.
+        if !matches!(
+            action,
+            Action::Edit(_)
+                | Action::Complete
+                | Action::HistoryPrev
+                | Action::HistoryNext
+                | Action::Quit
+        ) {
+            self.notice = None;
+        }
         match action {
             Action::Edit(edit) => self.editor.apply(edit),
             Action::Submit => self.submit(now, fx),
@@ -43,7 +55,7 @@ impl App {
                 self.editor.apply(Edit::End);
                 self.scroll_to_bottom();
             }
-            Action::ToggleUsers => self.show_users = !self.show_users,
+            Action::ToggleUsers => self.show_users = Some(!self.users_wanted()),
             Action::Redraw => fx.push(Effect::Redraw),
             Action::Quit => self.quit(fx),
         }
@@ -58,6 +70,9 @@ impl App {
         if index != self.current {
             // A PgUp was meant for the room left.
             self.older_wanted = false;
+            if let Some(left) = self.rooms.get_mut(self.current) {
+                left.left_view();
+            }
         }
         self.current = index;
         if let Some(room) = self.rooms.get_mut(index) {
@@ -77,8 +92,19 @@ impl App {
     }
 
     fn complete(&mut self) {
-        let room_names: Vec<String> = self.rooms.iter().map(|r| r.name.clone()).collect();
-        let nicks: Vec<String> = match self.current_room() {
+        // Your rooms, then every room of the last /list.
+        let mut room_names: Vec<String> = self
+            .rooms
+            .iter()
+            .filter(|r| !r.is_dm())
+            .map(|r| r.name.clone())
+            .collect();
+        for r in &self.directory {
+            if !room_names.contains(r) {
+                room_names.push(r.clone());
+            }
+        }
+        let mut nicks: Vec<String> = match self.current_room() {
             Some(room) => {
                 let mut nicks = room.speakers.clone();
                 let mut rest: Vec<String> = room
@@ -93,6 +119,15 @@ impl App {
             }
             None => Vec::new(),
         };
+        // Then everyone else you know of (for /msg, /query, /whois).
+        for room in &self.rooms {
+            let peer = room.peer.iter().map(|p| &p.name);
+            for name in room.users.iter().chain(peer) {
+                if !nicks.contains(name) {
+                    nicks.push(name.clone());
+                }
+            }
+        }
         let ctx = complete::Context {
             nicks: &nicks,
             rooms: &room_names,
@@ -105,7 +140,6 @@ impl App {
     }
 
     fn submit(&mut self, now: Now, fx: &mut Vec<Effect>) {
-        self.notice = None;
         let line = self.editor.text().to_string();
         if line.trim().is_empty() {
             return;

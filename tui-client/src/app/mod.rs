@@ -24,15 +24,19 @@
 //! ([`Event::Shown`]).
 
 pub mod action;
+mod conversations;
 mod devices;
+mod directory;
 pub mod entries;
 mod input;
+mod input_area;
 mod network;
 pub mod outbox;
 pub mod room;
 mod run_command;
 pub mod scroll;
 mod sending;
+mod stored;
 #[cfg(test)]
 mod tests;
 mod viewing;
@@ -44,7 +48,8 @@ use protocol::{ClientEvent, ServerLimits};
 
 pub use action::{Action, Edit};
 pub use entries::{Delivery, Entries, Entry, EntryKind, HISTORY_LIMIT};
-pub use room::{HISTORY_RULE, Room};
+pub use input_area::truncate;
+pub use room::{HISTORY_RULE, READ_MARKER, Room};
 pub use scroll::{Beyond, Scroll, Shown};
 
 use crate::complete::Completer;
@@ -76,6 +81,10 @@ impl From<i64> for Now {
 }
 
 /// Input to [`App::update`].
+// Each event is moved once into `update` and dropped there: boxing the
+// network's (large with the server's frames) would cost an allocation per
+// frame and save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Action(Action),
@@ -115,11 +124,18 @@ pub enum ConnState {
 }
 
 /// A one-line message above the status line (command output errors etc.).
+/// It goes at the next action other than editing the line, or after
+/// [`NOTICE_FOR`] ([`ERROR_FOR`] for an error), whichever comes first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     pub text: String,
     pub error: bool,
 }
+
+/// How long a notice stays on screen.
+pub const NOTICE_FOR: Duration = Duration::from_secs(5);
+/// How long an error stays on screen: longer, it may take some reading.
+pub const ERROR_FOR: Duration = Duration::from_secs(10);
 
 /// How things are shown; fixed for a run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -142,6 +158,21 @@ enum Request {
     Devices,
     /// Signing out a device (`None`: this one).
     Logout(Option<String>),
+    /// `/query` or `/msg` to someone without a buffer yet: their name, the
+    /// line to send once it is open, and the conversation's key once its
+    /// `room_state` came.
+    Query {
+        name: String,
+        text: Option<String>,
+        key: Option<String>,
+    },
+    Nick(String),
+    Away(Option<String>),
+    Back,
+    Whois(String),
+    List,
+    /// Setting the topic of a room.
+    Topic(String),
 }
 
 /// Who you are: your identity's id (from the welcome) and your name.
@@ -164,9 +195,17 @@ impl Me {
     }
 }
 
-/// Rows of the screen besides the message pane: the status line and the
-/// input line (and the notice line while there is one), as `ui` lays out.
-const CHROME_ROWS: usize = 2;
+/// Rows of the screen besides the message pane and the input area: the
+/// status line (and the notice line while there is one), as `ui` lays out.
+const CHROME_ROWS: usize = 1;
+
+/// The narrowest terminal that shows the user list by itself: below it the
+/// messages get the width (80 columns leave at least 55 for text).
+pub const USERS_FROM_WIDTH: u16 = 100;
+
+/// Most rows the input area grows to with a long or multi-line message;
+/// beyond them it scrolls to keep the cursor in sight.
+pub const INPUT_MAX_ROWS: usize = 5;
 
 #[derive(Debug)]
 pub struct App {
@@ -183,8 +222,15 @@ pub struct App {
     /// Shown when you are in no room.
     pub lobby: Entries,
     pub editor: Editor,
-    pub show_users: bool,
+    /// The user list shown (`Some(true)`) or hidden by F2; `None`: by
+    /// the terminal's width (shown from [`USERS_FROM_WIDTH`] columns on).
+    pub show_users: Option<bool>,
     pub notice: Option<Notice>,
+    /// When the notice goes (monotonic milliseconds); set after the update
+    /// that showed it.
+    notice_until: Option<Millis>,
+    /// A notice was shown during the current update.
+    notice_new: bool,
     pub display: Display,
     pub limits: Option<ServerLimits>,
     /// The terminal's size (columns, rows), for the size of a page.
@@ -200,6 +246,10 @@ pub struct App {
     requests: HashMap<String, Request>,
     /// The device ids of the last `/devices` list, for `/logout N`.
     devices_shown: Vec<String>,
+    /// Who is away (by identity id), with their reason (empty: none).
+    away: HashMap<String, String>,
+    /// The rooms of the last `/list`, which Tab completes.
+    directory: Vec<String>,
     /// History answers arriving in parts, by room: the events of the parts
     /// so far (the answer is applied whole, when its last part comes).
     history_parts: HashMap<String, Vec<protocol::ServerEvent>>,
@@ -238,8 +288,10 @@ impl App {
             current: 0,
             lobby: Entries::new(),
             editor: Editor::new(),
-            show_users: true,
+            show_users: None,
             notice: None,
+            notice_until: None,
+            notice_new: false,
             display,
             limits: None,
             screen: (80, 24),
@@ -251,6 +303,8 @@ impl App {
             next_id: 0,
             requests: HashMap::new(),
             devices_shown: Vec::new(),
+            away: HashMap::new(),
+            directory: Vec::new(),
             history_parts: HashMap::new(),
             fresh_joins: false,
             told_too_large: false,
@@ -283,9 +337,21 @@ impl App {
             Event::Tick => {
                 let changes = self.outbox.tick(now.mono_ms);
                 self.apply_outbox(changes, &mut fx);
+                if self.notice_until.is_some_and(|t| t <= now.mono_ms) {
+                    self.notice = None;
+                }
             }
             Event::NetBusy => self.error("the network is busy: not sent, try again"),
             Event::Shown(shown) => self.on_shown(shown, &mut fx),
+        }
+        if std::mem::take(&mut self.notice_new)
+            && let Some(n) = &self.notice
+        {
+            let lasts = if n.error { ERROR_FOR } else { NOTICE_FOR };
+            self.notice_until = Some(now.mono_ms + lasts.as_millis() as Millis);
+        }
+        if self.notice.is_none() {
+            self.notice_until = None;
         }
         fx
     }
@@ -293,7 +359,10 @@ impl App {
     /// When [`Event::Tick`] is next due, on the monotonic clock of
     /// [`Now::mono_ms`]; `None` while nothing waits for a time.
     pub fn wake(&self) -> Option<Millis> {
-        self.outbox.wake()
+        match (self.outbox.wake(), self.notice_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn current_room(&self) -> Option<&Room> {
@@ -320,13 +389,31 @@ impl App {
         self.conn == ConnState::Connected
     }
 
-    /// Rows of the message pane, from the terminal size and whether a
-    /// notice line is shown.
+    /// Rows of the message pane, from the terminal size, the rows of the
+    /// input area and whether a notice line is shown.
     pub fn message_pane_rows(&self) -> usize {
         let notice = usize::from(self.notice.is_some());
+        let input = self.input_height(self.screen.0);
         usize::from(self.screen.1)
-            .saturating_sub(CHROME_ROWS + notice)
+            .saturating_sub(CHROME_ROWS + notice + input)
             .max(1)
+    }
+
+    /// How history and times look in this run.
+    pub(crate) fn format(&self) -> crate::layout::Format<'_> {
+        crate::layout::Format {
+            clock: self.display.clock,
+            zone: self.display.zone,
+            theme: self.display.theme,
+            me: &self.me,
+        }
+    }
+
+    /// How notices name the buffer `room` (a room's name or a
+    /// conversation's key).
+    pub fn title_of(&self, room: &str) -> String {
+        self.room_index(room)
+            .map_or_else(|| format!("#{room}"), |i| self.rooms[i].title())
     }
 
     /// You, for telling your lines and your entry in a room apart.
@@ -347,6 +434,7 @@ impl App {
             text: text.into(),
             error: true,
         });
+        self.notice_new = true;
     }
 
     fn info(&mut self, text: impl Into<String>) {
@@ -354,6 +442,7 @@ impl App {
             text: text.into(),
             error: false,
         });
+        self.notice_new = true;
     }
 
     /// A notice in the current room (or the lobby when in none).

@@ -22,6 +22,7 @@ impl App {
                 epoch,
                 user,
                 note,
+                dms,
                 ..
             }) => {
                 if self.epoch.as_ref().is_some_and(|old| *old != epoch) {
@@ -52,6 +53,7 @@ impl App {
                     self.push_lobby(now.wall_ms, EntryKind::Notice(note.clone()));
                     self.info(note);
                 }
+                self.restore_conversations(dms);
                 if self.rooms.is_empty() {
                     let text = "you are in no room yet: type /join ROOM (or /help)".into();
                     self.push_lobby(now.wall_ms, EntryKind::Notice(text));
@@ -171,17 +173,21 @@ impl App {
             return;
         }
         match ev {
-            ServerEvent::RoomState { room, users, .. } => {
+            ServerEvent::RoomState { room, users, topic } => {
+                for u in &users {
+                    match &u.away {
+                        Some(reason) => self.away.insert(u.id.clone(), reason.clone()),
+                        None => self.away.remove(&u.id),
+                    };
+                }
                 let me = self.who();
-                let users: Vec<protocol::UserRef> = users
-                    .into_iter()
-                    .map(|m| protocol::UserRef {
-                        id: m.id,
-                        name: m.name,
-                    })
-                    .collect();
-                if let Some(i) = self.room_index(&room) {
-                    self.rooms[i].apply_room_state(&users, &me);
+                let i = if protocol::dm::is_dm(&room) {
+                    self.conversation_state(&room, &users)
+                } else {
+                    self.room_index(&room)
+                };
+                if let Some(i) = i {
+                    self.rooms[i].apply_room_state(&users, topic.as_deref(), &me);
                 }
             }
             ServerEvent::History {
@@ -226,12 +232,62 @@ impl App {
                 self.show_link_code(&code, expires_ts, now)
             }
             ServerEvent::Devices { devices } => self.show_devices(&devices, now),
-            ServerEvent::Message { ref room, .. } | ServerEvent::Location { ref room, .. } => {
+            ServerEvent::Message { ref room, .. }
+            | ServerEvent::Location { ref room, .. }
+            | ServerEvent::Topic { ref room, .. } => {
                 let room = room.clone();
+                let (user, from) = match &ev {
+                    ServerEvent::Message { user, from, .. }
+                    | ServerEvent::Location { user, from, .. }
+                    | ServerEvent::Topic { user, from, .. } => (user.clone(), from.clone()),
+                    _ => Default::default(),
+                };
                 if let Some(msg) = Stored::from_event(ev, &self.who()) {
+                    let new = self.room_index(&room).is_none()
+                        && protocol::dm::is_dm(&room)
+                        && self
+                            .conversation_arrived(&room, &user, &from, msg.seq)
+                            .is_some();
                     self.on_message(&room, msg, now, fx);
+                    if new && self.connected() {
+                        self.send_join(room, fx);
+                    }
                 }
             }
+            ServerEvent::Renamed {
+                user,
+                old,
+                name,
+                ts,
+            } => self.on_renamed(&user, &old, &name, ts),
+            ServerEvent::Away { user, reason } => {
+                self.away.insert(user, reason);
+            }
+            ServerEvent::Back { user } => {
+                self.away.remove(&user);
+            }
+            ServerEvent::AwayNotice {
+                room, name, reason, ..
+            } => self.away_notice(&room, &name, &reason, now),
+            ServerEvent::Whois {
+                user,
+                online,
+                devices,
+                away,
+                rooms,
+                since_ts,
+            } => {
+                let answer = super::directory::Whois {
+                    user,
+                    online,
+                    devices,
+                    away,
+                    rooms,
+                    since_ts,
+                };
+                self.show_whois(answer, now);
+            }
+            ServerEvent::RoomList { rooms } => self.show_room_list(rooms, now),
             ServerEvent::Error { code, message } => {
                 let message = sanitize::one_line(&message);
                 if code == ErrorCode::ShuttingDown {
@@ -241,15 +297,6 @@ impl App {
                 }
             }
             ServerEvent::Welcome { .. } | ServerEvent::Ack { .. } => {}
-            // Conversations (direct messages, names, away, topics, the
-            // room directory) are not shown by this client yet.
-            ServerEvent::Topic { .. }
-            | ServerEvent::Renamed { .. }
-            | ServerEvent::Away { .. }
-            | ServerEvent::Back { .. }
-            | ServerEvent::AwayNotice { .. }
-            | ServerEvent::Whois { .. }
-            | ServerEvent::RoomList { .. } => {}
         }
     }
 
@@ -341,6 +388,18 @@ impl App {
                 self.error(format!("server: {message}"));
             }
             (Some(Request::Logout(device)), result) => self.logged_out(device, result, now),
+            (
+                Some(
+                    request @ (Request::Query { .. }
+                    | Request::Nick(_)
+                    | Request::Away(_)
+                    | Request::Back
+                    | Request::Whois(_)
+                    | Request::List
+                    | Request::Topic(_)),
+                ),
+                result,
+            ) => self.on_conversation_ack(request, result, now, fx),
             (Some(Request::Link | Request::Devices), AckResult::Err(err)) => {
                 let message = sanitize::one_line(&err.message);
                 self.error(format!("server: {message}"));
@@ -355,7 +414,7 @@ impl App {
 
     /// The room's join was acknowledged: its waiting lines go out. (A
     /// room left while its join was on its way stays left.)
-    fn joined(&mut self, room: &str, now: Now, fx: &mut Vec<Effect>) {
+    pub(super) fn joined(&mut self, room: &str, now: Now, fx: &mut Vec<Effect>) {
         self.end_of_startup();
         let Some(i) = self.room_index(room) else {
             return;

@@ -2,15 +2,19 @@
 //! not read yet, and where its view is scrolled. Messages and pages of
 //! history from the server are applied here, already sanitized.
 
-use protocol::{ServerEvent, UserRef};
+use protocol::{Member, UserRef};
 
 use super::entries::{Delivery, Entries, Entry, EntryKind};
 use super::scroll::Scroll;
+pub(super) use super::stored::Stored;
 use super::{Me, plural};
 use crate::sanitize;
 
 /// The label of the rule between a join's stored history and what follows.
 pub const HISTORY_RULE: &str = "end of history";
+
+/// The label of the rule where you left the room, above what came since.
+pub const READ_MARKER: &str = "unread below";
 
 /// Most recent speakers remembered for nick completion.
 const SPEAKERS: usize = 50;
@@ -18,11 +22,18 @@ const SPEAKERS: usize = 50;
 /// A room you are in (or are joining, or will rejoin after a reconnect).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Room {
+    /// The room's name, or a conversation's key (`@<uid1>+<uid2>`): what
+    /// the wire calls it.
     pub name: String,
+    /// In a direct-message conversation: the other person, by their
+    /// current name.
+    pub peer: Option<UserRef>,
+    /// The room's topic, if it has one.
+    pub topic: Option<String>,
     /// The names of the people in the room, each identity once.
     pub users: Vec<String>,
     /// Their identity ids, in the same order.
-    pub(super) user_ids: Vec<String>,
+    pub user_ids: Vec<String>,
     pub entries: Entries,
     /// Messages since you last looked at the room.
     pub unread: usize,
@@ -33,6 +44,9 @@ pub struct Room {
     pub scroll: Scroll,
     /// Messages that arrived while scrolled up.
     pub new_below: usize,
+    /// Where you left the room: the entry after the last one there was
+    /// then. Moves to the end each time you leave it again.
+    pub read_marker: Option<super::entries::EntryKey>,
     /// Highest sequence number seen (in the current epoch).
     pub(super) last_seq: Option<u64>,
     /// Lowest sequence number held, where older history would continue.
@@ -48,86 +62,6 @@ pub struct Room {
     pub(super) tentative: bool,
     /// "you joined" / "rejoined", shown after the join's history.
     pub(super) join_notice: Option<String>,
-}
-
-/// A message or location from the server, sanitized, as an entry.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Stored {
-    pub seq: u64,
-    /// The sender's request id.
-    pub id: String,
-    /// Sent under your name (from here or from another client of yours).
-    pub own: bool,
-    pub entry: Entry,
-}
-
-impl Stored {
-    /// Converts a `message` or `location` event; `None` for other events
-    /// and for locations out of range. Live messages and stored history
-    /// go through this same conversion.
-    pub fn from_event(ev: ServerEvent, me: &Me) -> Option<Stored> {
-        let (seq, ts, id, kind, own) = match ev {
-            ServerEvent::Message {
-                seq,
-                ts,
-                from,
-                user,
-                id,
-                text,
-                action,
-                ..
-            } => {
-                let own = me.is(&user, &from);
-                let from = sanitize::one_line(&from);
-                let text = sanitize::message_text(&text);
-                let mention = !own && protocol::mention::mentions(&text, &me.name);
-                let kind = EntryKind::Message {
-                    from: from.clone(),
-                    text,
-                    action,
-                    mention,
-                };
-                (seq, ts, id, kind, own)
-            }
-            ServerEvent::Location {
-                seq,
-                ts,
-                from,
-                user,
-                id,
-                latitude,
-                longitude,
-                ..
-            } if protocol::validate::location(latitude, longitude).is_ok() => {
-                let own = me.is(&user, &from);
-                let from = sanitize::one_line(&from);
-                let kind = EntryKind::Location {
-                    from: from.clone(),
-                    latitude,
-                    longitude,
-                };
-                (seq, ts, id, kind, own)
-            }
-            _ => return None,
-        };
-        Some(Stored {
-            seq,
-            own,
-            id,
-            entry: Entry::new(ts, kind),
-        })
-    }
-
-    pub fn mention(&self) -> bool {
-        matches!(self.entry.kind, EntryKind::Message { mention: true, .. })
-    }
-
-    fn sender(&self) -> Option<&str> {
-        match &self.entry.kind {
-            EntryKind::Message { from, .. } | EntryKind::Location { from, .. } => Some(from),
-            _ => None,
-        }
-    }
 }
 
 /// What a live message did to the room.
@@ -148,6 +82,8 @@ impl Room {
     pub fn new(name: impl Into<String>) -> Self {
         Room {
             name: name.into(),
+            peer: None,
+            topic: None,
             users: Vec::new(),
             user_ids: Vec::new(),
             entries: Entries::new(),
@@ -156,6 +92,7 @@ impl Room {
             joined: false,
             scroll: Scroll::Bottom,
             new_below: 0,
+            read_marker: None,
             last_seq: None,
             first_seq: None,
             more_before: false,
@@ -163,6 +100,32 @@ impl Room {
             was_joined: false,
             tentative: false,
             join_notice: None,
+        }
+    }
+
+    /// A direct-message conversation with `peer`, under its key.
+    pub fn conversation(key: impl Into<String>, peer: UserRef) -> Self {
+        Room {
+            peer: Some(peer),
+            ..Room::new(key)
+        }
+    }
+
+    pub fn is_dm(&self) -> bool {
+        self.peer.is_some()
+    }
+
+    /// What the sidebar and the prompt call it: the room's name, or the
+    /// other person's current name.
+    pub fn label(&self) -> &str {
+        self.peer.as_ref().map_or(&self.name, |p| &p.name)
+    }
+
+    /// How notices name it: `#dev`, or `bob` for a conversation.
+    pub fn title(&self) -> String {
+        match &self.peer {
+            Some(p) => p.name.clone(),
+            None => format!("#{}", self.name),
         }
     }
 
@@ -192,12 +155,51 @@ impl Room {
         self.mentioned = false;
     }
 
+    /// You went to another room: what arrives from now on is below the
+    /// read marker.
+    pub(super) fn left_view(&mut self) {
+        self.read_marker = Some(self.entries.end_key());
+    }
+
+    /// The index of the entry the read marker is drawn above: only while
+    /// a message or location arrived after it.
+    pub fn read_marker_at(&self) -> Option<usize> {
+        let key = self.read_marker?;
+        let at = self.entries.slot(key);
+        let news = self.entries.iter().skip(at).any(|e| e.is_post());
+        (self.entries.key(at) == key && news).then_some(at)
+    }
+
     /// The server's welcome to the room: who is in it. The notice saying
     /// so waits until the join's history has been shown.
-    pub(super) fn apply_room_state(&mut self, users: &[UserRef], me: &Me) {
+    pub(super) fn apply_room_state(&mut self, users: &[Member], topic: Option<&str>, me: &Me) {
         self.users = users.iter().map(|u| sanitize::one_line(&u.name)).collect();
         self.user_ids = users.iter().map(|u| u.id.clone()).collect();
+        self.topic = topic.map(sanitize::one_line).filter(|t| !t.is_empty());
         self.joined = true;
+        if let Some(peer) = &mut self.peer {
+            // A name the server does not know right now (empty) does not
+            // replace the one shown.
+            if let Some(them) = users
+                .iter()
+                .find(|u| u.id == peer.id && !u.name.trim().is_empty())
+            {
+                peer.name = sanitize::one_line(&them.name);
+            }
+            for (name, id) in self.users.iter_mut().zip(&self.user_ids) {
+                if name.trim().is_empty() {
+                    *name = if *id == peer.id {
+                        peer.name.clone()
+                    } else {
+                        me.name.clone()
+                    };
+                }
+            }
+            self.join_notice = Some(format!("your conversation with {}", peer.name));
+            self.was_joined = true;
+            self.tentative = false;
+            return;
+        }
         let others = users.iter().filter(|u| !me.is(&u.id, &u.name)).count();
         let verb = if self.was_joined {
             "rejoined"
@@ -241,6 +243,43 @@ impl Room {
         self.push(Entry::new(ts, EntryKind::Left(text)));
     }
 
+    /// Whether a message calls for you: it names you, or it is written to
+    /// you alone (in a conversation).
+    fn mentions_you(&self, msg: &Stored) -> bool {
+        msg.mention() || (self.is_dm() && !msg.own && msg.entry.is_post())
+    }
+
+    /// An identity changed its name: its entry in the user list, and a
+    /// line saying so where it appears. False when it does not appear.
+    pub(super) fn renamed(&mut self, id: &str, old: &str, name: &str, ts: i64, me: &Me) -> bool {
+        let name = sanitize::one_line(name);
+        let old = sanitize::one_line(old);
+        let mut here = false;
+        if let Some(i) = self.user_ids.iter().position(|u| u == id) {
+            self.users[i].clone_from(&name);
+            here = true;
+        }
+        if let Some(peer) = self.peer.as_mut().filter(|p| p.id == id) {
+            peer.name.clone_from(&name);
+            here = true;
+        }
+        if !here {
+            return false;
+        }
+        for s in &mut self.speakers {
+            if *s == old {
+                s.clone_from(&name);
+            }
+        }
+        let text = if me.id == id {
+            format!("you are now known as {name}")
+        } else {
+            format!("{old} is now known as {name}")
+        };
+        self.push(Entry::new(ts, EntryKind::Notice(text)));
+        true
+    }
+
     /// The server's store was reset: the old numbers mean nothing.
     pub(super) fn forget_numbers(&mut self) {
         self.last_seq = None;
@@ -263,7 +302,10 @@ impl Room {
         if msg.own && self.settle_own(&msg.id, &msg.entry) {
             return Applied::Settled { id: msg.id };
         }
-        let mention = msg.mention();
+        if let Some(topic) = &msg.topic {
+            self.topic = Some(topic.clone()).filter(|t| !t.is_empty());
+        }
+        let mention = self.mentions_you(&msg);
         if !msg.own
             && let Some(from) = msg.sender().map(str::to_string)
         {
@@ -271,8 +313,9 @@ impl Room {
             self.speakers.insert(0, from);
             self.speakers.truncate(SPEAKERS);
         }
+        let post = msg.entry.is_post();
         self.push(msg.entry);
-        if !msg.own && !current {
+        if post && !msg.own && !current {
             self.unread += 1;
             self.mentioned |= mention;
         }
@@ -328,9 +371,9 @@ impl Room {
             }
             // What was missed while away is new to you; a fresh join's
             // backlog is not.
-            if resumed && !msg.own && !current {
+            if resumed && !msg.own && !current && msg.entry.is_post() {
                 self.unread += 1;
-                self.mentioned |= msg.mention();
+                self.mentioned |= self.mentions_you(&msg);
             }
             self.push(msg.entry);
         }

@@ -16,21 +16,34 @@ impl App {
             Command::Location(coords) => return !self.share_location(coords, now, fx),
             Command::Users => self.list_users(now),
             Command::Rooms => self.list_rooms(now),
-            Command::Nick(_) => {
-                self.error(
-                    "renaming is not supported yet: a name stays with its owner; the server's \
-                     operator can rename you",
-                );
-                return true;
+            Command::Msg { name, text } => {
+                return !self.open_conversation(name, Some(text), now, fx);
             }
+            Command::Query(name) => return !self.open_conversation(name, None, now, fx),
+            Command::Nick(name) => return !self.ask_nick(name, fx),
+            Command::Away(reason) => self.ask_away(reason, fx),
+            Command::Back => self.ask_back(fx),
+            Command::Whois(name) => return !self.ask_whois(name, fx),
+            Command::List => self.ask_list(fx),
+            Command::Topic(text) => self.topic(text, now, fx),
             Command::Link => self.ask_link(fx),
             Command::Devices => self.ask_devices(fx),
             Command::Logout(device) => return !self.ask_logout(device, fx),
-            Command::Help => {
+            Command::Help(None) => {
                 for line in crate::help::lines() {
                     self.push_current(now.wall_ms, EntryKind::Notice(line));
                 }
             }
+            Command::Help(Some(name)) => match crate::commands::find(&name) {
+                Some(spec) => {
+                    let line = crate::help::one_command(spec);
+                    self.push_current(now.wall_ms, EntryKind::Notice(line));
+                }
+                None => {
+                    self.error(format!("no command /{name}: /help lists them"));
+                    return true;
+                }
+            },
             Command::Retry => self.retry(now, fx),
             Command::Quit => self.quit(fx),
         }
@@ -54,15 +67,15 @@ impl App {
             return;
         }
         if let Some(limits) = &self.limits
-            && self.rooms.len() >= limits.max_rooms
+            && self.rooms.iter().filter(|r| !r.is_dm()).count() >= limits.max_rooms
         {
             self.error(format!("you can be in at most {} rooms", limits.max_rooms));
             return;
         }
         let mut new = Room::new(room.clone());
         new.tentative = true;
-        self.rooms.push(new);
-        self.switch_to(self.rooms.len() - 1);
+        let at = self.insert_buffer(new);
+        self.switch_to(at);
         if self.connected() {
             self.send_join(room, fx);
         } else {
@@ -95,10 +108,11 @@ impl App {
                 room: left.name.clone(),
             }));
         }
-        self.push_current(
-            now.wall_ms,
-            EntryKind::Notice(format!("you left #{}", left.name)),
-        );
+        let text = match &left.peer {
+            Some(p) => format!("you closed your conversation with {}", p.name),
+            None => format!("you left #{}", left.name),
+        };
+        self.push_current(now.wall_ms, EntryKind::Notice(text));
     }
 
     /// Takes a room out of the list, and its lines out of the outbox.

@@ -41,6 +41,38 @@ impl App {
         let Some(room) = self.target_room() else {
             return false;
         };
+        self.post_line(room, text, action, now, fx);
+        true
+    }
+
+    /// Sends text to buffer `index` (`/msg` to an open conversation);
+    /// false if refused.
+    pub(super) fn post_text_to(
+        &mut self,
+        index: usize,
+        text: String,
+        now: Now,
+        fx: &mut Vec<Effect>,
+    ) -> bool {
+        if let Err(e) = protocol::validate::message_text(&text) {
+            self.error(e.to_string());
+            return false;
+        }
+        let Some(room) = self.rooms.get(index).map(|r| r.name.clone()) else {
+            return false;
+        };
+        self.post_line(room, text, false, now, fx);
+        true
+    }
+
+    fn post_line(
+        &mut self,
+        room: String,
+        text: String,
+        action: bool,
+        now: Now,
+        fx: &mut Vec<Effect>,
+    ) {
         let id = self.next_id();
         self.post(
             ClientEvent::Send {
@@ -52,7 +84,6 @@ impl App {
             now,
             fx,
         );
-        true
     }
 
     /// Shows a message or location of yours at once as pending, and puts
@@ -102,7 +133,8 @@ impl App {
                 Change::Failed { id, room, failure } => {
                     self.mark(&room, &id, Delivery::Failed(failure.message.clone()));
                     self.error(format!(
-                        "not sent to #{room}: {} (/retry sends it again)",
+                        "not sent to {}: {} (/retry sends it again)",
+                        self.title_of(&room),
                         failure.message
                     ));
                 }

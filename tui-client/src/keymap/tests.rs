@@ -68,6 +68,11 @@ fn room_keys() {
 #[test]
 fn pane_and_app_keys() {
     assert_eq!(plain(KeyCode::Enter), Some(Action::Submit));
+    assert_eq!(
+        key(KeyCode::Enter, KeyModifiers::ALT),
+        Some(Action::Edit(Edit::Newline))
+    );
+    assert_eq!(ctrl('j'), Some(Action::Edit(Edit::Newline)));
     assert_eq!(plain(KeyCode::Tab), Some(Action::Complete));
     assert_eq!(plain(KeyCode::Up), Some(Action::HistoryPrev));
     assert_eq!(plain(KeyCode::Down), Some(Action::HistoryNext));

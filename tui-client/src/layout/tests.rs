@@ -94,7 +94,7 @@ fn date_separators_when_the_day_changes() {
 }
 
 #[test]
-fn locations_carry_a_link_on_its_own_row() {
+fn locations_link_both_maps_whole_or_by_a_short_label() {
     let entries = vec![Entry::new(
         0,
         EntryKind::Location {
@@ -103,25 +103,56 @@ fn locations_carry_a_link_on_its_own_row() {
             longitude: -0.1246,
         },
     )];
-    let rows = entry_rows(&entries, 0, 120, &fmt());
-    assert_eq!(rows.len(), 3);
-    let url =
+    let osm =
         "https://www.openstreetmap.org/?mlat=51.500700&mlon=-0.124600#map=16/51.500700/-0.124600";
+    let google = "https://www.google.com/maps?q=51.500700,-0.124600";
+    let links = |width| -> Vec<Vec<RowLink>> {
+        entry_rows(&entries, 0, width, &fmt())
+            .into_iter()
+            .map(|r| r.links)
+            .collect()
+    };
+    // Wide: each address whole, on a row of its own (after the date
+    // and the coordinates).
+    let wide = links(120);
+    assert_eq!(wide.len(), 4);
     assert_eq!(
-        rows[2].links,
-        vec![RowLink {
+        wide[2],
+        [RowLink {
             column: 24,
-            text: url.into(),
-            url: url.into()
+            text: osm.into(),
+            url: osm.into()
         }]
     );
-    let text: String = rows[2]
-        .line
-        .spans
+    assert_eq!(
+        wide[3],
+        [RowLink {
+            column: 24,
+            text: google.into(),
+            url: google.into()
+        }]
+    );
+    // 80 columns: the long one by its label, the short one whole, one
+    // link each.
+    let narrow = links(68);
+    assert_eq!(narrow.len(), 4);
+    let texts: Vec<(&str, &str)> = narrow[2..]
         .iter()
-        .map(|s| s.content.as_ref())
+        .flatten()
+        .map(|l| (l.text.as_str(), l.url.as_str()))
         .collect();
-    assert!(text.ends_with(url), "{text}");
+    assert_eq!(texts, [("openstreetmap.org", osm), (google, google)]);
+    // Whatever the width, no address is ever cut into pieces.
+    for width in 20..160 {
+        for row in links(width) {
+            for l in row {
+                assert!(
+                    l.text == l.url || !l.text.starts_with("http"),
+                    "{width}: {l:?}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

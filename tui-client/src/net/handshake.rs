@@ -33,6 +33,8 @@ pub struct Welcome {
     /// What to tell the person about signing in (a name registered, a
     /// device linked), if anything.
     pub note: Option<String>,
+    /// Your latest direct-message conversations, newest first.
+    pub dms: Vec<protocol::DmSummary>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +114,7 @@ async fn handshake(
                 heartbeat_ms,
                 limits,
                 epoch,
+                dms,
                 ..
             }) => {
                 let note = account.welcomed(&user, credential);
@@ -124,6 +127,7 @@ async fn handshake(
                     device,
                     heartbeat: Duration::from_millis(heartbeat_ms),
                     note,
+                    dms,
                 };
                 return Ok((ws, welcome));
             }

@@ -70,7 +70,9 @@ fn a_refused_message_is_marked_failed_with_the_reason_and_can_be_retried() {
     assert!(a.notice.as_ref().is_some_and(|n| n.error));
     assert!(notice(&a).contains("slow down"), "{}", notice(&a));
     // A failed message is not resent by itself: not by a timer, not after
-    // a reconnect.
+    // a reconnect. (The only timer left is the notice's.)
+    assert!(a.update(Event::Tick, 1_000_000_000).is_empty());
+    assert!(a.notice.is_none());
     assert_eq!(a.wake(), None);
     disconnect(&mut a);
     assert!(connect_and_join(&mut a).is_empty());

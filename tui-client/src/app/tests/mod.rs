@@ -1,6 +1,7 @@
 //! Tests of the app core, driven through `App::update` only, with helpers
 //! that play the server's part.
 
+mod conversations;
 mod devices;
 mod lines;
 mod parts;
@@ -56,6 +57,7 @@ fn connected_to(epoch: &str) -> Event {
         },
         heartbeat: crate::net::DEFAULT_HEARTBEAT,
         note: None,
+        dms: Vec::new(),
     }))
 }
 

@@ -194,14 +194,6 @@ fn the_notice_line_takes_a_row_from_the_pane() {
 }
 
 #[test]
-fn nick_is_explained_not_sent() {
-    let mut a = app(&["dev"]);
-    a.update(connected(), 0);
-    assert!(typed(&mut a, "/nick bob").is_empty());
-    assert!(notice(&a).contains("not supported"));
-}
-
-#[test]
 fn a_refused_rejoin_keeps_the_room_fails_its_lines_and_says_what_to_do() {
     let full = |id: &str| nack(id, ErrorCode::TooManyRooms, "at most 1 rooms");
     // A room of the config, never joined yet, refused at the first join.
