@@ -172,7 +172,7 @@ pub const COMMANDS: &[Command] = &[
         "topic",
         &[],
         "/topic [TEXT]",
-        "set the current room's topic; alone, show it (/topic \"\" is not needed: use /topic -clear? no: see help)",
+        "set the current room's topic; alone, show it; /topic -delete clears it",
         Args::OptionalText,
         BOTH,
     ),

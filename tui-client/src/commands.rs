@@ -122,6 +122,8 @@ pub fn parse(line: &str) -> Result<Input, CommandError> {
         "list" => Command::List,
         "topic" => match first() {
             None => Command::Topic(None),
+            // As in irssi: an empty topic is sent to clear it.
+            Some(flag) if flag == "-delete" => Command::Topic(Some(String::new())),
             Some(text) => {
                 let text =
                     validate::topic(&text).map_err(|e| CommandError::Invalid(e.to_string()))?;

@@ -80,6 +80,7 @@ fn conversations() {
         cmd("/topic ship it"),
         Command::Topic(Some("ship it".into()))
     );
+    assert_eq!(cmd("/topic -delete"), Command::Topic(Some(String::new())));
     assert_eq!(cmd("/help"), Command::Help(None));
     assert_eq!(cmd("/help msg"), Command::Help(Some("msg".into())));
 }
