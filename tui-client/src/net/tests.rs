@@ -101,7 +101,7 @@ async fn answered_pings_keep_the_link_and_stay_out_of_the_app() {
         let (tcp, _) = listener.accept().await.unwrap();
         let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
         let _hello = ws.next().await;
-        ws.send(Message::text(welcome_frame(1 << 20, 200)))
+        ws.send(Message::text(welcome_frame(1 << 20, 1000)))
             .await
             .unwrap();
         let mut answered = 0;
@@ -110,7 +110,7 @@ async fn answered_pings_keep_the_link_and_stay_out_of_the_app() {
                 let ack = protocol::encode(&ServerEvent::ack_ok(id, None));
                 ws.send(Message::text(ack)).await.unwrap();
                 answered += 1;
-                if answered == 5 {
+                if answered == 3 {
                     // Then something the app does see.
                     let err = ServerEvent::error(protocol::ErrorCode::ShuttingDown, "bye");
                     ws.send(Message::text(protocol::encode(&err)))
@@ -124,7 +124,9 @@ async fn answered_pings_keep_the_link_and_stay_out_of_the_app() {
     let mut net = spawn(Endpoint::plain(address), account(&url, None), None);
     assert!(matches!(next(&mut net).await, NetEvent::Connecting { .. }));
     assert!(matches!(next(&mut net).await, NetEvent::Connected(_)));
-    // Five pings answered over five silent intervals: no loss, no acks.
+    // Three pings answered over three silent intervals: no loss, no acks.
+    // (A heartbeat of a second: an answer has that long to arrive, so a
+    // busy machine does not make a live link look dead.)
     let event = next(&mut net).await;
     assert!(
         matches!(&event, NetEvent::Server(ServerEvent::Error { message, .. }) if message == "bye"),
