@@ -26,6 +26,7 @@ export class Composer {
   editing = null;
 
   #table;
+  #refused = false; // the error shown is a refused command line's
 
   /** send({ text, action, typed }): a line to send; `typed` is the field as it was. run(parsed, typed): a command. table(): the commands, once loaded. */
   constructor(ui, send, run, table) {
@@ -45,7 +46,8 @@ export class Composer {
     });
     ui.messageInput.addEventListener('input', () => {
       this.#fit();
-      if (ui.sendError.textContent === EMPTY) this.error('');
+      if (ui.sendError.textContent === EMPTY || this.#refused) this.error('');
+      this.#refused = false;
     });
   }
 
@@ -55,7 +57,7 @@ export class Composer {
     const parsed = read(this.#table(), typed);
     if (parsed.error) {
       this.error(capital(parsed.message));
-      input.setAttribute('aria-invalid', 'true');
+      this.#refused = true;
       return;
     }
     // Too long goes to the server, which says why; the entry keeps the text.
