@@ -9,6 +9,9 @@ import { describe, formatTime } from './ui.js';
 // Who a name in /whois, /query or /msg did not find.
 export const nobody = (name) => ({ code: 'nobody', message: `nobody is called ${name}` });
 
+// Why a topic or away reason was not sent, in words.
+const refusal = (what, r) => (r.max ? `${what} can have at most ${r.max} characters (this one has ${r.got}).` : `${what} cannot contain line breaks, tabs, control or invisible characters.`);
+
 export class Commands {
   #page;
 
@@ -46,8 +49,11 @@ export class Commands {
       }
       case 'nick':
         return ask({ type: 'nick', name: protocol.trim(a) });
-      case 'away':
-        return ask(a ? { type: 'away', reason: a } : { type: 'away' }, { ok: `You are marked away${a ? `: ${a}` : ''}. /back ends it.` });
+      case 'away': {
+        const r = protocol.awayReason(a ?? '');
+        if (!r.ok) return fail(refusal('An away reason', r));
+        return ask(r.value ? { type: 'away', reason: r.value } : { type: 'away' }, { ok: `You are marked away${r.value ? `: ${r.value}` : ''}. /back ends it.` });
+      }
       case 'back':
         return ask({ type: 'back' }, { ok: 'You are back.' });
       case 'whois':
@@ -56,7 +62,9 @@ export class Commands {
         return p.list();
       case 'topic': {
         const room = p.shown();
-        if (a) return ask({ type: 'topic', room: room.name, text: a });
+        const t = protocol.topic(a ?? '');
+        if (!t.ok) return fail(refusal('A topic', t));
+        if (t.value) return ask({ type: 'topic', room: room.name, text: t.value });
         return p.say(room.topic ? `The topic is: ${room.topic}` : 'No topic is set.', 'info');
       }
       case 'help':

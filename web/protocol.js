@@ -100,6 +100,27 @@ export function messageText(text, max = LIMITS.max_text_chars) {
   return ok();
 }
 
+// A topic or an away reason: trimmed, at most 200 characters, nothing invisible or controlling.
+const line = (code, kind) => (raw, max = 200) => {
+  const t = trim(String(raw));
+  const got = chars(t);
+  if (got > max) return refused(code, `${kind}_too_long`, { max, got });
+  return INVISIBLE_RE.test(t) ? refused(code, `${kind}_forbidden_char`) : ok(t);
+};
+export const topic = line('invalid_topic', 'topic');
+export const awayReason = line('invalid_reason', 'reason');
+
+const USER_ID = /^u_[0-9a-f]{16}$/;
+
+/** What a request names: a room, or a DM key "@<id>+<id>" (ids sorted, different). */
+export function conversation(raw) {
+  const s = String(raw);
+  if (!s.startsWith('@')) return roomName(s);
+  const [a, b, ...more] = s.slice(1).split('+');
+  const good = !more.length && USER_ID.test(a) && USER_ID.test(b ?? '') && a < b;
+  return good ? ok(s) : refused('invalid_room', 'room_forbidden_char');
+}
+
 /** A position: finite numbers, latitude -90..90, longitude -180..180. */
 export function location(latitude, longitude) {
   const within = (v, limit) => Number.isFinite(v) && v >= -limit && v <= limit;

@@ -38,7 +38,12 @@ function expected(c) {
 
 test('every case of the vector file', () => {
   assert.ok(file.cases.length >= 10, 'the file has cases');
-  for (const c of file.cases) assert.deepEqual(verdict(parse(table, c.input)), expected(c), show(c.input));
+  for (const c of file.cases) {
+    const got = parse(table, c.input);
+    assert.deepEqual(verdict(got), expected(c), show(c.input));
+    if (c.message) assert.equal(got.message, c.message, show(c.input));
+    if ('suggestion' in c) assert.deepEqual([got.name, got.suggestion], [c.name, c.suggestion], show(c.input));
+  }
 });
 
 test('kinds of line the cases must cover', () => {
