@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
+import { setHidden, spyOnNotifications } from './lib/notifications.mjs';
 import { ProtocolClient, browserSuite, entry, eventually, joinAs, launchBrowser, sendFromPage, startServer, userList, waitForUsers } from './lib/harness.mjs';
 
 // Types a line into the message field and sends it.
@@ -51,6 +52,10 @@ await browserSuite('conversations', ({ pw, WebSocket }) => {
     const bob = await user('bob', 'square');
     const cat = await user('cat', 'square');
     await waitForUsers(ann.page, ['ann', 'bob', 'cat']);
+    // bob's tab is hidden: the DM raises a notification (permission asked then)
+    await bob.context.grantPermissions(['notifications'], { origin: server.url });
+    await bob.page.evaluate(spyOnNotifications);
+    await bob.page.evaluate(setHidden, true);
 
     await ann.page.getByTestId('users').getByRole('button', { name: 'Write to bob alone' }).click();
     await eventually(async () => (await title(ann.page)) === 'bob', { message: 'the DM with bob shown' });
@@ -65,6 +70,13 @@ await browserSuite('conversations', ({ pw, WebSocket }) => {
     assert.equal(await item.locator('.badge').textContent(), '1');
     assert.match(await item.getAttribute('class'), /\bhas-mention\b/);
     assert.equal(await bob.page.title(), '(1) Chat');
+    const notes = await eventually(async () => {
+      const n = await bob.page.evaluate(() => globalThis.__notes);
+      return n.length > 0 && n;
+    }, { message: 'a notification of the DM' });
+    assert.deepEqual(notes, [{ title: 'ann', body: 'ann: psst bob, just you' }]);
+    assert.equal(await bob.page.evaluate(() => globalThis.__asked), 1);
+    await bob.page.evaluate(setHidden, false);
     await item.locator('.room-link').click();
     await entry(bob.page, 'psst bob, just you').waitFor();
     await sendFromPage(bob.page, 'hi ann, only us');
@@ -188,15 +200,19 @@ await browserSuite('conversations', ({ pw, WebSocket }) => {
     const action = await jon.waitFor((e) => e.type === 'message' && e.action);
     assert.equal(action.text, 'waves');
 
+    const refusals = {};
     for (const line of ['/nope', '/topci x', '/quit']) {
       await type(ivy.page, line);
-      await eventually(async () => (await ivy.page.getByTestId('send-error').textContent()) !== '', { message: `${line} refused` });
+      const error = ivy.page.getByTestId('send-error');
+      await eventually(async () => (await error.textContent()) !== '', { message: `${line} refused` });
+      refusals[line] = await error.textContent();
       assert.equal(await ivy.page.getByTestId('message-input').inputValue(), line, 'kept in the field to fix');
       await ivy.page.getByTestId('message-input').fill('');
+      await eventually(async () => (await error.textContent()) === '', { message: 'the refusal cleared by typing' });
     }
-    assert.match(await ivy.page.getByTestId('send-error').textContent(), /chat-tui command/);
-    await type(ivy.page, '/topci x');
-    assert.match(await ivy.page.getByTestId('send-error').textContent(), /did you mean \/topic\?/);
+    assert.match(refusals['/nope'], /^Unknown command \/nope; \/help lists the commands/);
+    assert.match(refusals['/topci x'], /did you mean \/topic\?/);
+    assert.match(refusals['/quit'], /chat-tui command/);
     // a line after them arrives, and none of them did
     await type(ivy.page, 'after the refusals');
     await jon.waitFor((e) => e.type === 'message' && e.text === 'after the refusals');

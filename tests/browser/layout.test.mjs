@@ -10,37 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { setHidden, spyOnNotifications } from './lib/notifications.mjs';
 import { ProtocolClient, browserSuite, entry, eventually, joinAs, launchBrowser, sendFromPage, startServer } from './lib/harness.mjs';
-
-// Records every notification the page raises, and permission requests. The
-// context granted the permission; until the page asks, it reads "default",
-// as for a first visit (the person then accepts the prompt).
-function spyOnNotifications() {
-  globalThis.__notes = [];
-  globalThis.__asked = 0;
-  const Real = globalThis.Notification;
-  class Spy extends Real {
-    constructor(title, options) {
-      super(title, options);
-      globalThis.__notes.push({ title, body: options?.body ?? '' });
-    }
-    static get permission() {
-      return globalThis.__asked ? Real.permission : 'default';
-    }
-    static requestPermission() {
-      globalThis.__asked += 1;
-      return Real.requestPermission();
-    }
-  }
-  globalThis.Notification = Spy;
-}
-
-// Tells the page its tab is hidden (or shown again), as the browser does.
-function setHidden(hidden) {
-  Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
-  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
-  document.dispatchEvent(new Event('visibilitychange'));
-}
 
 await browserSuite('layout and notifications', ({ pw, WebSocket }) => {
   let server;
