@@ -219,6 +219,73 @@ await browserSuite('conversations', ({ pw, WebSocket }) => {
     const texts = jon.events.filter((e) => e.type === 'message').map((e) => e.text);
     assert.deepEqual(texts, ['/etc/hosts is a file', 'waves', 'after the refusals']);
     assert.deepEqual(await userList(ivy.page), ['ivy', 'jon']);
+
+    // /location, /join and /leave
+    await type(ivy.page, '/location 51.5007, -0.1246');
+    const loc = await jon.waitFor((e) => e.type === 'location' && e.from === 'ivy');
+    assert.deepEqual([loc.latitude, loc.longitude], [51.5007, -0.1246]);
+    await type(ivy.page, '/location 95 0');
+    await notice(ivy.page, '/location takes a latitude').waitFor();
+    await type(ivy.page, '/join #Side');
+    await eventually(async () => (await title(ivy.page)) === '#side', { message: '/join' });
+    await type(ivy.page, '/query jon');
+    await eventually(async () => (await title(ivy.page)) === 'jon', { message: '/query' });
+    await type(ivy.page, '/leave');
+    await eventually(async () => (await ivy.page.getByTestId('dms').locator('li').count()) === 0, { message: '/leave closes the DM' });
+    await type(ivy.page, '/leave side');
+    await eventually(async () => (await ivy.page.getByTestId('rooms').locator('li').count()) === 1, { message: '/leave ROOM' });
+    assert.equal(await title(ivy.page), '#desk');
+    assert.equal((await jon.request({ type: 'send', room: 'desk', text: 'still here?' })).ok, true);
+    await entry(ivy.page, 'still here?').waitFor();
+    assert.equal(jon.events.some((e) => e.type === 'user_left' && e.room === 'desk'), false, 'ivy stayed in #desk');
     assert.deepEqual(ivy.problems, []);
+  });
+
+  test('an open DM resumes after a dropped connection with join and since: what was missed, once, in order', async () => {
+    // The page's WebSocket goes through a relay the test can cut and block; it keeps what the page sent.
+    let blocked = false;
+    const sockets = [];
+    const sent = [];
+    const setup = (context) =>
+      context.routeWebSocket(/\/ws$/, (ws) => {
+        if (blocked) {
+          ws.close({ code: 1011, reason: 'blocked by the test' });
+          return;
+        }
+        sockets.push(ws);
+        const upstream = ws.connectToServer();
+        ws.onMessage((m) => {
+          sent.push(JSON.parse(m));
+          upstream.send(m);
+        });
+        upstream.onMessage((m) => ws.send(m));
+        ws.onClose(() => upstream.close());
+        upstream.onClose(() => ws.close());
+      });
+    const kim = await client('kim');
+    const lee = await joinAs(browser, server.url, 'lee', 'hall', { setup });
+    open.push(lee);
+    await type(lee.page, '/query kim');
+    await eventually(async () => (await title(lee.page)) === 'kim', { message: 'the DM open' });
+    const key = await lee.page.getByTestId('dms').locator('li').first().getAttribute('data-room');
+    assert.equal((await kim.request({ type: 'send', room: key, text: 'seen live' })).ok, true);
+    await entry(lee.page, 'seen live').waitFor();
+
+    blocked = true;
+    await sockets.at(-1).close({ code: 4001, reason: 'cut by the test' });
+    const status = lee.page.getByTestId('connection-status');
+    await eventually(async () => (await status.getAttribute('data-state')) === 'reconnecting', { message: 'reconnecting' });
+    const missed = ['missed 1', 'missed 2', 'missed 3'];
+    for (const text of missed) assert.equal((await kim.request({ type: 'send', room: key, text })).ok, true);
+    blocked = false;
+    await entry(lee.page, 'missed 3').waitFor({ timeout: 30_000 });
+    const shown = await lee.page.getByTestId('messages').locator('li.msg .text').allTextContents();
+    assert.deepEqual(shown, ['seen live', ...missed], 'in order, nothing twice');
+    const resume = sent.filter((f) => f.type === 'join' && f.room === key);
+    assert.equal(resume.length, 1, 'one join of the DM, after the reconnect');
+    assert.equal(typeof resume[0].since, 'number', `it resumes: ${JSON.stringify(resume[0])}`);
+    assert.equal((await kim.request({ type: 'send', room: key, text: 'live again' })).ok, true);
+    await entry(lee.page, 'live again').waitFor();
+    assert.deepEqual(lee.problems, []);
   });
 });
