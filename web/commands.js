@@ -14,6 +14,7 @@ const refusal = (what, r) => (r.max ? `${what} can have at most ${r.max} charact
 
 export class Commands {
   #page;
+  #devices = []; // device ids as the last /devices numbered them
 
   /**
    * page: { request(event) -> ack, say(text, kind), join(room) -> error or '', leave(room?) -> error or '',
@@ -72,8 +73,12 @@ export class Commands {
         return;
       case 'location':
         return a === undefined ? p.locate() : this.#location(a, b);
-      case 'logout':
-        return ask(a ? { type: 'logout', device: a } : { type: 'logout' }, { ok: a && `Device ${a} is signed out.` });
+      case 'logout': {
+        // a number of the last /devices list, or a device id
+        const device = /^\d+$/.test(a ?? '') ? this.#devices[Number(a) - 1] : a;
+        if (a && !device) return fail(`No device ${a} in the last /devices list; type /devices to see the numbers.`);
+        return ask(device ? { type: 'logout', device } : { type: 'logout' }, { ok: device && `Device ${device} is signed out.` });
+      }
       default:
         return ask({ type: command.name });
     }
@@ -96,10 +101,11 @@ export class Commands {
       say(`Link code ${ev.code}, valid until ${formatTime(ev.expires_ts)}, once. Enter it on the other device under “I have a code”, or run chat-tui --link ${ev.code}.`, 'link');
       return;
     }
-    for (const d of ev.devices) {
+    this.#devices = ev.devices.map((d) => d.id);
+    ev.devices.forEach((d, i) => {
       const seen = d.current ? 'this device' : `last seen ${formatTime(d.last_seen_ts)}`;
-      say(`Device ${d.id}: ${d.name}, added ${formatTime(d.created_ts)}, ${seen}.`, 'info');
-    }
-    say('Sign one out with /logout DEVICE (without DEVICE: this browser).', 'info');
+      say(`Device ${d.id} (${i + 1}): ${d.name}, added ${formatTime(d.created_ts)}, ${seen}.`, 'info');
+    });
+    say('Sign one out with /logout NUMBER or /logout DEVICE (alone: this browser).', 'info');
   }
 }
