@@ -2,7 +2,7 @@
 // over /ws. This wires the parts together and owns the page's phases and
 // its rooms' joins; ARCHITECTURE.md lists every module and what it owns.
 
-import { Commands } from './commands.js';
+import { Commands, nobody } from './commands.js';
 import { Composer } from './composer.js';
 import { Connection } from './connection.js';
 import { Feed } from './feed.js';
@@ -11,8 +11,11 @@ import { JoinPage, checkRoom } from './join.js';
 import { Lines } from './lines.js';
 import { LocationShare } from './location.js';
 import { Messages } from './messages.js';
+import { Notifier } from './notify.js';
 import { requestIds } from './outbox.js';
-import { Rooms, Sidebar, forgetNumbers } from './rooms.js';
+import { People } from './people.js';
+import { trim } from './protocol.js';
+import { Rooms, Sidebar, dmKey, forgetNumbers, label } from './rooms.js';
 import { announce, describe, elements, setStatus, showError } from './ui.js';
 
 // The hello refusals, and the join page field that can fix each.
@@ -51,12 +54,39 @@ const messages = new Messages(ui, {
   retry: (id) => lines.retry(id),
   edit: (id) => lines.edit(id),
 });
-const sidebar = new Sidebar(ui, { open: (name) => openRoom(rooms.get(name)), leave: (name) => leaveRoom(rooms.get(name)) });
-const composer = new Composer(ui, (line) => rooms.shown && lines.text(rooms.current, line), (cmd) => commands.run(cmd));
+const sidebar = new Sidebar(ui, { open: (name) => openRoom(rooms.get(name)), leave: (name) => leaveRoom(rooms.get(name)), query: openDm });
+// The command table both clients share, generated from the protocol crate.
+let table = null;
+fetch('/commands.json')
+  .then((r) => r.json())
+  .then((j) => {
+    table = j.commands;
+  }, () => {});
+const composer = new Composer(ui, (line) => rooms.shown && lines.text(rooms.current, line), (cmd, typed) => commands.run(cmd, typed), () => table);
+const say = (text, kind) => rooms.shown && feed.notice(rooms.shown, text, Date.now(), kind);
 const commands = new Commands({
   request: (ev) => conn.request(ev),
-  say: (text, kind) => rooms.shown && feed.notice(rooms.shown, text, Date.now(), kind),
+  say,
   join: joinTyped,
+  leave: leaveTyped,
+  query,
+  send: (key, line) => lines.text(key, line),
+  shown: () => rooms.shown,
+  location: (lat, lon) => lines.location(rooms.current, lat, lon),
+  locate: () => ui.shareLocation.click(),
+  table: () => table,
+  list: () => people.list(),
+});
+const people = new People({
+  ui,
+  rooms,
+  sidebar,
+  me,
+  renamedMe,
+  say,
+  notice: (room, text, ts, kind) => feed.notice(room, text, ts, kind),
+  request: (ev) => conn.request(ev),
+  join: async (name) => showError(ui.roomError, await joinTyped(name)),
 });
 const locationShare = new LocationShare(ui, (latitude, longitude) => {
   if (!rooms.shown) return false;
@@ -73,7 +103,10 @@ const lines = new Lines({
   editLocation: (lat, lon) => locationShare.edit(lat, lon),
   announcer: ui.announcer,
 });
-const feed = new Feed({ rooms, messages, sidebar, lines, me, announcer: ui.announcer, request: (ev) => conn.request(ev) });
+const notifier = new Notifier((name) => rooms.get(name)?.entered && openRoom(rooms.get(name)));
+const notify = (title, body, key) => notifier.tell(title, body, key);
+const header = (room) => people.header(room);
+const feed = new Feed({ rooms, messages, sidebar, lines, me, notify, header, announcer: ui.announcer, request: (ev) => conn.request(ev) });
 
 // --- connecting, joining, reconnecting
 
@@ -96,6 +129,8 @@ async function onWelcome(ev) {
     }
   }
   session.epoch = ev.epoch;
+  // your recent DMs, listed; each is joined when opened
+  for (const dm of ev.dms) if (!rooms.get(dm.room)?.entered) feed.listDm(dm.room, dm.peer);
   lines.do((o) => o.connected());
   if (session.phase === 'joining') {
     const room = session.joiningRoom;
@@ -112,7 +147,7 @@ async function onWelcome(ev) {
     setStatus(ui.status, 'connecting', 'Rejoining rooms…');
     const fresh = session.freshJoins;
     session.freshJoins = false;
-    const todo = [...rooms.values()].filter((r) => !r.joined);
+    const todo = [...rooms.values()].filter((r) => !r.joined && !r.lazy);
     for (const room of todo) feed.notice(room, 'Reconnected.', Date.now(), 'info');
     await Promise.all(todo.map((r) => rejoin(r, fresh)));
     if (conn.identified) setStatus(ui.status, 'connected', `Connected as ${session.me.name}`);
@@ -168,7 +203,7 @@ async function joinRoom(name) {
     room.joined = true;
     room.entered = true;
     lines.do((o, now) => o.joined(name, now));
-    feed.notice(room, `You joined #${name} as ${session.me.name}.`, Date.now(), 'welcome');
+    if (!room.peer) feed.notice(room, `You joined #${name} as ${session.me.name}.`, Date.now(), 'welcome');
     sidebar.updateAll(rooms);
   } else if (!existed) {
     rooms.delete(name);
@@ -192,7 +227,7 @@ async function rejoin(room, fresh = false) {
   } else {
     lines.do((o) => o.joinFailed(room.name, code, ack.error.message));
     const why = describe(ack.error);
-    feed.notice(room, `Could not rejoin #${room.name}: ${why} Type /join ${room.name} to try again, then Retry your unsent lines.`, Date.now(), 'error');
+    feed.notice(room, `Could not rejoin ${label(room)}: ${why} Type /join ${room.name} to try again, then Retry your unsent lines.`, Date.now(), 'error');
   }
   sidebar.updateAll(rooms);
 }
@@ -201,7 +236,7 @@ function onFrame(ev) {
   if (ev.type === 'ack') lines.acked(ev);
   else if (ev.type === 'error') onServerError(ev);
   else if (ev.type === 'link_code' || ev.type === 'devices') commands.frame(ev);
-  else feed.handle(ev);
+  else if (!people.handle(ev)) feed.handle(ev);
 }
 
 // The credential is no good: forgotten; the join page says what to do.
@@ -239,14 +274,19 @@ function switchRoom(room) {
   room.unread = 0;
   room.mentioned = false;
   messages.show(room);
-  ui.roomTitle.textContent = `#${room.name}`;
-  composer.setRoom(room.name);
+  header(room);
+  composer.setRoom(label(room));
   sidebar.updateAll(rooms);
   sidebar.showUsers(room, session.me);
   composer.error('');
 }
 
 function openRoom(room) {
+  // a DM listed (welcome, or a message) is joined when first opened
+  if (room.lazy && conn.identified) {
+    room.lazy = false;
+    joinRoom(room.name);
+  }
   switchRoom(room);
   sidebar.close();
   composer.focus();
@@ -268,7 +308,7 @@ async function leaveRoom(room) {
     const ack = await conn.request({ type: 'leave', room: room.name });
     sidebar.setLeaving(room.name, false);
     if (!ack.ok && !(ack.error && ack.error.code === 'not_in_room')) {
-      showError(ui.roomError, `Could not leave #${room.name}: ${describe(ack.error)}`);
+      showError(ui.roomError, `Could not leave ${label(room)}: ${describe(ack.error)}`);
       return;
     }
   }
@@ -279,12 +319,56 @@ async function leaveRoom(room) {
   messages.remove(room.name);
   const next = [...rooms.values()].find((r) => r.entered);
   if (wasShown && !next) {
-    backToJoin(`You left #${room.name}.`, room.name);
+    backToJoin(`You left ${label(room)}.`, room.peer ? '' : room.name);
     return;
   }
   if (wasShown) openRoom(next);
   sidebar.updateAll(rooms);
-  announce(ui.announcer, `You left #${room.name}.`);
+  announce(ui.announcer, `You left ${label(room)}.`);
+}
+
+/** /leave [ROOM]: the room shown, or the one named; what went wrong, or ''. */
+async function leaveTyped(typed) {
+  if (!typed) return leaveRoom(rooms.shown);
+  const [name, err] = checkRoom(typed, session.limits.max_room_chars);
+  if (err) return err;
+  if (!rooms.get(name)?.entered) return `You are not in #${name}.`;
+  return leaveRoom(rooms.get(name));
+}
+
+// --- conversations (DMs)
+
+/** /query NAME: opens your DM with NAME (the server finds them by name); [key, error]. */
+async function query(name) {
+  feed.lastDm = null;
+  const ack = await conn.request({ type: 'query', name: trim(name) });
+  if (!ack.ok) return [null, describe(ack.error?.code === 'not_found' ? nobody(trim(name)) : ack.error)];
+  const room = rooms.get(feed.lastDm);
+  if (!room) return [null, 'The server did not open the conversation. Try again.'];
+  Object.assign(room, { joined: true, entered: true, lazy: false });
+  lines.do((o, now) => o.joined(room.name, now));
+  openRoom(room);
+  return [room.name, ''];
+}
+
+/** A person clicked in the user list: your DM with them. */
+async function openDm(user) {
+  const known = rooms.get(dmKey(session.me.id, user.id));
+  if (known?.entered) openRoom(known);
+  else {
+    const [, err] = await query(user.name);
+    if (err) say(err, 'error');
+  }
+}
+
+/** Your /nick took: the name shown, kept, and in the address. */
+function renamedMe(name) {
+  session.me = { ...session.me, name };
+  identity.renamed(name);
+  if (conn.identified) setStatus(ui.status, 'connected', `Connected as ${name}`);
+  const q = new URLSearchParams(location.search);
+  q.set('username', name);
+  history.replaceState(null, '', `?${q}`);
 }
 
 function backToJoin(message, roomName) {
@@ -327,6 +411,14 @@ ui.roomForm.addEventListener('submit', async (e) => {
   showError(ui.roomError, err);
   if (err) ui.roomInput.focus();
   else ui.roomInput.value = '';
+});
+
+// Back to a hidden tab: the room shown is read.
+document.addEventListener('visibilitychange', () => {
+  const room = rooms.shown;
+  if (document.hidden || !room) return;
+  Object.assign(room, { unread: 0, mentioned: false });
+  sidebar.updateAll(rooms);
 });
 
 joinPage.prefill();

@@ -1,17 +1,21 @@
-// The message field: Enter or Send sends (Shift+Enter: a new line), "/me
-// waves" is an emote, /link /devices /logout /join are the page's commands,
-// never sent. Free for the next line at once: the line is the outbox's job.
+// The message field: Enter or Send sends (Shift+Enter: a new line). A line
+// starting with / is a command of the shared table (commandline.js), never
+// sent as text: unknown ones are refused here; // sends a literal /. Free
+// for the next line at once: the line is the outbox's job.
 
+import { parse } from './commandline.js';
 import * as protocol from './protocol.js';
 import { showError } from './ui.js';
 
 const EMPTY = 'Type a message first.';
-const COMMAND_RE = /^\/(link|devices|logout|join)(?:\s+([^]*))?$/;
+const capital = (s) => s.replace(/^./, (c) => c.toUpperCase());
 
-/** The command in what was typed ({ name, arg }), or null for a line to send. */
-export function command(typed) {
-  const m = COMMAND_RE.exec(protocol.trim(typed));
-  return m && { name: m[1], arg: protocol.trim(m[2] || '') };
+/** What the page does with a typed line, by the table: { text }, { command, args } or { error, message }. */
+export function read(table, typed) {
+  if (!table) return typed.startsWith('/') && !typed.startsWith('//') ? { error: 'loading', message: 'Commands are still loading; try again in a moment.' } : parse([], typed);
+  const parsed = parse(table, typed);
+  if (parsed.command && !parsed.command.clients.includes('web')) return { error: 'tui_only', message: `${parsed.command.usage} is a chat-tui command; /help lists the page's.` };
+  return parsed;
 }
 
 export class Composer {
@@ -21,11 +25,15 @@ export class Composer {
   /** The id of a failed line whose text went back into the field; sending replaces it. */
   editing = null;
 
-  /** send({ text, action, typed }): a line to send; `typed` is the field as it was. run({ name, arg }): a command. */
-  constructor(ui, send, run) {
+  #table;
+  #refused = false; // the error shown is a refused command line's
+
+  /** send({ text, action, typed }): a line to send; `typed` is the field as it was. run(parsed, typed): a command. table(): the commands, once loaded. */
+  constructor(ui, send, run, table) {
     this.#ui = ui;
     this.#send = send;
     this.#run = run;
+    this.#table = table;
     ui.composer.addEventListener('submit', (e) => {
       e.preventDefault();
       this.submit();
@@ -38,18 +46,22 @@ export class Composer {
     });
     ui.messageInput.addEventListener('input', () => {
       this.#fit();
-      if (ui.sendError.textContent === EMPTY) this.error('');
+      if (ui.sendError.textContent === EMPTY || this.#refused) this.error('');
+      this.#refused = false;
     });
   }
 
   submit() {
     const input = this.#ui.messageInput;
     const typed = input.value;
-    const cmd = command(typed);
-    const me = /^\/me\s+/.exec(typed);
-    const text = me ? typed.slice(me[0].length) : typed;
+    const parsed = read(this.#table(), typed);
+    if (parsed.error) {
+      this.error(capital(parsed.message));
+      this.#refused = true;
+      return;
+    }
     // Too long goes to the server, which says why; the entry keeps the text.
-    if (!cmd && protocol.messageText(text).code === 'empty_text') {
+    if (!parsed.command && protocol.messageText(parsed.text).code === 'empty_text') {
       this.error(EMPTY);
       return;
     }
@@ -58,8 +70,8 @@ export class Composer {
     this.error('');
     input.removeAttribute('aria-invalid');
     input.focus();
-    if (cmd) this.#run(cmd);
-    else this.#send({ text, action: Boolean(me), typed });
+    if (parsed.command) this.#run(parsed, typed);
+    else this.#send({ text: parsed.text, action: false, typed });
   }
 
   /** Puts a line back into the field, to edit and send again. */
@@ -81,8 +93,8 @@ export class Composer {
     this.#ui.messageInput.focus();
   }
 
-  setRoom(name) {
-    this.#ui.messageInput.placeholder = `Message #${name}`;
+  setRoom(label) {
+    this.#ui.messageInput.placeholder = `Message ${label}`;
   }
 
   #fit() {

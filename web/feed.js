@@ -4,24 +4,27 @@
 
 import { renderMessage } from './messages.js';
 import { HISTORY_PAGE } from './protocol.js';
-import { presence, track } from './rooms.js';
+import { isDm, label, peerOf, presence, track } from './rooms.js';
 import { announce, describe } from './ui.js';
 
 export class Feed {
   #page;
 
-  /** page: { rooms, messages, sidebar, lines, announcer, me(), request(event) }. */
+  /** page: { rooms, messages, sidebar, lines, announcer, me(), request(event), notify(title, body, key), header(room) }. */
   constructor(page) {
     this.#page = page;
   }
 
-  /** A room event: handled if it is about a room you are in. */
+  /** The DM of the last room_state for one (the answer to a query comes before its ack). */
+  lastDm = null;
+
+  /** A room event: handled if it is about a room you are in, or a DM of yours (opened if need be). */
   handle(ev) {
-    const room = this.#page.rooms.get(ev.room);
+    const room = this.#page.rooms.get(ev.room) || this.#dm(ev);
     if (!room) return;
-    if (ev.type === 'room_state') this.#users(room, ev.users);
+    if (ev.type === 'room_state') this.#state(room, ev);
     else if (ev.type === 'user_joined' || ev.type === 'user_left') this.#presence(room, ev);
-    else if (ev.type === 'message' || ev.type === 'location') this.#message(room, ev);
+    else if (ev.type === 'message' || ev.type === 'location' || ev.type === 'topic') this.#message(room, ev);
     else if (ev.type === 'history') this.#history(room, ev);
   }
 
@@ -51,9 +54,45 @@ export class Feed {
     return room.name === this.#page.rooms.current;
   }
 
-  #users(room, users) {
-    room.users = users;
-    if (this.#shown(room)) this.#page.sidebar.showUsers(room, this.#page.me());
+  // Shown and looked at: a hidden tab's room gathers unread lines too.
+  #seen(room) {
+    return this.#shown(room) && !document.hidden;
+  }
+
+  /** A DM listed in the sidebar, not joined yet: opening it joins it. */
+  listDm(key, peer) {
+    const { rooms, sidebar } = this.#page;
+    const room = rooms.add(key);
+    if (!room.entered) Object.assign(room, { entered: true, lazy: true });
+    room.peer = { ...peer };
+    sidebar.updateAll(rooms);
+    return room;
+  }
+
+  // A frame about one of your DMs the page does not show yet: a query's
+  // answer (room_state), or a message, which lists the DM as unread.
+  #dm(ev) {
+    const me = this.#page.me();
+    const peer = typeof ev.room === 'string' && isDm(ev.room) && peerOf(ev.room, me.id);
+    if (!peer || (ev.type !== 'room_state' && ev.type !== 'message' && ev.type !== 'location')) return null;
+    const name = ev.type === 'room_state' ? ev.users.find((u) => u.id === peer)?.name : ev.user === peer && ev.from;
+    const room = this.listDm(ev.room, { id: peer, name: name || peer });
+    if (ev.type === 'room_state') room.lazy = false;
+    return room;
+  }
+
+  #state(room, ev) {
+    room.users = ev.users;
+    room.topic = ev.topic || '';
+    if (room.peer) {
+      this.lastDm = room.name;
+      room.peer.name = ev.users.find((u) => u.id === room.peer.id)?.name || room.peer.name;
+      this.#page.sidebar.updateAll(this.#page.rooms);
+    }
+    if (this.#shown(room)) {
+      this.#page.sidebar.showUsers(room, this.#page.me());
+      this.#page.header(room);
+    }
   }
 
   #presence(room, ev) {
@@ -69,20 +108,38 @@ export class Feed {
   // Appends a message's entry; unread where the reader is not.
   #add(room, entry, unread) {
     this.#keepFirst(room, this.#page.messages.append(room.name, entry.li, { unread, own: entry.own }));
-    if (!unread || this.#shown(room)) return;
+    if (unread) this.#count(room, false);
+  }
+
+  // One more unread line where the reader is not looking; a DM's (`tell`: what to notify) marks it.
+  #count(room, dm, tell) {
+    if (this.#seen(room)) return;
     room.unread += 1;
+    if (dm) room.mentioned = true;
+    if (tell) this.#page.notify(room.peer?.name || label(room), tell, room.name);
     this.#page.sidebar.updateAll(this.#page.rooms);
   }
 
   #message(room, ev) {
+    if (room.lazy) {
+      // listed, not joined: counted now, shown from its history once opened
+      const own = ev.user === this.#page.me().id;
+      if (!own) this.#count(room, true, `${ev.from}: ${ev.type === 'location' ? 'shared a location' : ev.text}`);
+      return;
+    }
+    if (ev.type === 'topic') {
+      room.topic = ev.text;
+      if (this.#shown(room)) this.#page.header(room);
+    }
     const gap = typeof ev.seq === 'number' && room.lastSeq && ev.seq > room.lastSeq + 1;
     if (this.#own(room, ev)) return;
     const entry = renderMessage(ev, this.#page.me());
     if (!entry || !track(room, ev.seq)) return;
     if (gap) this.notice(room, 'Some messages were missed here.', ev.ts, 'info');
-    if (entry.mentioned && !this.#shown(room)) room.mentioned = true;
-    this.#add(room, entry, !entry.own);
+    if ((entry.mentioned || (room.peer && !entry.own)) && !this.#seen(room)) room.mentioned = true;
+    this.#add(room, entry, !entry.own && ev.type !== 'topic');
     if (entry.own) return;
+    if (entry.mentioned || (room.peer && ev.type !== 'topic')) this.#page.notify(room.peer ? ev.from : `${ev.from} in ${label(room)}`, entry.spoken, room.name);
     if (this.#shown(room)) announce(this.#page.announcer, entry.spoken);
     else if (entry.mentioned) announce(this.#page.announcer, `${ev.from} mentioned you in #${room.name}.`);
   }

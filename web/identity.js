@@ -60,6 +60,13 @@ export class Identity {
     this.#set(NAME, ev.user.name);
   }
 
+  /** This identity has a new name (/nick). */
+  renamed(name) {
+    if (this.user) this.user = { ...this.user, name };
+    this.#asked = { name };
+    this.#set(NAME, name);
+  }
+
   /** The credential is no good any more (revoked, or unknown to the server). */
   forget() {
     this.#set(CREDENTIAL, '');

@@ -8,6 +8,17 @@ import { button, h, timeEl } from './ui.js';
 
 const MAX_ENTRIES = 2000; // older ones are dropped from the page; "Load older" brings them back
 const BOTTOM_SLACK_PX = 48;
+const GROUP_MS = 5 * 60_000; // lines of one person closer than this share one header
+
+const talk = (li) => li?.classList.contains('msg') && !li.classList.contains('action');
+
+/** Marks an entry `cont` when it follows a line of the same person (by id and name) shortly before. */
+function group(li) {
+  const prev = li?.previousElementSibling;
+  if (!talk(li)) return;
+  const same = talk(prev) && prev.dataset.who === li.dataset.who && li.dataset.ts - prev.dataset.ts < GROUP_MS;
+  li.classList.toggle('cont', Boolean(same));
+}
 
 const validTs = (ts) => (Number.isFinite(ts) ? ts : Date.now());
 
@@ -33,8 +44,18 @@ export function renderMessage(ev, me) {
   if (!ev || typeof ev.from !== 'string') return null;
   const own = Boolean(me.id) && ev.user === me.id;
   const ts = validTs(ev.ts);
+  if (ev.type === 'topic') {
+    const text = protocol.stripBidi(ev.text);
+    const spoken = text ? `${ev.from} set the topic: ${text}` : `${ev.from} cleared the topic`;
+    const li = h('li', 'notice notice-topic');
+    li.append(h('span', 'notice-text', spoken), ' ', timeEl(ts));
+    li.dataset.seq = String(ev.seq);
+    return { li, own: false, mentioned: false, spoken };
+  }
   const li = h('li', 'msg');
   if (own) li.classList.add('own');
+  li.dataset.who = `${ev.user}|${ev.from}`;
+  li.dataset.ts = String(ts);
   const meta = h('div', 'meta');
   meta.append(h('span', 'from', ev.from), ' ', timeEl(ts));
   const body = h('p', 'text');
@@ -145,6 +166,7 @@ export class Messages {
     const shown = name === this.#shown;
     const wasAtBottom = shown && this.atBottom();
     list.append(li);
+    group(li);
     if (shown) {
       if (wasAtBottom || own) {
         this.scrollToBottom();
@@ -178,7 +200,9 @@ export class Messages {
       li.classList.add('history');
       frag.append(li);
     }
-    list.insertBefore(frag, more.parentNode === list ? more.nextSibling : list.firstChild);
+    const next = more.parentNode === list ? more.nextSibling : list.firstChild;
+    list.insertBefore(frag, next);
+    for (const li of [...entries, next]) group(li);
     if (shown) this.#ui.messages.scrollTop += this.#ui.messages.scrollHeight - height;
   }
 
@@ -236,7 +260,10 @@ export class Messages {
 
   /** Removes a line's entry (Edit, or replaced by a new send). */
   dropOwn(id) {
-    this.#own.get(id)?.li.remove();
+    const li = this.#own.get(id)?.li;
+    const next = li?.nextElementSibling;
+    li?.remove();
+    group(next);
     this.#own.delete(id);
   }
 

@@ -100,6 +100,27 @@ export function messageText(text, max = LIMITS.max_text_chars) {
   return ok();
 }
 
+// A topic or an away reason: trimmed, at most 200 characters, nothing invisible or controlling.
+const line = (code, kind) => (raw, max = 200) => {
+  const t = trim(String(raw));
+  const got = chars(t);
+  if (got > max) return refused(code, `${kind}_too_long`, { max, got });
+  return INVISIBLE_RE.test(t) ? refused(code, `${kind}_forbidden_char`) : ok(t);
+};
+export const topic = line('invalid_topic', 'topic');
+export const awayReason = line('invalid_reason', 'reason');
+
+const USER_ID = /^u_[0-9a-f]{16}$/;
+
+/** What a request names: a room, or a DM key "@<id>+<id>" (ids sorted, different). */
+export function conversation(raw) {
+  const s = String(raw);
+  if (!s.startsWith('@')) return roomName(s);
+  const [a, b, ...more] = s.slice(1).split('+');
+  const good = !more.length && USER_ID.test(a) && USER_ID.test(b ?? '') && a < b;
+  return good ? ok(s) : refused('invalid_room', 'room_forbidden_char');
+}
+
 /** A position: finite numbers, latitude -90..90, longitude -180..180. */
 export function location(latitude, longitude) {
   const within = (v, limit) => Number.isFinite(v) && v >= -limit && v <= limit;
@@ -207,6 +228,7 @@ const flag = { t: 'bool', def: false, omit: true };
 const fields = (shape) => ({ t: 'object', shape });
 const list = (shape) => ({ t: 'list', shape });
 const userRef = fields({ id: str, name: str });
+const strs = { t: 'strings' };
 
 export const CLIENT_FRAMES = {
   hello: { protocol: uint, name: optStr, credential: optStr, link_code: optStr, device: optStr, client: optStr },
@@ -219,6 +241,13 @@ export const CLIENT_FRAMES = {
   link: { id: str },
   devices: { id: str },
   logout: { id: str, device: optStr },
+  query: { id: str, name: str },
+  nick: { id: str, name: str },
+  away: { id: str, reason: optStr },
+  back: { id: str },
+  whois: { id: str, name: str },
+  list: { id: str },
+  topic: { id: str, room: str, text: str },
 };
 
 export const SERVER_FRAMES = {
@@ -236,14 +265,22 @@ export const SERVER_FRAMES = {
       max_server_frame_bytes: { t: 'uint', def: LEGACY_SERVER_FRAME_BYTES },
     }),
     epoch: str,
+    dms: { ...list({ room: str, peer: userRef, last_seq: uint }), def: [] },
   },
-  room_state: { room: str, users: list(userRef.shape) },
+  room_state: { room: str, users: list({ id: str, name: str, away: optStr }), topic: optStr },
   user_joined: { room: str, name: str, user: str, ts: int },
   user_left: { room: str, name: str, user: str, ts: int },
   // `user` is empty only in messages stored before identities existed
   message: { room: str, seq: uint, ts: int, from: str, user: { t: 'string', def: '' }, id: str, text: str, action: flag },
   location: { room: str, seq: uint, ts: int, from: str, user: { t: 'string', def: '' }, id: str, latitude: num, longitude: num },
   history: { room: str, events: { t: 'frames' }, more: bool, missed: { t: 'uint', def: 0, omit: true }, continues: flag },
+  topic: { room: str, seq: uint, ts: int, from: str, user: str, id: optStr, text: str },
+  renamed: { user: str, old: str, name: str, ts: int },
+  away: { user: str, reason: optStr },
+  back: { user: str },
+  away_notice: { room: str, user: str, name: str, reason: optStr },
+  whois: { user: userRef, online: bool, devices: uint, away: { t: 'string', opt: true, nul: true }, rooms: strs, since_ts: int },
+  room_list: { rooms: list({ room: str, members: uint, topic: optStr }) },
   link_code: { code: str, expires_ts: int },
   devices: { devices: list({ id: str, name: str, created_ts: int, last_seen_ts: int, current: bool }) },
   ack: { id: str, ok: bool, seq: { t: 'uint', opt: true }, error: { ...fields({ code: str, message: str }), opt: true } },
@@ -256,6 +293,7 @@ const KINDS = {
   int: (v) => Number.isSafeInteger(v),
   number: (v) => typeof v === 'number' && Number.isFinite(v),
   bool: (v) => typeof v === 'boolean',
+  strings: (v) => Array.isArray(v) && v.every((e) => typeof e === 'string'),
 };
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -267,7 +305,8 @@ function read(raw, shape, frames) {
   for (const [key, kind] of Object.entries(shape)) {
     const v = raw[key];
     if (v === undefined || v === null) {
-      if ('def' in kind) out[key] = kind.def;
+      if (v === null && kind.nul) out[key] = null;
+      else if ('def' in kind) out[key] = kind.def;
       else if (!kind.opt) return null;
       continue;
     }

@@ -1,14 +1,33 @@
-// The rooms you are in: the model (plain data, tested without a browser)
-// and the sidebar: an item per room (unread count, Leave), and the people
-// in the current room.
+// The rooms and conversations (DMs) you are in: the model (plain data,
+// tested without a browser) and the sidebar: an item per room or DM
+// (unread count, Leave), and the people in the current room (click one to
+// write to them alone).
 
 import { button, h } from './ui.js';
+
+/** True for the key of a DM conversation ("@u_1+u_2") rather than a room name. */
+export const isDm = (key) => key.startsWith('@');
+
+/** The DM key of two identities: both ids, sorted. */
+export const dmKey = (a, b) => `@${a < b ? `${a}+${b}` : `${b}+${a}`}`;
+
+/** The other person's id in a DM key, or null if `me` is not in it. */
+export function peerOf(key, me) {
+  const [a, b] = key.slice(1).split('+');
+  return a === me ? b : b === me ? a : null;
+}
+
+/** "#dev", or the peer's name for a DM. */
+export const label = (room) => (room.peer ? room.peer.name : `#${room.name}`);
 
 /** A room as the page knows it. Sequence numbers are those of the server's store (its epoch). */
 export function newRoom(name) {
   return {
     name,
-    users: [], // { id, name }, in join order
+    peer: null, // { id, name }: the other person of a DM
+    lazy: false, // a DM listed but not joined yet: joined when opened
+    topic: '',
+    users: [], // { id, name, away? }, in join order
     unread: 0,
     mentioned: false, // someone wrote your name since you last looked
     entered: false, // its first join succeeded: it is in the sidebar
@@ -93,7 +112,7 @@ export class Sidebar {
   #items = new Map(); // room name -> { item, open, badge, leave }
   #on;
 
-  /** on.open(name), on.leave(name): the person clicked the room, or its Leave button. */
+  /** on.open(name), on.leave(name), on.query({ id, name }): a room clicked, its Leave, a person. */
   constructor(ui, on) {
     this.#ui = ui;
     this.#on = on;
@@ -109,36 +128,41 @@ export class Sidebar {
       const open = button('room-link', undefined, () => this.#on.open(name));
       const badge = h('span', 'badge');
       badge.hidden = true;
-      open.append(h('span', 'room-name', `#${name}`), badge);
-      const leave = button('room-leave', 'Leave', () => this.#on.leave(name));
-      leave.setAttribute('aria-label', `Leave #${name}`);
+      const title = h('span', 'room-name');
+      open.append(title, badge);
+      const leave = button('room-leave', isDm(name) ? 'Close' : 'Leave', () => this.#on.leave(name));
       const item = h('li', 'room-item');
+      item.dataset.room = name;
       item.append(open, leave);
-      it = { item, open, badge, leave };
+      it = { item, open, badge, leave, title };
       this.#items.set(name, it);
-      this.#ui.rooms.append(item);
+      (isDm(name) ? this.#ui.dms : this.#ui.rooms).append(item);
     }
     return it;
   }
 
   /** Shows a room's item as the model says. */
   update(room, current) {
-    const { item, open, badge } = this.#item(room.name);
+    const { item, open, badge, leave, title } = this.#item(room.name);
+    const name = label(room);
+    title.textContent = name;
+    leave.setAttribute('aria-label', `${leave.textContent} ${name}`);
     if (current) open.setAttribute('aria-current', 'true');
     else open.removeAttribute('aria-current');
-    item.classList.toggle('offline', !room.joined);
     item.classList.toggle('has-mention', room.mentioned);
     badge.hidden = room.unread === 0;
     badge.textContent = room.unread > 99 ? '99+' : String(room.unread);
     const extra = room.unread ? `, ${room.unread} unread` : '';
-    open.setAttribute('aria-label', `#${room.name}${extra}${room.joined ? '' : ', not connected'}`);
+    open.setAttribute('aria-label', `${name}${extra}${room.joined || room.lazy ? '' : ', not connected'}`);
+    item.classList.toggle('offline', !room.joined && !room.lazy);
   }
 
   updateAll(rooms) {
     for (const room of rooms.values()) if (room.entered) this.update(room, room.name === rooms.current);
     const total = rooms.unread;
     const shown = rooms.shown;
-    document.title = total ? `(${total}) Chat` : shown ? `#${shown.name} – Chat` : 'Chat';
+    document.title = total ? `(${total}) Chat` : shown ? `${label(shown)} – Chat` : 'Chat';
+    this.#ui.dmsSection.hidden = !this.#ui.dms.childElementCount;
     this.#ui.sidebarToggle.textContent = total ? `Rooms & people (${total} unread)` : 'Rooms & people';
   }
 
@@ -157,15 +181,24 @@ export class Sidebar {
     this.#ui.users.replaceChildren();
   }
 
-  /** `me`: { id, name } of the reader. */
+  /** `me`: { id, name } of the reader. Others are buttons: a click opens the DM with them. */
   showUsers(room, me) {
-    this.#ui.usersTitle.textContent = `People in #${room.name} (${room.users.length})`;
-    const items = room.users.map(({ id, name }) => {
-      const li = h('li', 'user', name);
+    this.#ui.usersTitle.textContent = `People in ${label(room)} (${room.users.length})`;
+    const items = room.users.map((user) => {
+      const { id, name, away } = user;
+      const li = h('li', 'user');
       li.dataset.user = name;
       if (id === me.id) {
         li.classList.add('me');
-        li.append(h('span', 'you', ' (you)'));
+        li.append(name, h('span', 'you', ' (you)'));
+      } else {
+        const b = button('user-link', name, () => this.#on.query(user));
+        b.setAttribute('aria-label', `Write to ${name} alone`);
+        li.append(b);
+      }
+      if (typeof away === 'string') {
+        li.classList.add('away');
+        li.append(h('span', 'away-note', away ? ` away: ${away}` : ' away'));
       }
       return li;
     });

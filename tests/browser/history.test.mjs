@@ -49,7 +49,7 @@ await browserSuite('history', ({ pw, WebSocket }) => {
     assert.equal((await bob.request({ type: 'send', room: 'past', text: 'new and live' })).ok, true);
     const live = entry(ann.page, 'new and live');
     await live.waitFor();
-    const look = (loc) => loc.evaluate((li) => [li.className, getComputedStyle(li).backgroundColor, getComputedStyle(li).borderStyle]);
+    const look = (loc) => loc.evaluate((li) => [li.className, ...['backgroundColor', 'borderStyle', 'color'].map((k) => getComputedStyle(li)[k])]);
     const [liveClass, ...liveLook] = await look(live);
     assert.doesNotMatch(liveClass, /\bhistory\b/);
     for (const text of ['old 1', 'old 8']) {

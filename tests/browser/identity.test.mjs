@@ -147,7 +147,14 @@ await browserSuite('identities in the browser', ({ pw, WebSocket }) => {
     const mine = (await devices.allTextContents()).find((t) => t.includes('this device'));
     const id = /Device (d_[0-9a-f]+)/.exec(mine)[1];
 
-    await command(gil.page, `/logout ${id}`);
+    // by its number in gil's own /devices list
+    await command(gil.page, '/devices');
+    const listed = gil.page.getByTestId('messages').locator('li.notice', { hasText: `Device ${id} (` });
+    await listed.waitFor();
+    const number = /\((\d+)\)/.exec(await listed.textContent())[1];
+    await command(gil.page, '/logout 9');
+    await gil.page.getByTestId('messages').locator('li.notice', { hasText: 'No device 9 in the last /devices list' }).waitFor();
+    await command(gil.page, `/logout ${number}`);
     await gil.page.getByTestId('messages').locator('li.notice', { hasText: `Device ${id} is signed out` }).waitFor();
     // the revoked browser is back on the join page, told why, credential gone
     await gil2.page.getByTestId('join-submit').waitFor({ state: 'visible' });

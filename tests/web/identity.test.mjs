@@ -1,11 +1,9 @@
-// Signing in (web/identity.js) and the commands of the message field
-// (command() of web/composer.js): which way in a hello uses, what is kept in
-// the browser's storage, and what typed text is a command, not a message.
+// Signing in (web/identity.js): which way in a hello uses and what is kept
+// in the browser's storage.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { command } from '../../web/composer.js';
 import { Identity } from '../../web/identity.js';
 
 // localStorage as the page sees it.
@@ -69,16 +67,6 @@ test('without storage (disabled, or throwing) the page still signs in for this v
     id.ask({ name: 'ann' });
     id.welcomed(welcome({ credential: 's3cret' }));
     assert.deepEqual(id.hello(), { credential: 's3cret' }, 'reconnects keep the identity');
-  }
-});
-
-test('commands typed in the field', () => {
-  assert.deepEqual(command('/link'), { name: 'link', arg: '' });
-  assert.deepEqual(command('  /devices \n'), { name: 'devices', arg: '' });
-  assert.deepEqual(command('/logout d_81c2'), { name: 'logout', arg: 'd_81c2' });
-  assert.deepEqual(command('/join #Dev'), { name: 'join', arg: '#Dev' });
-  for (const text of ['/linked lists are fun', 'see /link', '/me waves', '/login', 'link', '//link']) {
-    assert.equal(command(text), null, text);
   }
 });
 

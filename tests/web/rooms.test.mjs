@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { Rooms, forgetNumbers, newRoom, presence, track } from '../../web/rooms.js';
+import { Rooms, dmKey, forgetNumbers, isDm, label, newRoom, peerOf, presence, track } from '../../web/rooms.js';
 
 test('sequence numbers: each message is shown once, gaps are allowed', () => {
   const room = newRoom('dev');
@@ -57,4 +57,20 @@ test('a room model holds no DOM nodes', () => {
   for (const [key, value] of Object.entries(room)) {
     assert.ok(value === null || ['string', 'number', 'boolean'].includes(typeof value) || Array.isArray(value), key);
   }
+});
+
+test('DM keys: both ids sorted, the peer is the other one, shown by name', () => {
+  const [ann, bob] = ['u_3f9a1c0e5b7d2468', 'u_9e04b7f3d1681c2a'];
+  const key = dmKey(bob, ann);
+  assert.equal(key, `@${ann}+${bob}`);
+  assert.equal(dmKey(ann, bob), key, 'the same key for both');
+  assert.equal(isDm(key), true);
+  assert.equal(isDm('dev'), false);
+  assert.equal(peerOf(key, ann), bob);
+  assert.equal(peerOf(key, bob), ann);
+  assert.equal(peerOf(key, 'u_0000000000000000'), null, 'not a DM of yours');
+  const room = newRoom(key);
+  room.peer = { id: bob, name: 'bob' };
+  assert.equal(label(room), 'bob');
+  assert.equal(label(newRoom('dev')), '#dev');
 });
