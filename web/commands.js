@@ -63,6 +63,7 @@ export class Commands {
         return p.list();
       case 'topic': {
         const room = p.shown();
+        if (a === '-delete') return ask({ type: 'topic', room: room.name, text: '' });
         const t = protocol.topic(a ?? '');
         if (!t.ok) return fail(refusal('A topic', t));
         if (t.value) return ask({ type: 'topic', room: room.name, text: t.value });

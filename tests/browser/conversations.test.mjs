@@ -175,6 +175,8 @@ await browserSuite('conversations', ({ pw, WebSocket }) => {
     assert.equal(await gus.page.locator('b').count(), 0, 'the topic is text');
     await type(gus.page, '/topic');
     await notice(gus.page, 'The topic is: ship it <b>now</b>').waitFor();
+    await type(fay.page, '/topic -delete');
+    await eventually(async () => (await gus.page.getByTestId('room-topic').textContent()) === '', { message: 'the topic is cleared' });
 
     // Browse rooms does the same as /list
     await gus.page.getByTestId('browse-rooms').click();

@@ -98,12 +98,13 @@ export async function startServer({ port = 0, dataDir, args = [] } = {}) {
     dataDirs.add(dataDir);
   }
   // Every page, asset and socket of the suite comes from 127.0.0.1, dozens of
-  // pages a minute: more than the per-address connection rate a real person
-  // (or an office behind one address) needs. Left on, it refuses whichever
-  // page happens to arrive when the bucket is empty, so tests would fail by
-  // how fast the machine runs them. The front door's limits have tests of
-  // their own (server/tests/attacks); a test here may still pass its own.
-  const frontDoor = ['--connection-rate-per-ip', '0'];
+  // pages a minute, and a test file keeps its pages open until it ends: more
+  // than the per-address connection rate and count a real person (or an
+  // office behind one address) needs. Left on, they refuse whichever page
+  // arrives when the bucket is empty or the count is full, so tests would
+  // fail by how fast the machine runs them. The front door's limits have
+  // tests of their own (server/tests/attacks); a test here may pass its own.
+  const frontDoor = ['--connection-rate-per-ip', '0', '--max-connections-per-ip', '0'];
   const child = spawn(SERVER_BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...frontDoor, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
