@@ -153,8 +153,14 @@ proptest! {
             prop_assert!(!raw.is_empty() && raw.chars().count() <= 64);
             prop_assert!(!raw.chars().any(validate::is_invisible_or_control));
         }
+        // A typed room that normalizes to a valid name is a fixed point: the
+        // name a client sends normalizes to itself. (Invalid leftovers need
+        // not be: "#\u{b}x" loses the '#' first and the inner white space
+        // only on a second pass, and is refused either way.)
         let normalized = validate::normalize_room(&raw);
-        prop_assert_eq!(validate::normalize_room(&normalized).len(), normalized.len());
+        if validate::room_name(&normalized).is_ok() {
+            prop_assert_eq!(validate::normalize_room(&normalized), normalized);
+        }
     }
 
     #[test]
