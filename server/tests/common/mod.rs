@@ -2,6 +2,8 @@
 //! WebSocket clients speaking the protocol.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
