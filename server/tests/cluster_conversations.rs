@@ -175,16 +175,7 @@ async fn a_topic_set_on_one_instance_is_seen_on_the_other() {
     )
     .await;
     let (mut carl, _) = person(&servers[1].addr, "carl").await;
-    let id = carl.next_id();
-    let (ack, answer) = carl
-        .request(ClientEvent::Join {
-            id,
-            room: "dev".into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
-    assert_ok(&ack);
+    let answer = carl.join_answers("dev").await;
     assert!(
         matches!(answer.first(), Some(ServerEvent::RoomState { topic: Some(t), .. }) if t == "ship it"),
         "{answer:?}"
@@ -192,16 +183,7 @@ async fn a_topic_set_on_one_instance_is_seen_on_the_other() {
     // A server started after the topic was set knows it too.
     let (mut dave, _) = person(&servers[0].addr, "dave").await;
     tokio::time::sleep(Duration::from_millis(0)).await;
-    let id = dave.next_id();
-    let (ack, answer) = dave
-        .request(ClientEvent::Join {
-            id,
-            room: "dev".into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
-    assert_ok(&ack);
+    let answer = dave.join_answers("dev").await;
     assert!(
         matches!(answer.first(), Some(ServerEvent::RoomState { topic: Some(t), .. }) if t == "ship it")
     );

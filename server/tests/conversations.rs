@@ -499,16 +499,7 @@ async fn away_marks_rosters_answers_direct_messages_and_back_clears_it() {
     );
 
     let mut carl = Client::named(&server, "carl").await;
-    let id = carl.next_id();
-    let (ack, answer) = carl
-        .request(ClientEvent::Join {
-            id,
-            room: "dev".into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
-    assert_ok(&ack);
+    let answer = carl.join_answers("dev").await;
     let Some(ServerEvent::RoomState { users, .. }) = answer.first() else {
         panic!("{answer:?}");
     };
@@ -707,16 +698,7 @@ async fn topics_are_stored_events_replayed_and_in_room_state() {
         assert_eq!(error_of(&ack).0, code, "{room}");
     }
     let mut carl = Client::named(&server, "carl").await;
-    let id = carl.next_id();
-    let (ack, answer) = carl
-        .request(ClientEvent::Join {
-            id,
-            room: "dev".into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
-    assert_ok(&ack);
+    let answer = carl.join_answers("dev").await;
     assert!(
         matches!(answer.first(), Some(ServerEvent::RoomState { topic: Some(t), .. }) if t == "ship it")
     );
@@ -765,16 +747,7 @@ async fn the_topic_survives_a_restart() {
 
     let second = TestServer::with_config(config()).await;
     let mut bob = Client::named(&second, "bob").await;
-    let id = bob.next_id();
-    let (ack, answer) = bob
-        .request(ClientEvent::Join {
-            id,
-            room: "dev".into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
-    assert_ok(&ack);
+    let answer = bob.join_answers("dev").await;
     assert!(
         matches!(answer.first(), Some(ServerEvent::RoomState { topic: Some(t), .. }) if t == "persisted"),
         "{answer:?}"

@@ -269,7 +269,9 @@ impl Client {
     }
 
     /// Joins `room`, asserting success; returns the names in its user list.
-    pub async fn join(&mut self, room: &str) -> Vec<String> {
+    /// Joins `room`, asserting success; returns what came before the ack
+    /// (`room_state`, then the history).
+    pub async fn join_answers(&mut self, room: &str) -> Vec<ServerEvent> {
         let id = self.next_id();
         let (ack, others) = self
             .request(ClientEvent::Join {
@@ -281,6 +283,11 @@ impl Client {
             .await;
         assert_ok(&ack);
         others
+    }
+
+    pub async fn join(&mut self, room: &str) -> Vec<String> {
+        self.join_answers(room)
+            .await
             .into_iter()
             .find_map(|e| match e {
                 ServerEvent::RoomState { room: r, users, .. } if r == room => {
