@@ -226,7 +226,7 @@ async fn dispatch(
             let is_dm = dm::is_dm(&room);
             to_room(client, room.clone(), posted(client, id, post)).await?;
             if is_dm {
-                conversation::away_notice(shared, client, &room);
+                conversation::away_notice(shared, client, &room).await;
             }
             Ok(())
         }

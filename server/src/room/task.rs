@@ -55,7 +55,16 @@ pub(crate) async fn run<L: MessageLog>(
         log,
         limits,
     };
-    if let Some(topic) = last_topic(&room.log, last_seq).await {
+    let topic = match room.log.topic().await {
+        Ok(Some(kept)) => Some(kept),
+        // None kept (set before topics were): look for the latest event.
+        Ok(None) => last_topic(&room.log, last_seq).await,
+        Err(e) => {
+            tracing::warn!(room = %room.members.room(), error = %e, "cannot read the room's topic");
+            last_topic(&room.log, last_seq).await
+        }
+    };
+    if let Some(topic) = topic.filter(|t| !t.is_empty()) {
         room.members.set_topic(&topic);
     }
     let mut batch = Vec::with_capacity(COMMAND_BATCH);
@@ -138,7 +147,7 @@ impl<L: MessageLog> Room<L> {
                 .send(&ServerEvent::ack_err(request_id.clone(), code, message));
             Err(code)
         };
-        let Claimed { users, first } = match self.log.claim(&member, &self.members).await {
+        let Claimed { mut users, first } = match self.log.claim(&member, &self.members).await {
             Ok(claimed) => claimed,
             Err(ClaimError::Log(e)) => {
                 tracing::warn!(room = %self.members.room(), error = %e, "cannot claim a name");
@@ -146,14 +155,6 @@ impl<L: MessageLog> Room<L> {
             }
         };
         let directory = self.members.directory().clone();
-        let mut users: Vec<protocol::Member> = users
-            .into_iter()
-            .map(|u| protocol::Member {
-                away: directory.away_of(&u.id),
-                id: u.id,
-                name: u.name,
-            })
-            .collect();
         if let Some([a, b]) = protocol::dm::parse_key(self.members.room()).map(|(a, b)| [a, b]) {
             // A conversation's roster is its two people, here or not.
             users = [a, b]
@@ -256,9 +257,9 @@ impl<L: MessageLog> Room<L> {
     }
 }
 
-/// The room's current topic: the text of its latest `topic` event, looked
-/// for in at most a few pages back from `last_seq` (a topic older than that,
-/// or removed by the retention, is forgotten).
+/// The room's topic where none is kept beside the log (a store from before
+/// topics were kept): the text of its latest `topic` event, looked for in
+/// at most a few pages back from `last_seq`.
 async fn last_topic<L: MessageLog>(log: &L, last_seq: protocol::Seq) -> Option<String> {
     const PAGES: usize = 20;
     let mut upto = last_seq;
