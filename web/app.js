@@ -106,7 +106,7 @@ const lines = new Lines({
 const notifier = new Notifier((name) => rooms.get(name)?.entered && openRoom(rooms.get(name)));
 const notify = (title, body, key) => notifier.tell(title, body, key);
 const header = (room) => people.header(room);
-const feed = new Feed({ rooms, messages, sidebar, lines, me, notify, header, announcer: ui.announcer, request: (ev) => conn.request(ev) });
+const feed = new Feed({ rooms, messages, sidebar, lines, me, notify, header, announcer: ui.announcer, request: (ev) => conn.request(ev), join: (name) => joinRoom(name) });
 
 // --- connecting, joining, reconnecting
 

@@ -290,4 +290,28 @@ await browserSuite('conversations', ({ pw, WebSocket }) => {
     await entry(lee.page, 'live again').waitFor();
     assert.deepEqual(lee.problems, []);
   });
+
+  test("a DM sent from another of your devices is listed under the other person's name, its line shown when opened", async () => {
+    const max = await client('max');
+    const nia = await user('nia', 'porch');
+    const credential = await nia.page.evaluate(() => localStorage.getItem('chat.credential'));
+    const phone = await ProtocolClient.connect(WebSocket, server.url, { credential });
+    open.push(phone);
+    const [a, b] = [phone.welcome.user.id, max.welcome.user.id].sort();
+    const key = `@${a}+${b}`;
+    assert.equal((await phone.request({ type: 'send', room: key, text: 'sent from my phone' })).ok, true);
+
+    // the line names only nia: the page asks the server who the other one is
+    const item = nia.page.getByTestId('dms').locator(`li[data-room="${key}"]`);
+    await item.waitFor();
+    await eventually(async () => (await item.locator('.room-name').textContent()) === 'max', { message: "listed as max, not by his id" });
+    await item.locator('.room-link').click();
+    await eventually(async () => (await title(nia.page)) === 'max', { message: 'the DM with max shown' });
+    await entry(nia.page, 'sent from my phone').waitFor();
+    assert.equal((await max.request({ type: 'send', room: key, text: 'got it' })).ok, true);
+    await entry(nia.page, 'got it').waitFor();
+    const shown = await nia.page.getByTestId('messages').locator('li.msg .text').allTextContents();
+    assert.deepEqual(shown, ['sent from my phone', 'got it'], 'each line once, in order');
+    assert.deepEqual(nia.problems, []);
+  });
 });
