@@ -8,9 +8,17 @@ use redis::AsyncCommands;
 
 use super::{Cluster, ClusterError};
 
+/// An identity's current name and away reason, as Redis has them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Person {
+    pub name: Option<String>,
+    pub away: Option<String>,
+}
+
 impl Cluster {
-    /// The current names of `users`, in order (`None`: no such identity).
-    pub async fn names(&self, users: &[String]) -> Result<Vec<Option<String>>, ClusterError> {
+    /// The current name (`None`: no such identity) and away reason
+    /// (`None`: not away) of each of `users`, in order, in one round trip.
+    pub async fn people(&self, users: &[String]) -> Result<Vec<Person>, ClusterError> {
         if users.is_empty() {
             return Ok(Vec::new());
         }
@@ -19,10 +27,16 @@ impl Cluster {
             pipe.hget(
                 crate::identity::store::redis_user_key(&self.inner.config.prefix, user),
                 "name",
-            );
+            )
+            .get(self.key("away", user));
         }
         let r: Result<Vec<Option<String>>, _> = pipe.query_async(&mut self.conn()).await;
-        self.track(r)
+        let mut answers = self.track(r)?.into_iter();
+        let mut out = Vec::with_capacity(users.len());
+        while let (Some(name), Some(away)) = (answers.next(), answers.next()) {
+            out.push(Person { name, away });
+        }
+        Ok(out)
     }
 
     /// The away reasons of `users`, in order (`None`: not away).

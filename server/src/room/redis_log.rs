@@ -158,15 +158,23 @@ impl RedisLog {
     /// Redis cannot say, the entries' names and no away marks.
     async fn as_they_are_now(&self, users: Vec<UserRef>) -> Vec<protocol::Member> {
         let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
-        let names = self.cluster.names(&ids).await.unwrap_or_default();
-        let aways = self.cluster.aways(&ids).await.unwrap_or_default();
+        let people = match self.cluster.people(&ids).await {
+            Ok(people) => people,
+            Err(e) => {
+                tracing::warn!(room = %self.key, error = %e, "roster without current names");
+                Vec::new()
+            }
+        };
         users
             .into_iter()
             .enumerate()
-            .map(|(i, u)| protocol::Member {
-                name: names.get(i).cloned().flatten().unwrap_or(u.name),
-                away: aways.get(i).cloned().flatten(),
-                id: u.id,
+            .map(|(i, u)| {
+                let now = people.get(i).cloned().unwrap_or_default();
+                protocol::Member {
+                    name: now.name.unwrap_or(u.name),
+                    away: now.away,
+                    id: u.id,
+                }
             })
             .collect()
     }
