@@ -13,7 +13,7 @@ use ratatui::layout::Size;
 use screen_kit::*;
 use tui_client::app::{Action, App, Event};
 use tui_client::event_loop::TerminalExtras;
-use tui_client::redraw::{Redraw, ShadowBackend, SharedSize};
+use tui_client::redraw::{Redraw, ShadowBackend, SharedBuffer, SharedSize};
 use tui_client::ui;
 
 const WORDS: &[&str] = &[
@@ -41,7 +41,8 @@ fn line(n: u64) -> String {
 }
 
 struct Screen {
-    terminal: Terminal<ShadowBackend<Vec<u8>>>,
+    terminal: Terminal<ShadowBackend<SharedBuffer>>,
+    frames: SharedBuffer,
     size: SharedSize,
     emulator: vt100::Parser,
     written: usize,
@@ -50,9 +51,11 @@ struct Screen {
 impl Screen {
     fn new(redraw: Redraw, width: u16, height: u16) -> Screen {
         let size = SharedSize::new(Size::new(width, height));
-        let backend = ShadowBackend::remote(Vec::new(), redraw, size.clone());
+        let frames = SharedBuffer::default();
+        let backend = ShadowBackend::remote(frames.clone(), redraw, size.clone());
         Screen {
             terminal: Terminal::new(backend).unwrap(),
+            frames,
             size,
             emulator: vt100::Parser::new(height, width, 0),
             written: 0,
@@ -67,7 +70,7 @@ impl Screen {
         if let Some(shown) = drawn.shown {
             app.update(Event::Shown(shown), T0);
         }
-        let bytes = std::mem::take(self.terminal.backend_mut().writer_mut());
+        let bytes = self.frames.take();
         self.written += bytes.len();
         self.emulator.process(&bytes);
     }
@@ -119,9 +122,14 @@ fn cells(emulator: &vt100::Parser) -> Vec<String> {
         .map(|r| {
             (0..cols)
                 .map(|c| match screen.cell(r, c) {
+                    // A cell never written and a written space look the same.
                     Some(cell) => format!(
                         "{}|{:?}|{:?}|{}{}{}{}",
-                        cell.contents(),
+                        if cell.has_contents() {
+                            cell.contents()
+                        } else {
+                            " "
+                        },
                         cell.fgcolor(),
                         cell.bgcolor(),
                         u8::from(cell.bold()),
@@ -138,11 +146,6 @@ fn cells(emulator: &vt100::Parser) -> Vec<String> {
 }
 
 fn assert_same_screen(scrolled: &Screen, full: &Screen, when: &str) {
-    assert_eq!(
-        scrolled.emulator.screen().contents(),
-        full.emulator.screen().contents(),
-        "{when}: the text differs from a full redraw"
-    );
     let (a, b) = (cells(&scrolled.emulator), cells(&full.emulator));
     for (row, (a, b)) in a.iter().zip(&b).enumerate() {
         assert_eq!(a, b, "{when}: row {row} differs from a full redraw");

@@ -34,7 +34,8 @@ pub fn upward(shown: &Buffer, next: &Buffer, pane: Rect) -> Option<u16> {
     }
     let k = u16::try_from(k).ok()?;
     let cost_staying = differing(shown, next, pane.top(), pane.bottom(), 0);
-    let cost_moved = differing(shown, next, pane.top(), pane.bottom(), k);
+    // Setting the region, the line feeds and resetting it.
+    let cost_moved = 24 + usize::from(k) + differing(shown, next, pane.top(), pane.bottom(), k);
     (cost_moved < cost_staying).then_some(k)
 }
 
@@ -53,19 +54,28 @@ fn row_hashes(buffer: &Buffer, pane: Rect) -> Vec<u64> {
         .collect()
 }
 
-/// Cells of rows `top..bottom` (full width) that differ between `next` and
-/// `shown` scrolled up by `k` within those rows.
+/// What writing rows `top..bottom` (full width) of `next` over `shown`
+/// scrolled up by `k` within those rows costs, roughly in bytes: a byte a
+/// cell that differs, and a cursor move for each run of them.
 fn differing(shown: &Buffer, next: &Buffer, top: u16, bottom: u16, k: u16) -> usize {
+    const MOVE: usize = 8;
     let width = usize::from(shown.area.width);
     (top..bottom)
         .map(|y| {
             let new = &next.content[next.index_of(0, y)..][..width];
-            if y + k < bottom {
+            let differs: Vec<bool> = if y + k < bottom {
                 let old = &shown.content[shown.index_of(0, y + k)..][..width];
-                new.iter().zip(old).filter(|(a, b)| a != b).count()
+                new.iter().zip(old).map(|(a, b)| a != b).collect()
             } else {
-                new.iter().filter(|c| **c != Cell::EMPTY).count()
-            }
+                new.iter().map(|c| *c != Cell::EMPTY).collect()
+            };
+            let cells = differs.iter().filter(|d| **d).count();
+            let runs = differs
+                .iter()
+                .zip(std::iter::once(&false).chain(&differs))
+                .filter(|(d, before)| **d && !**before)
+                .count();
+            cells + MOVE * runs
         })
         .sum()
 }

@@ -18,7 +18,14 @@ fn screen(width: u16, side: &[&str], pane: &[String]) -> Buffer {
 }
 
 fn lines(from: usize, count: usize) -> Vec<String> {
-    (from..from + count).map(|n| format!("line {n}")).collect()
+    (from..from + count)
+        .map(|n| {
+            format!(
+                "{n}: {:x}",
+                (n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -49,10 +56,10 @@ fn scrolling_rows_moves_the_full_width_and_blanks_the_bottom() {
             .map(|x| b[(x, y)].symbol().to_string())
             .collect::<String>()
     };
-    assert!(row(&b, 0).starts_with("#dev  line 0"));
-    assert!(row(&b, 1).starts_with("      line 3"));
+    assert!(row(&b, 0).starts_with("#dev  0: "));
+    assert!(row(&b, 1).starts_with("      3: "));
     assert_eq!(b[(0, 2)], Cell::EMPTY);
     assert_eq!(row(&b, 2).trim(), "");
     assert_eq!(row(&b, 3).trim(), "");
-    assert!(row(&b, 4).starts_with("      line 4"));
+    assert!(row(&b, 4).starts_with("      4: "));
 }

@@ -42,9 +42,12 @@ impl Decoder {
         for (i, &byte) in bytes.iter().enumerate() {
             let more = i + 1 < bytes.len();
             if let Some(paste) = &mut self.paste {
-                if paste.len() < MAX_PASTE + PASTE_END.len() {
-                    paste.push(byte);
+                if paste.len() == MAX_PASTE + PASTE_END.len() {
+                    // Full: the text stays as it is, the last bytes keep
+                    // moving so the end is still seen.
+                    paste.remove(MAX_PASTE);
                 }
+                paste.push(byte);
                 if paste.ends_with(PASTE_END) {
                     let mut text = self.paste.take().unwrap_or_default();
                     text.truncate(text.len() - PASTE_END.len());
@@ -63,12 +66,12 @@ impl Decoder {
                 self.paste = Some(Vec::new());
                 continue;
             }
-            if self.buffer == b"\x1b" && more {
+            if (self.buffer == b"\x1b" || self.buffer == b"\x1b\x1b") && more {
                 // ESC followed by more in the same read: the start of a
                 // sequence (or Alt), not the Esc key.
                 continue;
             }
-            match terminput::Event::parse_from(&self.buffer) {
+            match parse(&self.buffer) {
                 Ok(Some(event)) => {
                     self.buffer.clear();
                     if let Some(event) = convert(event) {
@@ -81,6 +84,24 @@ impl Decoder {
             }
         }
         events
+    }
+}
+
+/// One event from the start of `buffer`: terminput's parser, plus Alt as an
+/// `ESC` before a whole sequence (`ESC ESC [ B`, Alt-Down on rxvt and in
+/// terminals set to send Alt as Escape), which it does not read.
+fn parse(buffer: &[u8]) -> std::io::Result<Option<terminput::Event>> {
+    match buffer.strip_prefix(b"\x1b") {
+        Some(rest) if rest.starts_with(b"\x1b[") => Ok(terminput::Event::parse_from(rest)?.map(
+            |event| match event {
+                terminput::Event::Key(mut key) => {
+                    key.modifiers |= terminput::KeyModifiers::ALT;
+                    terminput::Event::Key(key)
+                }
+                other => other,
+            },
+        )),
+        _ => terminput::Event::parse_from(buffer),
     }
 }
 
