@@ -34,10 +34,14 @@ fn line(n: u64) -> String {
         x
     };
     let count = 3 + next() % 12;
-    (0..count)
+    let mut words: Vec<&str> = (0..count)
         .map(|_| WORDS[(next() % WORDS.len() as u64) as usize])
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    // Now and then wide characters, which cover two cells.
+    if n % 7 == 3 {
+        words.insert(1, "日本語の🦀テキスト");
+    }
+    words.join(" ")
 }
 
 struct Screen {
