@@ -125,8 +125,6 @@ pub struct ShadowBackend<W: Write> {
     redraw: Redraw,
     /// What the terminal shows, as far as this backend wrote it.
     shown: Buffer,
-    /// The frame being written (kept to reuse its memory).
-    next: Buffer,
     /// The rows that scroll: the message pane of the last frame.
     pane: Option<Rect>,
     cursor: Position,
@@ -149,7 +147,6 @@ impl<W: Write> ShadowBackend<W> {
             size,
             redraw,
             shown: Buffer::empty(Rect::ZERO),
-            next: Buffer::empty(Rect::ZERO),
             pane: None,
             cursor: Position::ORIGIN,
         }
@@ -223,16 +220,18 @@ impl<W: Write> Backend for ShadowBackend<W> {
             }
             return self.out.draw(changes.into_iter());
         };
-        self.next.clone_from(&self.shown);
+        // The frame as a whole; made for the moment (an idle screen keeps
+        // one copy, not two).
+        let mut next = self.shown.clone();
         for (x, y, cell) in changes {
-            put(&mut self.next, x, y, cell);
+            put(&mut next, x, y, cell);
         }
-        if let Some(k) = shift::upward(&self.shown, &self.next, pane) {
+        if let Some(k) = shift::upward(&self.shown, &next, pane) {
             self.scroll_up(pane, k)?;
         }
-        let diff = self.shown.diff(&self.next);
+        let diff = self.shown.diff(&next);
         self.out.draw(diff.into_iter())?;
-        std::mem::swap(&mut self.shown, &mut self.next);
+        self.shown = next;
         Ok(())
     }
 
