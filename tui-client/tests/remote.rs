@@ -238,7 +238,7 @@ fn the_whole_app_over_bytes_talks_with_the_room() {
 fn a_stalled_client_gets_the_latest_screen_not_every_frame() {
     let server = Server::start_with_rate(0.0, 0);
     let url = server.url();
-    let (far, _task) = start(&server, "ann", &["dev"], "xterm", (80, 24));
+    let (far, task) = start(&server, "ann", &["dev"], "xterm", (80, 24));
     far.wait_for("connected");
     far.wait_for("#dev");
     // Let the first screens settle, then stop reading.
@@ -261,6 +261,23 @@ fn a_stalled_client_gets_the_latest_screen_not_every_frame() {
         frames <= 6,
         "{frames} frames for 60 messages while the client was stalled"
     );
+
+    // The server ends the session (idle): the input closes, and the
+    // terminal is given back all the same.
+    server
+        .runtime
+        .block_on(far.input.send(Incoming::Closed))
+        .unwrap();
+    let exit = server
+        .runtime
+        .block_on(async { tokio::time::timeout(WAIT, task).await })
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(exit, Exit::Gone);
+    far.wait_until("the normal screen", |f| {
+        !f.parser.lock().unwrap().screen().alternate_screen()
+    });
 }
 
 #[test]
