@@ -16,6 +16,7 @@
 //! [`Redraw::Full`] never scrolls: the fallback for terminals without
 //! scrolling regions (or where it is turned off).
 
+mod gaps;
 mod shift;
 #[cfg(test)]
 mod tests;
@@ -218,7 +219,8 @@ impl<W: Write> Backend for ShadowBackend<W> {
             for (x, y, cell) in &changes {
                 put(&mut self.shown, *x, *y, cell);
             }
-            return self.out.draw(changes.into_iter());
+            let writes = gaps::fill(&self.shown, &changes);
+            return self.out.draw(writes.into_iter());
         };
         // The frame as a whole; made for the moment (an idle screen keeps
         // one copy, not two).
@@ -230,7 +232,7 @@ impl<W: Write> Backend for ShadowBackend<W> {
             self.scroll_up(pane, k)?;
         }
         let diff = self.shown.diff(&next);
-        self.out.draw(diff.into_iter())?;
+        self.out.draw(gaps::fill(&next, &diff).into_iter())?;
         self.shown = next;
         Ok(())
     }
