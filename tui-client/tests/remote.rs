@@ -422,3 +422,30 @@ fn the_first_screen_asks_until_an_answer_is_taken() {
         .unwrap();
     assert_eq!(got, None);
 }
+
+#[test]
+fn page_up_over_the_channel_pages_back_through_the_servers_history() {
+    let server = Server::start_with_rate(0.0, 0);
+    let url = server.url();
+    let texts: Vec<String> = (0..150).map(|n| format!("old line {n:03}")).collect();
+    server
+        .runtime
+        .block_on(raw_post_all(&url, "dave", "hist", &texts));
+    let (far, _task) = start(&server, "ann", &["hist"], "xterm-256color", (80, 24));
+    far.wait_for("old line 149");
+    // PgUp (as xterm sends it) until the first line shows; each press is
+    // one page, and older pages are asked of the server on the way.
+    let deadline = Instant::now() + WAIT;
+    while !far.screen().contains("old line 000") {
+        assert!(
+            Instant::now() < deadline,
+            "never reached the first line; screen:\n{}",
+            far.screen()
+        );
+        far.send(&server.runtime, b"\x1b[5~");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // End (xterm's) goes back to the newest.
+    far.send(&server.runtime, b"\x1b[F");
+    far.wait_for("old line 149");
+}
