@@ -48,6 +48,9 @@ pub enum Args {
     OptionalText,
     /// One word, then the rest of the line (not empty).
     WordText,
+    /// One word, then the rest of the line if any (two arguments, or one):
+    /// `/kick bob`, `/kick bob spamming links`.
+    WordOptionalText,
     /// Nothing, or two words (separated by separators and/or one comma):
     /// `/location 51.5 -0.12`, `/location 51.5,-0.12`.
     OptionalPair,
@@ -225,6 +228,118 @@ pub const COMMANDS: &[Command] = &[
         BOTH,
     ),
     cmd(
+        "op",
+        &[],
+        "/op NAME",
+        "make NAME an operator of this room (owners and admins)",
+        Args::Word,
+        BOTH,
+    ),
+    cmd(
+        "deop",
+        &[],
+        "/deop NAME",
+        "take operator from NAME in this room (owners and admins)",
+        Args::Word,
+        BOTH,
+    ),
+    cmd(
+        "voice",
+        &[],
+        "/voice NAME",
+        "let NAME speak while the room is moderated (operators)",
+        Args::Word,
+        BOTH,
+    ),
+    cmd(
+        "devoice",
+        &[],
+        "/devoice NAME",
+        "take voice from NAME (operators)",
+        Args::Word,
+        BOTH,
+    ),
+    cmd(
+        "kick",
+        &[],
+        "/kick NAME [REASON]",
+        "remove NAME from this room; they may come back (operators)",
+        Args::WordOptionalText,
+        BOTH,
+    ),
+    cmd(
+        "ban",
+        &[],
+        "/ban NAME [DURATION] [REASON]",
+        "remove NAME and keep them out, on every device, for DURATION (30s, 10m, 2h, 1d, 1w; a number is minutes) or until /unban (operators)",
+        Args::WordOptionalText,
+        BOTH,
+    ),
+    cmd(
+        "unban",
+        &[],
+        "/unban NAME",
+        "lift NAME's ban from this room (operators)",
+        Args::Word,
+        BOTH,
+    ),
+    cmd(
+        "mute",
+        &[],
+        "/mute NAME [DURATION] [REASON]",
+        "NAME may read but not write here, for DURATION or until /unmute (operators)",
+        Args::WordOptionalText,
+        BOTH,
+    ),
+    cmd(
+        "unmute",
+        &[],
+        "/unmute NAME",
+        "let NAME write here again (operators)",
+        Args::Word,
+        BOTH,
+    ),
+    cmd(
+        "invite",
+        &[],
+        "/invite NAME",
+        "let NAME join this room while it is invite-only (operators)",
+        Args::Word,
+        BOTH,
+    ),
+    cmd(
+        "mode",
+        &[],
+        "/mode [+|-]m|i|t",
+        "set (+) or clear (-) room modes: m moderated (only voiced people and operators speak), i invite-only (left out of /list), t topic locked to operators; e.g. /mode +mt",
+        Args::Word,
+        BOTH,
+    ),
+    cmd(
+        "slow",
+        &[],
+        "/slow SECONDS",
+        "slow mode: one message per person every SECONDS in this room; 0 turns it off (operators are exempt)",
+        Args::Word,
+        BOTH,
+    ),
+    cmd(
+        "filter",
+        &[],
+        "/filter off|profanity|server",
+        "this room's content filter: off, profanity, or the server's default (operators)",
+        Args::Word,
+        BOTH,
+    ),
+    cmd(
+        "modlog",
+        &[],
+        "/modlog",
+        "list this room's recent moderation actions (operators)",
+        Args::None,
+        BOTH,
+    ),
+    cmd(
         "retry",
         &[],
         "/retry",
@@ -359,7 +474,9 @@ fn read_args(shape: Args, text: &str) -> Result<Vec<String>, Shortfall> {
         Args::Text if text.is_empty() => Err(Shortfall::Missing),
         Args::Text | Args::OptionalText if text.is_empty() => Ok(vec![]),
         Args::Text | Args::OptionalText => Ok(vec![text.to_string()]),
-        Args::WordText => {
+        Args::WordOptionalText if text.is_empty() => Err(Shortfall::Missing),
+        Args::WordOptionalText if !text.contains(is_separator) => Ok(vec![text.to_string()]),
+        Args::WordText | Args::WordOptionalText => {
             let Some(at) = text.find(is_separator) else {
                 return Err(Shortfall::Missing);
             };

@@ -69,6 +69,8 @@ pub(super) enum Refusal {
     NoTopicHere,
     #[error("the chat cluster cannot reach its shared store right now; try again ({0})")]
     Cluster(String),
+    #[error("this server does not moderate rooms yet")]
+    NoModeration,
 }
 
 impl Refusal {
@@ -89,6 +91,7 @@ impl Refusal {
             Refusal::NameTaken(_) => ErrorCode::NameClaimed,
             Refusal::NoTopicHere => ErrorCode::InvalidRoom,
             Refusal::Cluster(_) => ErrorCode::Unavailable,
+            Refusal::NoModeration => ErrorCode::Forbidden,
         }
     }
 }
@@ -291,6 +294,9 @@ async fn dispatch(
             validate::room_name(&room)?;
             let text = validate::topic(&text)?.to_owned();
             to_room(client, room, posted(client, id, Post::Topic { text })).await
+        }
+        ClientEvent::Moderate { .. } | ClientEvent::Mode { .. } | ClientEvent::Modlog { .. } => {
+            Err(Refusal::NoModeration)
         }
     }
 }

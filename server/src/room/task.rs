@@ -152,6 +152,7 @@ impl<L: MessageLog> Room<L> {
                 away: directory.away_of(&u.id),
                 id: u.id,
                 name: u.name,
+                role: None,
             })
             .collect();
         if let Some([a, b]) = protocol::dm::parse_key(self.members.room()).map(|(a, b)| [a, b]) {
@@ -167,6 +168,7 @@ impl<L: MessageLog> Room<L> {
                             .map(|n| n.to_string())
                             .unwrap_or_default(),
                         away: directory.away_of(id),
+                        role: None,
                     })
                 })
                 .collect();
@@ -175,6 +177,7 @@ impl<L: MessageLog> Room<L> {
             room: self.members.room().to_string(),
             users,
             topic: self.members.topic(),
+            modes: Default::default(),
         };
         // A client moving from another instance may have seen more than this
         // one has delivered yet: catch up first, so its `since` is covered.

@@ -173,7 +173,9 @@ impl App {
             return;
         }
         match ev {
-            ServerEvent::RoomState { room, users, topic } => {
+            ServerEvent::RoomState {
+                room, users, topic, ..
+            } => {
                 for u in &users {
                     match &u.away {
                         Some(reason) => self.away.insert(u.id.clone(), reason.clone()),
@@ -296,7 +298,12 @@ impl App {
                     self.error(format!("server: {message}"));
                 }
             }
-            ServerEvent::Welcome { .. } | ServerEvent::Ack { .. } => {}
+            // Moderation is shown by a later version of this client.
+            ServerEvent::Moderation { .. }
+            | ServerEvent::Removed { .. }
+            | ServerEvent::ModLog { .. }
+            | ServerEvent::Welcome { .. }
+            | ServerEvent::Ack { .. } => {}
         }
     }
 

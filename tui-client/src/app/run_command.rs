@@ -46,6 +46,10 @@ impl App {
             },
             Command::Retry => self.retry(now, fx),
             Command::Quit => self.quit(fx),
+            Command::NotYet(name) => {
+                self.error(format!("/{name} is not available in this chat-tui yet"));
+                return true;
+            }
         }
         false
     }

@@ -132,7 +132,9 @@ fn every_command_of_this_client_in_the_shared_table_parses() {
                 protocol::commands::Args::Word | protocol::commands::Args::Text => {
                     format!("/{name} dev")
                 }
-                protocol::commands::Args::WordText => format!("/{name} bob hi"),
+                protocol::commands::Args::WordText | protocol::commands::Args::WordOptionalText => {
+                    format!("/{name} bob hi")
+                }
                 _ => format!("/{name}"),
             };
             assert!(

@@ -79,6 +79,7 @@ fn member(name: &str) -> protocol::Member {
         id: u.id,
         name: u.name,
         away: None,
+        role: None,
     }
 }
 
@@ -111,6 +112,7 @@ fn room_state(app: &mut App, room: &str) {
             room: room.into(),
             users: vec![member("ann"), member("bob")],
             topic: None,
+            modes: Default::default(),
         }),
         0,
     );
