@@ -4,6 +4,7 @@
 mod conversations;
 mod devices;
 mod lines;
+mod moderation;
 mod parts;
 mod rooms;
 mod scrolling;
