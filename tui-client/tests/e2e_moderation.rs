@@ -104,3 +104,29 @@ fn an_operator_kicks_bans_gives_roles_sets_modes_and_reads_the_log() {
         s.contains("  ann made bob an operator") && s.contains("  ann banned bob for 1 h: spam")
     });
 }
+
+#[test]
+fn a_moderated_room_needs_voice_and_an_invite_only_room_an_invite() {
+    let server = Server::start();
+    let (mut ann, mut bob) = owner_and_guest(&server);
+    ann.line("/mode +m");
+    bob.wait_for("#dev · 2 users · +m");
+    bob.line("may I");
+    bob.wait_for("may I ✗ not sent:");
+    ann.line("/voice bob");
+    bob.wait_until("+bob in bob's user list", |t| listed(t, "+bob"));
+    bob.line("now I may");
+    ann.wait_for("now I may");
+
+    // Invite-only: carol is refused until invited.
+    ann.line("/mode -m+i");
+    bob.wait_for("#dev · 2 users · +i");
+    let mut carol = Tui::start(&server.url(), "carol", &["lobby"], WIDE);
+    carol.wait_for("you joined #lobby");
+    carol.line("/join dev");
+    carol.wait_for("cannot join #dev:");
+    ann.line("/invite carol");
+    ann.wait_for("ann invited carol");
+    carol.line("/join dev");
+    ann.wait_for("carol joined #dev");
+}
