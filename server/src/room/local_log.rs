@@ -200,6 +200,8 @@ impl MessageLog for LocalLog {
                 away: directory.away_of(&u.id),
                 id: u.id,
                 name: u.name,
+                // Set by the room, which keeps the roles.
+                role: None,
             })
             .collect();
         Ok(Claimed { users, first })

@@ -174,6 +174,8 @@ impl RedisLog {
                     name: now.name.unwrap_or(u.name),
                     away: now.away,
                     id: u.id,
+                    // Set by the room, which keeps the roles.
+                    role: None,
                 }
             })
             .collect()
