@@ -156,6 +156,9 @@ struct Options {
     identity: server::identity::admin::IdentityOptions,
 
     #[command(flatten)]
+    moderation: server::moderation::options::ModerationOptions,
+
+    #[command(flatten)]
     operations: server::cli::Operations,
 }
 
@@ -378,6 +381,8 @@ impl Options {
                 }),
             tls: self.operations.tls()?,
             identity: self.identity.config(),
+            moderation: (self.moderation.config())
+                .context("cannot read the --content-filter word list")?,
             ..server::Config::default()
         };
         self.front.apply(&mut config)?;

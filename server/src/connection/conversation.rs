@@ -20,7 +20,7 @@ use crate::identity::StoreError;
 use crate::identity::store::Identity;
 
 /// The identity `name` (as typed) belongs to, found by its look-alike key.
-async fn find_by_name(shared: &Shared, name: &str) -> Result<Option<Identity>, Refusal> {
+pub(super) async fn find_by_name(shared: &Shared, name: &str) -> Result<Option<Identity>, Refusal> {
     let Ok(name) = names::normalize(name) else {
         return Ok(None);
     };
@@ -324,9 +324,15 @@ pub(super) async fn list(shared: &Shared, client: &Client, id: &str) -> Result<(
             .map(|(room, members)| (room, members.len()))
             .collect(),
     };
+    // Invite-only rooms stay out of the directory, on every instance.
+    let private = shared
+        .moderation
+        .private_rooms()
+        .await
+        .map_err(|e| Refusal::Cluster(e.to_string()))?;
     let mut rooms: Vec<RoomListing> = counts
         .into_iter()
-        .filter(|(room, _)| !dm::is_dm(room))
+        .filter(|(room, _)| !dm::is_dm(room) && !private.contains(room))
         .map(|(room, members)| RoomListing {
             topic: directory.topic(&room),
             members: u32::try_from(members).unwrap_or(u32::MAX),

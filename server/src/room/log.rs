@@ -172,7 +172,8 @@ pub fn resend_key(user: &str, device: &str) -> String {
 pub fn encode_numbered(event: &mut ServerEvent, seq: Seq) -> Frame {
     if let ServerEvent::Message { seq: s, .. }
     | ServerEvent::Location { seq: s, .. }
-    | ServerEvent::Topic { seq: s, .. } = event
+    | ServerEvent::Topic { seq: s, .. }
+    | ServerEvent::Moderation { seq: s, .. } = event
     {
         *s = seq;
     }

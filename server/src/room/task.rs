@@ -19,6 +19,8 @@ use super::log::{ClaimError, Claimed, Draft, LogError, MessageLog};
 use super::members::{Member, Members};
 use super::{HistoryLimits, JoinError, Post, Resume, Retire, RoomCommand};
 use crate::conversations::Directory;
+use crate::moderation::Moderation;
+use crate::moderation::rules::RoomRules;
 
 /// Commands handled per turn of the loop, at most.
 const COMMAND_BATCH: usize = 64;
@@ -29,6 +31,7 @@ pub(super) struct Room<L> {
     pub(super) members: Members,
     pub(super) log: L,
     pub(super) limits: HistoryLimits,
+    pub(super) moderation: Arc<Moderation>,
 }
 
 /// Runs the room `name` until it is empty, has nothing in flight and nobody
@@ -40,6 +43,7 @@ pub(crate) async fn run<L: MessageLog>(
     retire: impl Retire,
     limits: HistoryLimits,
     directory: Arc<Directory>,
+    moderation: Arc<Moderation>,
     open: impl Future<Output = Result<(L, protocol::Seq), LogError>>,
 ) {
     let (log, last_seq) = match open.await {
@@ -51,10 +55,23 @@ pub(crate) async fn run<L: MessageLog>(
         }
     };
     let mut room = Room {
-        members: Members::new(name, last_seq, directory),
+        members: Members::new(name.clone(), last_seq, directory),
         log,
         limits,
+        moderation,
     };
+    if !room.members.is_dm() {
+        match room.moderation.room(&name).await {
+            Ok(record) => room.members.rules = RoomRules::new(record),
+            Err(e) => {
+                // Without its bans the room must not open.
+                tracing::warn!(room = %name, error = %e, "cannot read the room's moderation");
+                room.log.close();
+                refuse_all(&mut commands, &retire, ErrorCode::Unavailable).await;
+                return;
+            }
+        }
+    }
     if let Some(topic) = last_topic(&room.log, last_seq).await {
         room.members.set_topic(&topic);
     }
@@ -120,6 +137,26 @@ impl<L: MessageLog> Room<L> {
                 before,
                 limit,
             } => self.history(connection_id, request_id, before, limit).await,
+            RoomCommand::Moderate {
+                connection_id,
+                request_id,
+                action,
+                target,
+                duration_s,
+                reason,
+            } => {
+                let asked = (action, target, duration_s, reason);
+                self.moderate(connection_id, request_id, asked).await;
+            }
+            RoomCommand::Mode {
+                connection_id,
+                request_id,
+                change,
+            } => self.change_modes(connection_id, request_id, change).await,
+            RoomCommand::Modlog {
+                connection_id,
+                request_id,
+            } => self.modlog(connection_id, request_id).await,
         }
     }
 
@@ -138,6 +175,9 @@ impl<L: MessageLog> Room<L> {
                 .send(&ServerEvent::ack_err(request_id.clone(), code, message));
             Err(code)
         };
+        if let Err(refused) = self.admit(&member).await {
+            return refuse(&member, refused.code, &refused.message);
+        }
         let Claimed { users, first } = match self.log.claim(&member, &self.members).await {
             Ok(claimed) => claimed,
             Err(ClaimError::Log(e)) => {
@@ -150,9 +190,9 @@ impl<L: MessageLog> Room<L> {
             .into_iter()
             .map(|u| protocol::Member {
                 away: directory.away_of(&u.id),
+                role: self.members.rules.role_of(&u.id),
                 id: u.id,
                 name: u.name,
-                role: None,
             })
             .collect();
         if let Some([a, b]) = protocol::dm::parse_key(self.members.room()).map(|(a, b)| [a, b]) {
@@ -177,7 +217,7 @@ impl<L: MessageLog> Room<L> {
             room: self.members.room().to_string(),
             users,
             topic: self.members.topic(),
-            modes: Default::default(),
+            modes: self.members.rules.record.modes,
         };
         // A client moving from another instance may have seen more than this
         // one has delivered yet: catch up first, so its `since` is covered.
@@ -231,6 +271,9 @@ impl<L: MessageLog> Room<L> {
     }
 
     async fn post(&mut self, connection_id: u64, request_id: String, post: Post) {
+        if !self.allowed(connection_id, &request_id, &post).await {
+            return;
+        }
         let Some(sender) = self.members.get(connection_id) else {
             // The sender was dropped as a slow consumer while its request was
             // queued; its connection is closing and needs no answer.
@@ -277,7 +320,11 @@ async fn last_topic<L: MessageLog>(log: &L, last_seq: protocol::Seq) -> Option<S
         for frame in page.frames.iter().rev() {
             match protocol::decode_server(frame.as_str()) {
                 Ok(ServerEvent::Topic { text, .. }) => return Some(text),
-                Ok(ServerEvent::Message { seq, .. } | ServerEvent::Location { seq, .. }) => {
+                Ok(
+                    ServerEvent::Message { seq, .. }
+                    | ServerEvent::Location { seq, .. }
+                    | ServerEvent::Moderation { seq, .. },
+                ) => {
                     oldest = oldest.min(seq);
                 }
                 _ => {}
