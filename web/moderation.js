@@ -33,6 +33,19 @@ export function mayActOn(actor, action, target) {
   return rank(actor) >= needed && above;
 }
 
+/** The actions a person's menu offers someone of role `mine` on someone of role `role`: those allowed that change something. */
+export function menuActions(mine, role) {
+  const pointless = { op: isOperator(role), deop: role !== 'op', voice: rank(role) >= RANKS.voice, devoice: role !== 'voice' };
+  const order = ['kick', 'ban', 'mute', 'unmute', 'op', 'deop', 'voice', 'devoice', 'invite'];
+  return order.filter((action) => !pointless[action] && mayActOn(mine, action, role));
+}
+
+/** A person's role after a `moderation` event of `action` about them (as the server records it: one role each). */
+export function roleAfter(action, role) {
+  if (action === 'op' || action === 'voice') return action;
+  return action === 'deop' || action === 'devoice' ? undefined : role;
+}
+
 /** `30s`, `10m`, `2h`, `1d`, `1w` or a bare number of minutes, in seconds; null if none of those, zero or too long. */
 export function parseDuration(text) {
   const m = /^([0-9]*)(.*)$/s.exec(text.replace(/[A-Z]/g, (c) => c.toLowerCase()));

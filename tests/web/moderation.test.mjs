@@ -104,3 +104,24 @@ test('refused before sending, in words', () => {
   }
   assert.equal(mod.request('nick', ['bob'], 'dev'), null, 'not a moderation command');
 });
+
+test("a person's menu offers what you may do and what changes something", () => {
+  assert.deepEqual(mod.menuActions(undefined, undefined), [], 'nothing for someone without a role');
+  assert.deepEqual(mod.menuActions('voice', undefined), []);
+  assert.deepEqual(mod.menuActions('op', undefined), ['kick', 'ban', 'mute', 'unmute', 'voice', 'invite']);
+  assert.deepEqual(mod.menuActions('op', 'voice'), ['kick', 'ban', 'mute', 'unmute', 'devoice', 'invite']);
+  assert.deepEqual(mod.menuActions('op', 'op'), ['invite'], 'an equal is only invited');
+  assert.deepEqual(mod.menuActions('owner', 'op'), ['kick', 'ban', 'mute', 'unmute', 'deop', 'invite']);
+  assert.deepEqual(mod.menuActions('owner', undefined), ['kick', 'ban', 'mute', 'unmute', 'op', 'voice', 'invite']);
+  for (const c of v.acts.filter((a) => a.allowed === false)) {
+    assert.ok(!mod.menuActions(c.actor ?? undefined, c.target ?? undefined).includes(c.action), JSON.stringify(c));
+  }
+});
+
+test('roles after op, voice, deop and devoice', () => {
+  assert.equal(mod.roleAfter('op', undefined), 'op');
+  assert.equal(mod.roleAfter('voice', undefined), 'voice');
+  assert.equal(mod.roleAfter('deop', 'op'), undefined);
+  assert.equal(mod.roleAfter('devoice', 'voice'), undefined);
+  assert.equal(mod.roleAfter('kick', 'voice'), 'voice');
+});
