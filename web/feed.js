@@ -24,7 +24,7 @@ export class Feed {
     if (!room) return;
     if (ev.type === 'room_state') this.#state(room, ev);
     else if (ev.type === 'user_joined' || ev.type === 'user_left') this.#presence(room, ev);
-    else if (ev.type === 'message' || ev.type === 'location' || ev.type === 'topic') this.#message(room, ev);
+    else if (['message', 'location', 'topic', 'moderation'].includes(ev.type)) this.#message(room, ev);
     else if (ev.type === 'history') this.#history(room, ev);
   }
 
@@ -87,6 +87,7 @@ export class Feed {
   #state(room, ev) {
     room.users = ev.users;
     room.topic = ev.topic || '';
+    room.modes = ev.modes;
     if (room.peer) {
       // joined now (opened, asked for, or to learn the name): live lines show
       room.lazy = false;

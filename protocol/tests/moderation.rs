@@ -103,6 +103,20 @@ fn events() -> Vec<ServerEvent> {
     ]
 }
 
+// Every action a `moderate` request may ask for.
+const REQUESTS: [ModAction; 10] = [
+    ModAction::Op,
+    ModAction::Deop,
+    ModAction::Voice,
+    ModAction::Devoice,
+    ModAction::Kick,
+    ModAction::Ban,
+    ModAction::Unban,
+    ModAction::Mute,
+    ModAction::Unmute,
+    ModAction::Invite,
+];
+
 fn durations() -> Vec<&'static str> {
     vec![
         "30s",
@@ -233,6 +247,39 @@ fn render() -> String {
         })
     })
     .collect();
+    let all_roles = [
+        None,
+        Some(Role::Voice),
+        Some(Role::Op),
+        Some(Role::Owner),
+        Some(Role::Admin),
+    ];
+    let mut acts: Vec<Value> = Vec::new();
+    for action in REQUESTS {
+        for actor in all_roles {
+            for target in all_roles {
+                acts.push(json!({
+                    "actor": actor,
+                    "action": action,
+                    "target": target,
+                    "allowed": moderation::may_act_on(actor, action, target),
+                }));
+            }
+        }
+    }
+    let filters: Vec<Value> = [
+        "off",
+        "profanity",
+        "server",
+        "OFF",
+        "Profanity",
+        "",
+        "on",
+        "strict",
+    ]
+    .into_iter()
+    .map(|input| json!({"input": input, "filter": FilterMode::parse(input)}))
+    .collect();
     let described: Vec<Value> = events()
         .iter()
         .map(|e| json!({"event": e, "text": describe(e).expect("a moderation event")}))
@@ -240,9 +287,11 @@ fn render() -> String {
     let about = "Moderation rules both clients share (protocol::moderation), written by protocol/tests/moderation.rs. \
         durations: parse_duration (seconds, or null). formatted: format_duration. splits: what /ban and /mute read after \
         the name (split_duration). modes: parse_mode_flags for /mode (null: refused). mentions: distinct @names counted \
-        by flood protection. roles: rank, user-list prefix, operator. describe: the sentence shown for each moderation event.";
+        by flood protection. roles: rank, user-list prefix, operator. acts: may_act_on (who may do what to whom). \
+        filters: FilterMode::parse for /filter (null: refused). max_slow_s: the largest /slow. \
+        describe: the sentence shown for each moderation event.";
     ascii(&format!(
-        "{{\n  \"about\": {},\n  \"durations\": [\n{}\n  ],\n  \"formatted\": [\n{}\n  ],\n  \"splits\": [\n{}\n  ],\n  \"modes\": [\n{}\n  ],\n  \"mentions\": [\n{}\n  ],\n  \"roles\": [\n{}\n  ],\n  \"describe\": [\n{}\n  ]\n}}\n",
+        "{{\n  \"about\": {},\n  \"durations\": [\n{}\n  ],\n  \"formatted\": [\n{}\n  ],\n  \"splits\": [\n{}\n  ],\n  \"modes\": [\n{}\n  ],\n  \"mentions\": [\n{}\n  ],\n  \"roles\": [\n{}\n  ],\n  \"acts\": [\n{}\n  ],\n  \"filters\": [\n{}\n  ],\n  \"max_slow_s\": {},\n  \"describe\": [\n{}\n  ]\n}}\n",
         json!(about),
         rows(durations),
         rows(formatted),
@@ -250,6 +299,9 @@ fn render() -> String {
         rows(modes),
         rows(mentions),
         rows(roles),
+        rows(acts),
+        rows(filters),
+        protocol::limits::MAX_SLOW_S,
         rows(described),
     ))
 }
@@ -283,18 +335,7 @@ fn the_spec_sentences() {
 
 #[test]
 fn every_request_action_has_a_command() {
-    for action in [
-        ModAction::Op,
-        ModAction::Deop,
-        ModAction::Voice,
-        ModAction::Devoice,
-        ModAction::Kick,
-        ModAction::Ban,
-        ModAction::Unban,
-        ModAction::Mute,
-        ModAction::Unmute,
-        ModAction::Invite,
-    ] {
+    for action in REQUESTS {
         assert!(action.is_request());
         let c = protocol::commands::find(action.as_str())
             .unwrap_or_else(|| panic!("/{} missing", action.as_str()));
