@@ -300,8 +300,7 @@ pub fn parse_mode_flags(text: &str) -> Option<ModeChange> {
 pub fn distinct_mentions(text: &str) -> usize {
     let mut seen = BTreeSet::new();
     let mut prev: Option<char> = None;
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
+    for (at, c) in text.char_indices() {
         let starts = c == '@' && !prev.is_some_and(crate::mention::is_word_char);
         prev = Some(c);
         if !starts {
