@@ -35,8 +35,9 @@ impl Flooding {
 
 #[derive(Debug, Default)]
 struct Person {
-    /// Their latest texts here, normalised, newest last.
-    recent: VecDeque<String>,
+    /// Hashes of their latest texts here, normalised, newest last (a hash,
+    /// not the text: a room's memory stays small however long the lines).
+    recent: VecDeque<u64>,
     /// When their latest refusals were.
     strikes: VecDeque<TimestampMs>,
     /// When their latest message here was kept.
@@ -49,8 +50,14 @@ pub struct Flood {
     people: HashMap<String, Person>,
 }
 
-fn normal(text: &str) -> String {
-    text.trim().to_lowercase()
+/// The text trimmed and case-folded, hashed.
+fn normal(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for c in text.trim().chars().flat_map(char::to_lowercase) {
+        c.hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 impl Flood {

@@ -55,10 +55,25 @@ fn field(kind: &str, user: &str) -> String {
     format!("{kind}\t{user}")
 }
 
+/// Runs a command, and once more if it fails: the first command after
+/// Redis came back may meet the connection that broke.
+async fn twice<T, F, Fut>(f: F) -> Result<T, StoreError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, redis::RedisError>>,
+{
+    match f().await {
+        Ok(v) => Ok(v),
+        Err(_) => Ok(f().await?),
+    }
+}
+
 impl ModerationStore for RedisStore {
     fn entries<'a>(&'a self, room: &'a str) -> StoreFuture<'a, Vec<Entry>> {
         Box::pin(async move {
-            let all: HashMap<String, String> = self.conn.clone().hgetall(self.key(room)).await?;
+            let key = self.key(room);
+            let all: HashMap<String, String> =
+                twice(|| async { self.conn.clone().hgetall(&key).await }).await?;
             let mut entries: Vec<Entry> = all
                 .into_iter()
                 .filter_map(|(f, value)| {
@@ -83,18 +98,15 @@ impl ModerationStore for RedisStore {
         value: Option<&'a str>,
     ) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
-            match value {
-                Some(v) => {
-                    conn.hset::<_, _, _, ()>(self.key(room), field(kind, user), v)
-                        .await?
+            let (key, f) = (self.key(room), field(kind, user));
+            twice(|| async {
+                let mut conn = self.conn.clone();
+                match value {
+                    Some(v) => conn.hset::<_, _, _, ()>(&key, &f, v).await,
+                    None => conn.hdel::<_, _, ()>(&key, &f).await,
                 }
-                None => {
-                    conn.hdel::<_, _, ()>(self.key(room), field(kind, user))
-                        .await?
-                }
-            }
-            Ok(())
+            })
+            .await
         })
     }
 
@@ -106,10 +118,13 @@ impl ModerationStore for RedisStore {
         value: &'a str,
     ) -> StoreFuture<'a, String> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
             let (key, f) = (self.key(room), field(kind, user));
-            let _: bool = conn.hset_nx(&key, &f, value).await?;
-            let now: Option<String> = conn.hget(&key, &f).await?;
+            let now: Option<String> = twice(|| async {
+                let mut conn = self.conn.clone();
+                let _: bool = conn.hset_nx(&key, &f, value).await?;
+                conn.hget(&key, &f).await
+            })
+            .await?;
             now.ok_or_else(|| StoreError::Other("entry vanished".into()))
         })
     }
