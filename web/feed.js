@@ -103,7 +103,7 @@ export class Feed {
 
   #presence(room, ev) {
     const joined = ev.type === 'user_joined';
-    presence(room, { id: ev.user, name: ev.name }, joined);
+    presence(room, joined && ev.role ? { id: ev.user, name: ev.name, role: ev.role } : { id: ev.user, name: ev.name }, joined);
     const text = `${ev.name} ${joined ? 'joined' : 'left'}`;
     this.notice(room, text, ev.ts, joined ? 'join' : 'leave');
     if (!this.#shown(room)) return;

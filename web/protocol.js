@@ -288,7 +288,7 @@ export const SERVER_FRAMES = {
     topic: optStr,
     modes: { ...modes, def: DEFAULT_MODES },
   },
-  user_joined: { room: str, name: str, user: str, ts: int },
+  user_joined: { room: str, name: str, user: str, role: optStr, ts: int },
   user_left: { room: str, name: str, user: str, ts: int },
   // `user` is empty only in messages stored before identities existed
   message: { room: str, seq: uint, ts: int, from: str, user: { t: 'string', def: '' }, id: str, text: str, action: flag },

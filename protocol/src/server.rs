@@ -68,6 +68,11 @@ pub enum ServerEvent {
         name: String,
         /// The identity's id.
         user: String,
+        /// The identity's role in the room, absent for none (as in
+        /// `room_state`'s users), so a roster stays right without a new
+        /// `room_state`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
         ts: TimestampMs,
     },
     /// Someone left a room this connection is in: the identity's last

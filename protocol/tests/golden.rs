@@ -614,6 +614,7 @@ fn server_events() -> Vec<ServerEvent> {
             room: "dev".into(),
             name: "ann".into(),
             user: ANN.into(),
+            role: None,
             ts: 1_790_000_000_000,
         },
         ServerEvent::UserLeft {

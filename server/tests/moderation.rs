@@ -179,6 +179,32 @@ async fn owners_grant_op_operators_grant_voice_and_user_lists_show_roles() {
             ("dan".into(), None)
         ]
     );
+    // Someone with a role who comes back is announced with it.
+    let id = carl.next_id();
+    let (ack, _) = carl
+        .request(ClientEvent::Leave {
+            id,
+            room: "dev".into(),
+        })
+        .await;
+    assert_ok(&ack);
+    carl.join("dev").await;
+    let back = dan
+        .expect(
+            "carl's user_joined",
+            |e| matches!(e, ServerEvent::UserJoined { name, .. } if name == "carl"),
+        )
+        .await;
+    assert!(
+        matches!(
+            back,
+            ServerEvent::UserJoined {
+                role: Some(Role::Voice),
+                ..
+            }
+        ),
+        "{back:?}"
+    );
     ok(&mut ann, "dev", ModAction::Deop, "bob").await;
     assert_eq!(next_action(&mut dan).await, "ann took operator from bob");
     let (ack, _) = moderate(&mut bob, "dev", ModAction::Devoice, "carl", None, None).await;

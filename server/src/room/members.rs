@@ -272,6 +272,7 @@ impl Members {
             room: self.room.to_string(),
             name: name.to_owned(),
             user: user.to_owned(),
+            role: self.rules.role_of(user),
             ts: now_ms(),
         })
     }

@@ -224,10 +224,11 @@ impl App {
                 room,
                 name,
                 user,
+                role,
                 ts,
             } => {
                 if let Some(i) = self.room_index(&room) {
-                    self.rooms[i].user_joined(&user, &name, ts);
+                    self.rooms[i].user_joined(&user, &name, role, ts);
                 }
             }
             ServerEvent::UserLeft {

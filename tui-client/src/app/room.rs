@@ -232,8 +232,12 @@ impl Room {
     }
 
     /// An identity's first connection entered the room.
-    pub(super) fn user_joined(&mut self, id: &str, name: &str, ts: i64) {
+    pub(super) fn user_joined(&mut self, id: &str, name: &str, role: Option<Role>, ts: i64) {
         let name = sanitize::one_line(name);
+        match role {
+            Some(role) => self.roles.insert(id.to_string(), role),
+            None => self.roles.remove(id),
+        };
         match self.user_ids.iter().position(|u| u == id) {
             // Known already: at most a new name (renamed meanwhile).
             Some(i) => self.users[i].clone_from(&name),

@@ -235,6 +235,7 @@ pub fn busy(app: &mut App) {
             room: "dev".into(),
             name: "dave".into(),
             user: uid("dave"),
+            role: None,
             ts: T0 + 24 * 60 * MIN + 1,
         },
     );
