@@ -52,6 +52,7 @@ use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 pub use feed::{Feed, FeedEvent};
+pub use messages::Appending;
 pub use people::Person;
 pub use presence::{MemberEntry, Released};
 
