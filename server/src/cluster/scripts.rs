@@ -9,9 +9,13 @@
 /// is a topic event, and the topic's text. A topic event also becomes the
 /// room's current topic in the same step, so the kept topic is always the
 /// one with the highest number. A resend later in the same batch finds the
-/// key set by its first copy. Returns `{is_new, seq}` per message, flat.
+/// key set by its first copy. The new messages go out in one publish:
+/// `M{seq}\n{frame}` for one, `B\n{seq}\n{frame}\n{seq}\n{frame}...` for
+/// several (a frame is compact JSON, which has no raw newline). Returns
+/// `{is_new, seq}` per message, flat.
 pub(super) const APPEND: &str = r#"
 local out = {}
+local published = {}
 for i = 1, #KEYS - 3 do
   local a = 3 + (i - 1) * 3
   local old = redis.call('GET', KEYS[3 + i])
@@ -24,10 +28,15 @@ for i = 1, #KEYS - 3 do
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-0', 'f', frame)
     redis.call('SET', KEYS[3 + i], seq, 'EX', ARGV[2])
     if ARGV[a + 2] == '1' then redis.call('SET', KEYS[3], ARGV[a + 3]) end
-    redis.call('PUBLISH', ARGV[3], 'M' .. seq .. '\n' .. frame)
+    published[#published + 1] = seq .. '\n' .. frame
     out[#out + 1] = 1
     out[#out + 1] = seq
   end
+end
+if #published == 1 then
+  redis.call('PUBLISH', ARGV[3], 'M' .. published[1])
+elseif #published > 1 then
+  redis.call('PUBLISH', ARGV[3], 'B\n' .. table.concat(published, '\n'))
 end
 return out
 "#;
