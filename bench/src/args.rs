@@ -65,8 +65,14 @@ pub struct Args {
     #[arg(long, default_value_t = 20.0)]
     pub connect_timeout: f64,
     /// Process id of the server, to sample its CPU time and memory from /proc.
+    /// Repeat it for several instances: CPU time is reported per instance
+    /// and in total, memory for the first.
     #[arg(long)]
-    pub server_pid: Option<u32>,
+    pub server_pid: Vec<u32>,
+    /// A Redis on loopback (`127.0.0.1:6379`) whose command counts
+    /// (`INFO commandstats`) are sampled over the measured window.
+    #[arg(long)]
+    pub redis: Option<String>,
     /// Output: a readable report, or `key=value` lines for scripts.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -103,7 +109,8 @@ pub struct Plan {
     pub slow: usize,
     pub connect_concurrency: usize,
     pub connect_timeout: Duration,
-    pub server_pid: Option<u32>,
+    pub server_pid: Vec<u32>,
+    pub redis: Option<std::net::SocketAddr>,
     pub format: Format,
 }
 
@@ -168,9 +175,18 @@ impl Plan {
             slow: args.slow,
             connect_concurrency: args.connect_concurrency,
             connect_timeout: seconds("--connect-timeout", args.connect_timeout, 0.1)?,
-            server_pid: args.server_pid,
+            server_pid: args.server_pid.clone(),
+            redis: match &args.redis {
+                Some(a) => Some(loopback_addr(a)?),
+                None => None,
+            },
             format: args.format,
         })
+    }
+
+    /// The servers' first process, whose memory is reported.
+    pub fn first_server(&self) -> Option<u32> {
+        self.server_pid.first().copied()
     }
 
     /// The room client `index` joins.
@@ -204,6 +220,14 @@ fn seconds(name: &str, value: f64, min: f64) -> Result<Duration, String> {
 
 /// The socket address of a `ws://` URL whose host is loopback (`localhost`,
 /// 127.0.0.0/8 or `[::1]`); anything else is refused.
+/// A Redis address on loopback, as `host:port` or `redis://host:port`.
+pub fn loopback_addr(addr: &str) -> Result<SocketAddr, String> {
+    let host_port = addr.strip_prefix("redis://").unwrap_or(addr);
+    let host_port = host_port.trim_end_matches('/');
+    loopback_target(&format!("ws://{host_port}/"))
+        .map_err(|_| format!("--redis {addr:?}: only a loopback host:port is allowed"))
+}
+
 pub fn loopback_target(url: &str) -> Result<SocketAddr, String> {
     let rest = url
         .strip_prefix("ws://")

@@ -15,6 +15,7 @@ pub mod args;
 pub mod floor;
 pub mod generator;
 pub mod procfs;
+pub mod redis_stats;
 pub mod report;
 pub mod run_tag;
 pub mod stamp;

@@ -58,6 +58,8 @@ pub struct Report {
     pub expected: u64,
     /// Deliveries of those messages received.
     pub delivered: u64,
+    /// The same per server (`--url`), in the order given.
+    pub delivered_each: Vec<u64>,
     /// Sends skipped in rate mode because the window was full.
     pub skipped: u64,
     pub latency: Percentiles,
@@ -65,7 +67,12 @@ pub struct Report {
     pub errors: u64,
     /// The first few error descriptions.
     pub error_samples: Vec<String>,
+    /// Server CPU time in the measured window, all instances together.
     pub server_cpu_secs: Option<f64>,
+    /// The same per instance, in the order their pids were given.
+    pub server_cpu_secs_each: Vec<f64>,
+    /// Commands Redis ran in the measured window.
+    pub redis: Option<crate::redis_stats::Counts>,
     pub server_rss_before_kib: Option<u64>,
     pub server_rss_loaded_kib: Option<u64>,
     pub server_hwm_kib: Option<u64>,
@@ -105,6 +112,25 @@ impl Report {
     pub fn deliveries_per_cpu_sec(&self) -> Option<f64> {
         let cpu = self.server_cpu_secs?;
         (cpu > 0.0).then(|| self.delivered as f64 / cpu)
+    }
+
+    /// Server CPU time per delivery, in microseconds, of each instance:
+    /// its CPU time over the deliveries to its own clients (the pids given
+    /// in the order of the `--url`s).
+    pub fn cpu_us_per_delivery_each(&self) -> Vec<f64> {
+        self.server_cpu_secs_each
+            .iter()
+            .zip(&self.delivered_each)
+            .map(|(cpu, &n)| cpu * 1e6 / n.max(1) as f64)
+            .collect()
+    }
+
+    /// Redis commands (those inside scripts included) and script calls per
+    /// message sent.
+    pub fn redis_per_message(&self) -> Option<(f64, f64)> {
+        let r = self.redis?;
+        let sent = self.sent.max(1) as f64;
+        Some((r.commands as f64 / sent, r.scripts as f64 / sent))
     }
 
     /// `key=value` lines, one per figure, for scripts.
@@ -169,6 +195,21 @@ impl Report {
             "bench_cpu_secs",
             opt(self.bench_cpu_secs.map(|v| format!("{v:.2}"))),
         );
+        for (i, us) in self.cpu_us_per_delivery_each().iter().enumerate() {
+            kv(
+                &format!("server{}_cpu_us_per_delivery", i + 1),
+                format!("{us:.3}"),
+            );
+        }
+        let redis = self.redis_per_message();
+        kv(
+            "redis_commands_per_message",
+            opt(redis.map(|(c, _)| format!("{c:.2}"))),
+        );
+        kv(
+            "redis_scripts_per_message",
+            opt(redis.map(|(_, s)| format!("{s:.3}"))),
+        );
         out
     }
 
@@ -226,6 +267,20 @@ impl Report {
                 let _ = write!(out, " ({per:.0} deliveries per CPU-s)");
             }
             let _ = writeln!(out);
+        }
+        if self.server_cpu_secs_each.len() > 1 {
+            let each: Vec<String> = self
+                .cpu_us_per_delivery_each()
+                .iter()
+                .map(|us| format!("{us:.2} us"))
+                .collect();
+            let _ = writeln!(out, "per instance: CPU per delivery {}", each.join(", "));
+        }
+        if let Some((commands, scripts)) = self.redis_per_message() {
+            let _ = writeln!(
+                out,
+                "redis:      {commands:.2} commands and {scripts:.3} script calls per message"
+            );
         }
         if let (Some(before), Some(loaded), Some(hwm)) = (
             self.server_rss_before_kib,

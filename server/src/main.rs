@@ -18,6 +18,10 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// Messages kept per room with `--memory` unless `--retain-messages` is
+/// given (as many as a cluster keeps per room in Redis).
+const MEMORY_RETAIN_MESSAGES: u64 = 10_000;
+
 /// Chat server: rooms over WebSocket for the terminal client and the web page.
 ///
 /// Every option can also be given as an environment variable (shown in
@@ -86,7 +90,8 @@ struct Options {
     #[arg(long, env = "CHAT_DATA_DIR", conflicts_with = "memory")]
     data_dir: Option<PathBuf>,
 
-    /// Keep history in memory only: a throwaway server.
+    /// Keep history in memory only: a throwaway server. Keeps the latest
+    /// 10,000 messages per room unless --retain-messages says otherwise.
     #[arg(long, env = "CHAT_MEMORY")]
     memory: bool,
 
@@ -99,7 +104,7 @@ struct Options {
     #[arg(long, env = "CHAT_RESUME_LIMIT", default_value_t = 1000)]
     resume_limit: u64,
 
-    /// Keep at most this many messages per room [default: all]
+    /// Keep at most this many messages per room [default: all; 10,000 with --memory]
     #[arg(long, env = "CHAT_RETAIN_MESSAGES")]
     retain_messages: Option<u64>,
 
@@ -362,7 +367,11 @@ impl Options {
             read_buffer_bytes: self.read_buffer.max(256),
             store: server::store::StoreConfig {
                 path,
-                retain_messages: self.retain_messages,
+                // History in memory is bounded by default: all of it
+                // would be resident for as long as the server runs.
+                retain_messages: self
+                    .retain_messages
+                    .or(self.memory.then_some(MEMORY_RETAIN_MESSAGES)),
                 retain_age: self
                     .retain_days
                     .map(|d| Duration::from_secs(u64::from(d) * 24 * 3600)),

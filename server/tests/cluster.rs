@@ -71,6 +71,122 @@ async fn users_on_different_instances_chat_in_one_order() {
     assert_eq!(texts.len(), 40, "each message once");
 }
 
+/// A burst of posts from several connections on two instances, each sent
+/// without waiting for its ack (so a room takes many at once and appends
+/// them in one script call), with a resend in each: every message gets one
+/// number, strictly increasing and without gaps, each sender one `ack` per
+/// request with the number its message was delivered with, every member
+/// the same order, and a resend its first number and no second copy.
+#[tokio::test]
+async fn a_burst_of_posts_is_numbered_in_order_with_one_ack_each() {
+    const EACH: usize = 60;
+    const RESENT: usize = 10;
+    let Some((servers, _prefix)) = instances(2, "burst") else {
+        return;
+    };
+    let mut clients = Vec::new();
+    for (i, server) in [0, 0, 0, 1].into_iter().enumerate() {
+        let mut c = raw_client(&servers[server].addr, &format!("sender{i}")).await;
+        c.join("burst").await;
+        clients.push(c);
+    }
+    // Everyone's joins are seen before the burst, so what follows is only
+    // the burst's messages and acks.
+    for (i, c) in clients.iter_mut().enumerate() {
+        for other in (i + 1)..4 {
+            let name = format!("sender{other}");
+            c.expect(
+                "later joiners",
+                |e| matches!(e, ServerEvent::UserJoined { name: n, .. } if *n == name),
+            )
+            .await;
+        }
+    }
+    let sent: Vec<Vec<String>> =
+        futures::future::join_all(clients.iter_mut().enumerate().map(|(who, c)| async move {
+            let mut ids = Vec::new();
+            for n in 0..EACH {
+                let id = c.next_id();
+                ids.push(id.clone());
+                c.send(&ClientEvent::Send {
+                    id,
+                    room: "burst".into(),
+                    text: format!("{who}:{n}"),
+                    action: false,
+                })
+                .await;
+                if n == RESENT + 5 {
+                    // A resend of an earlier request (as after a lost ack).
+                    c.send(&ClientEvent::Send {
+                        id: ids[RESENT].clone(),
+                        room: "burst".into(),
+                        text: format!("{who}:{RESENT}"),
+                        action: false,
+                    })
+                    .await;
+                }
+            }
+            ids
+        }))
+        .await;
+    let total = EACH * clients.len();
+    let mut orders = Vec::new();
+    for (who, c) in clients.iter_mut().enumerate() {
+        let mut acks: Vec<(String, Seq)> = Vec::new();
+        let mut messages: Vec<(Seq, String, String)> = Vec::new();
+        while acks.len() < EACH + 1 || messages.len() < total {
+            match c.recv().await {
+                ServerEvent::Message { seq, id, text, .. } => messages.push((seq, id, text)),
+                e => {
+                    if let Some((id, result)) = e.as_ack() {
+                        let protocol::AckResult::Ok { seq: Some(seq) } = result else {
+                            panic!("sender{who}: ack {id} is {result:?}");
+                        };
+                        acks.push((id.to_owned(), seq));
+                    }
+                }
+            }
+        }
+        let seqs: Vec<Seq> = messages.iter().map(|(s, _, _)| *s).collect();
+        assert_eq!(
+            seqs,
+            (1..=total as Seq).collect::<Vec<_>>(),
+            "sender{who} gets every message once, in strictly increasing order"
+        );
+        let ids = &sent[who];
+        let expected: Vec<&String> = ids[..=RESENT + 5]
+            .iter()
+            .chain([&ids[RESENT]])
+            .chain(&ids[RESENT + 6..])
+            .collect();
+        assert_eq!(
+            acks.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+            expected,
+            "sender{who}: one ack per request, in the order sent"
+        );
+        for (id, seq) in &acks {
+            let (_, delivered, text) = &messages[*seq as usize - 1];
+            assert_eq!(
+                delivered, id,
+                "sender{who}: ack {id} names its message's number"
+            );
+            assert!(text.starts_with(&format!("{who}:")));
+        }
+        let resent: Vec<Seq> = acks
+            .iter()
+            .filter(|(id, _)| *id == ids[RESENT])
+            .map(|(_, s)| *s)
+            .collect();
+        assert_eq!(resent.len(), 2);
+        assert_eq!(resent[0], resent[1], "the resend is told the first number");
+        orders.push(messages);
+    }
+    assert!(
+        orders.windows(2).all(|w| w[0] == w[1]),
+        "one order on both instances"
+    );
+}
+
 /// User lists span instances, and presence is per identity across them:
 /// ann's second device on the other instance joins silently, and she
 /// leaves only when her last connection does.

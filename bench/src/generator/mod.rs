@@ -106,7 +106,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     let _ = rlimit::increase_nofile_limit(total as u64 * 2 + 256);
 
     let server_before = plan
-        .server_pid
+        .first_server()
         .and_then(|pid| crate::procfs::sample(Some(pid)));
     let base = Instant::now();
     let (set_schedule, schedule) = watch::channel(None);
@@ -166,14 +166,12 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     let _ = set_schedule.send(Some(schedule));
 
     sleep_until(measure_start).await;
-    let server_start = plan
-        .server_pid
-        .and_then(|pid| crate::procfs::sample(Some(pid)));
+    let servers_start = sample_servers(plan);
+    let redis_start = sample_redis(plan).await;
     let bench_start = crate::procfs::sample(None);
     sleep_until(measure_end).await;
-    let server_end = plan
-        .server_pid
-        .and_then(|pid| crate::procfs::sample(Some(pid)));
+    let servers_end = sample_servers(plan);
+    let redis_end = sample_redis(plan).await;
     let bench_end = crate::procfs::sample(None);
 
     let mut latency = report::histogram();
@@ -188,6 +186,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         connect: Percentiles::of(&connect),
         measured_secs: plan.duration.as_secs_f64(),
         errors: setup_failures,
+        delivered_each: vec![0; plan.targets.len()],
         ..Report::default()
     };
     let sizes = plan.room_sizes();
@@ -213,6 +212,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         report.sent += stats.sent;
         report.expected += stats.sent * sizes[plan.room_of(index)];
         report.delivered += stats.delivered;
+        report.delivered_each[index % plan.targets.len()] += stats.delivered;
         report.skipped += stats.skipped;
         report.acks += stats.acks;
         report.errors += stats.errors;
@@ -231,16 +231,42 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         ));
     }
     report.latency = Percentiles::of(&latency);
-    if let (Some(a), Some(b)) = (server_start, server_end) {
-        report.server_cpu_secs = Some(b.cpu_secs - a.cpu_secs);
+    let per_server: Option<Vec<_>> = servers_start
+        .iter()
+        .zip(&servers_end)
+        .map(|(a, b)| Some((a.as_ref()?, b.as_ref()?)))
+        .collect();
+    if let Some(per_server) = per_server.filter(|p| !p.is_empty()) {
+        let cpu: Vec<f64> = per_server
+            .iter()
+            .map(|(a, b)| b.cpu_secs - a.cpu_secs)
+            .collect();
+        report.server_cpu_secs = Some(cpu.iter().sum());
+        report.server_cpu_secs_each = cpu;
+        let (a, b) = per_server[0];
         report.server_rss_loaded_kib = Some(a.rss_kib.max(b.rss_kib));
         report.server_hwm_kib = Some(b.hwm_kib);
+    }
+    if let (Some(a), Some(b)) = (redis_start, redis_end) {
+        report.redis = Some(a.since(b));
     }
     report.server_rss_before_kib = server_before.map(|s| s.rss_kib);
     if let (Some(a), Some(b)) = (bench_start, bench_end) {
         report.bench_cpu_secs = Some(b.cpu_secs - a.cpu_secs);
     }
     Ok(report)
+}
+
+/// Every server process, in the order given (`None` for one that is gone).
+fn sample_servers(plan: &Plan) -> Vec<Option<crate::procfs::Sample>> {
+    plan.server_pid
+        .iter()
+        .map(|&pid| crate::procfs::sample(Some(pid)))
+        .collect()
+}
+
+async fn sample_redis(plan: &Plan) -> Option<crate::redis_stats::Counts> {
+    crate::redis_stats::sample(plan.redis?).await
 }
 
 /// One client from connect to the end of the run.

@@ -149,12 +149,14 @@ async fn run(
                     };
                     let Some(room) = cluster.room_of_channel(message.get_channel_name()) else { continue };
                     let Ok(payload) = std::str::from_utf8(message.get_payload_bytes()) else { continue };
-                    let Some(event) = FeedEvent::parse(payload) else {
+                    let Some(events) = FeedEvent::parse(payload) else {
                         tracing::warn!(room, "unreadable cluster payload");
                         continue;
                     };
                     if let Some(tx) = routes.get(room) {
-                        let _ = tx.send(event);
+                        for event in events {
+                            let _ = tx.send(event);
+                        }
                     }
                 }
                 Some(command) = commands.recv() => match command {
@@ -214,7 +216,23 @@ pub enum FeedEvent {
 }
 
 impl FeedEvent {
-    pub fn parse(payload: &str) -> Option<FeedEvent> {
+    /// The events of one payload: several for a batch of messages.
+    pub fn parse(payload: &str) -> Option<Vec<FeedEvent>> {
+        if let Some(batch) = payload.strip_prefix("B\n") {
+            let mut events = Vec::new();
+            let mut parts = batch.split('\n');
+            while let Some(seq) = parts.next() {
+                events.push(FeedEvent::Message {
+                    seq: seq.parse().ok()?,
+                    frame: Frame::from_text(parts.next()?.to_owned()),
+                });
+            }
+            return Some(events);
+        }
+        Self::parse_one(payload).map(|e| vec![e])
+    }
+
+    fn parse_one(payload: &str) -> Option<FeedEvent> {
         let (head, frame) = payload.split_once('\n')?;
         let frame = Frame::from_text(frame.to_owned());
         match head.as_bytes().first()? {
@@ -238,21 +256,39 @@ mod tests {
 
     #[test]
     fn feed_payloads_parse() {
-        match FeedEvent::parse("M42\n{\"type\":\"message\"}") {
+        let one = |p: &str| {
+            let mut events = FeedEvent::parse(p)?;
+            assert_eq!(events.len(), 1, "{p}");
+            events.pop()
+        };
+        match one("M42\n{\"type\":\"message\"}") {
             Some(FeedEvent::Message { seq, frame }) => {
                 assert_eq!(seq, 42);
                 assert_eq!(frame.as_str(), "{\"type\":\"message\"}");
             }
             other => panic!("{other:?}"),
         }
-        assert!(
-            matches!(FeedEvent::parse("Ju_1\n{}"), Some(FeedEvent::Joined { user, .. }) if user == "u_1")
-        );
-        assert!(matches!(
-            FeedEvent::parse("P\n{}"),
-            Some(FeedEvent::Presence { .. })
-        ));
+        assert!(matches!(one("Ju_1\n{}"), Some(FeedEvent::Joined { user, .. }) if user == "u_1"));
+        assert!(matches!(one("P\n{}"), Some(FeedEvent::Presence { .. })));
         assert!(FeedEvent::parse("X\n{}").is_none());
         assert!(FeedEvent::parse("no newline").is_none());
+    }
+
+    #[test]
+    fn a_batch_payload_is_its_messages_in_order() {
+        let events = FeedEvent::parse("B\n7\n{\"a\":\"x\\ny\"}\n8\n{}").expect("parses");
+        let got: Vec<(Seq, &str)> = events
+            .iter()
+            .map(|e| match e {
+                FeedEvent::Message { seq, frame } => (*seq, frame.as_str()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got, vec![(7, "{\"a\":\"x\\ny\"}"), (8, "{}")]);
+        assert!(
+            FeedEvent::parse("B\n7").is_none(),
+            "a number without its frame"
+        );
+        assert!(FeedEvent::parse("B\nx\n{}").is_none());
     }
 }

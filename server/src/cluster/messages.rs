@@ -1,46 +1,70 @@
 //! A room's messages in Redis: its counter `seq:{room}`, its stream
 //! `log:{room}` and the resend keys `ids:...`. Appending numbers,
-//! de-duplicates, stores and publishes in one script.
+//! de-duplicates, stores and publishes a room's waiting messages in one
+//! script call.
 
 use protocol::Seq;
 use redis::AsyncCommands;
 
 use super::{Cluster, ClusterError};
 
+/// One message of a batch to append.
+#[derive(Debug, Clone, Copy)]
+pub struct Appending<'a> {
+    /// With `request_id`: what recognises a resend.
+    pub sender_key: &'a str,
+    pub request_id: &'a str,
+    pub frame_without_seq: &'a str,
+    /// The text of a topic event (empty: cleared).
+    pub topic: Option<&'a str>,
+}
+
 /// One entry of a Redis stream as XRANGE returns it: id and field pairs.
 type StreamEntry = (String, Vec<(String, String)>);
 
 impl Cluster {
-    /// Appends a frame (encoded with `seq: 0`) to the room's log (a topic
-    /// event with its `topic` text, kept as the room's current one).
-    /// Returns the sequence number, and whether it is new (false: a resend).
+    /// Appends messages to the room's log, in order, in one round trip
+    /// (each frame encoded with `seq: 0`; a topic event with its `topic`
+    /// text, kept as the room's current one). Returns, per message, its
+    /// sequence number and whether it is new (false: a resend).
     pub async fn append(
         &self,
         room: &str,
-        sender_key: &str,
-        client_id: &str,
-        frame_without_seq: &str,
-        topic: Option<&str>,
-    ) -> Result<(bool, Seq), ClusterError> {
-        let ids = resend_key(&self.inner.config.prefix, room, sender_key, client_id);
-        let mut conn = self.conn();
-        let r: Result<(i64, i64), _> = self
-            .inner
-            .append
+        batch: &[Appending<'_>],
+    ) -> Result<Vec<(bool, Seq)>, ClusterError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut script = self.inner.append.prepare_invoke();
+        script
             .key(self.key("seq", room))
             .key(self.key("log", room))
-            .key(ids)
             .key(self.key("topic", room))
-            .arg(frame_without_seq)
             .arg(self.inner.config.max_log)
             .arg(86_400)
-            .arg(self.channel(room))
-            .arg(if topic.is_some() { "1" } else { "0" })
-            .arg(topic.unwrap_or(""))
-            .invoke_async(&mut conn)
-            .await;
-        let (is_new, seq) = self.track(r)?;
-        Ok((is_new == 1, seq.max(0) as Seq))
+            .arg(self.channel(room));
+        for m in batch {
+            let ids = resend_key(&self.inner.config.prefix, room, m.sender_key, m.request_id);
+            script
+                .key(ids)
+                .arg(m.frame_without_seq)
+                .arg(if m.topic.is_some() { "1" } else { "0" })
+                .arg(m.topic.unwrap_or(""));
+        }
+        let mut conn = self.conn();
+        let r: Result<Vec<i64>, _> = script.invoke_async(&mut conn).await;
+        let flat = self.track(r)?;
+        if flat.len() != batch.len() * 2 {
+            return Err(ClusterError::Unexpected(format!(
+                "{} values for {} appended messages",
+                flat.len(),
+                batch.len()
+            )));
+        }
+        Ok(flat
+            .chunks_exact(2)
+            .map(|p| (p[0] == 1, p[1].max(0) as Seq))
+            .collect())
     }
 
     /// The room's current topic (`Some("")`: cleared; `None`: none kept).

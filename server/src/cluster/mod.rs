@@ -22,9 +22,10 @@
 //! - `online:{user}`: hash of instance -> open connections of an identity;
 //! - `epoch`: the cluster's store epoch.
 //!
-//! Room traffic is published on the channel `room:{room}`, one payload per
-//! event: `M{seq}\n{frame}` for stored messages, `J{user id}\n{frame}` for
-//! joins, `P\n{frame}` for other presence. A message is appended, numbered,
+//! Room traffic is published on the channel `room:{room}`: `M{seq}\n{frame}`
+//! for a stored message, `B\n{seq}\n{frame}\n{seq}\n{frame}...` for the
+//! messages one script call appended, `J{user id}\n{frame}` for joins,
+//! `P\n{frame}` for other presence. A message is appended, numbered,
 //! de-duplicated and published in one Lua script, so it is acknowledged only
 //! once Redis has it, and every instance sees the same order. Pub/sub may
 //! drop messages (for instance while a connection is re-established); rooms
@@ -52,6 +53,7 @@ use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 pub use feed::{Feed, FeedEvent};
+pub use messages::Appending;
 pub use people::Person;
 pub use presence::{MemberEntry, Released};
 

@@ -21,6 +21,7 @@
 //! front end can hand it its own channel.
 
 mod conversation;
+mod deadline;
 mod dispatch;
 mod exit;
 mod handshake;
@@ -40,6 +41,7 @@ use crate::front::Hangup;
 use crate::outbound::{Outbound, Receiver};
 use crate::rate_limit::TokenBucket;
 use crate::room::RoomCommand;
+use deadline::Deadline;
 use dispatch::{Client, handle_text, queue_reply};
 use exit::{
     Exit, credential_revoked, goodbye, heartbeat_timeout, read_failed, shutting_down, slow_consumer,
@@ -207,22 +209,25 @@ impl WriteGuard<'_> {
         socket: &mut S,
         messages: impl Iterator<Item = Message>,
     ) -> Option<Exit> {
-        let deadline = self.shared.config.write_timeout;
-        let stalled = |_| {
+        let stalled = || {
             tracing::debug!("write timed out: the client is not reading");
             crate::metrics::slow_consumer();
             Exit::Stalled
         };
         let write = async {
+            // One timer for the whole write, armed only by a step that waits.
+            let mut deadline = Deadline::new(self.shared.config.write_timeout);
             for message in messages {
-                tokio::time::timeout(deadline, socket.feed(message))
+                deadline
+                    .within(socket.feed(message))
                     .await
-                    .map_err(stalled)?
+                    .ok_or_else(stalled)?
                     .map_err(|_| Exit::Gone)?;
             }
-            tokio::time::timeout(deadline, socket.flush())
+            deadline
+                .within(socket.flush())
                 .await
-                .map_err(stalled)?
+                .ok_or_else(stalled)?
                 .map_err(|_| Exit::Gone)
         };
         tokio::select! {

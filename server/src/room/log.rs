@@ -219,8 +219,17 @@ pub trait MessageLog: Send + Sized + 'static {
     /// number: at once if the message is as durable as this log makes it
     /// when this returns, else when it is. A resend of a stored message is
     /// acknowledged with the number it got the first time, and not stored
-    /// again. A failure is acknowledged as such.
+    /// again. A failure is acknowledged as such. A log may hold the message
+    /// until [`MessageLog::flush`], to store several in one go; messages
+    /// are numbered in the order they were appended.
     fn append(&mut self, draft: Draft, sender: &Outbound) -> impl Future<Output = ()> + Send;
+
+    /// Stores whatever `append` held back. The room calls it after each
+    /// turn's commands, and before any command that is not a post, so
+    /// nothing waits longer than one turn and the order of commands holds.
+    fn flush(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 
     /// The room's current topic as kept beside the log, whatever number of
     /// events came after it (`Some("")`: cleared; `None`: none recorded,

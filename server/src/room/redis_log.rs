@@ -20,7 +20,7 @@ use super::log::{
     ClaimError, Claimed, Draft, LogError, LogKey, MessageLog, encode_numbered, topic_of,
 };
 use super::members::{Member, Members};
-use crate::cluster::{Cluster, ClusterError, Feed, FeedEvent, Released};
+use crate::cluster::{Appending, Cluster, ClusterError, Feed, FeedEvent, Released};
 use crate::frame::{Frame, Page};
 use crate::outbound::Outbound;
 
@@ -46,6 +46,17 @@ pub struct RedisLog {
     reap: Interval,
     /// Our member entries in Redis, by connection.
     entries: HashMap<u64, Entry>,
+    /// Messages waiting for the next [`MessageLog::flush`], in order.
+    held: Vec<Held>,
+}
+
+/// A message appended but not sent to Redis yet.
+#[derive(Debug)]
+struct Held {
+    draft: Draft,
+    /// The draft's event encoded with `seq: 0`.
+    frame: Frame,
+    sender: Outbound,
 }
 
 /// A connection's entry in the room's member hash.
@@ -87,8 +98,38 @@ impl RedisLog {
             events,
             reap: tokio::time::interval(period),
             entries: HashMap::new(),
+            held: Vec::with_capacity(64),
         };
         Ok((log, last_seq))
+    }
+
+    /// A new message in a direct-message conversation: listed for both
+    /// people and announced to their connections on every instance.
+    async fn note_dm(&self, mut draft: Draft, seq: Seq) -> Draft {
+        let Some((a, b)) = protocol::dm::parse_key(self.key.as_str()) else {
+            return draft;
+        };
+        let (a, b) = (a.to_owned(), b.to_owned());
+        if let Err(e) = self
+            .cluster
+            .note_dm(self.key.as_str(), &a, &b, draft.ts)
+            .await
+        {
+            tracing::warn!(room = %self.key, error = %e, "cannot list the conversation");
+        }
+        let frame = encode_numbered(&mut draft.event, seq);
+        let notice = crate::conversations::cluster::Notice {
+            origin: String::new(),
+            frame: frame.as_str().to_owned(),
+            users: vec![a, b],
+            rooms: Vec::new(),
+            about: None,
+            renamed: None,
+            away: None,
+            dm: Some(self.key.as_str().to_owned()),
+        };
+        crate::conversations::cluster::publish(&self.cluster, notice).await;
+        draft
     }
 
     /// Delivers stored messages after `here.delivered()` up to `upto` from
@@ -249,54 +290,58 @@ impl MessageLog for RedisLog {
         }
     }
 
-    /// The script numbers the frame (encoded with `seq: 0`), recognises a
-    /// resend and publishes; the room delivers it when the channel does.
+    /// Held until [`MessageLog::flush`], which appends everything held in
+    /// one script call.
     async fn append(&mut self, mut draft: Draft, sender: &Outbound) {
         let frame = encode_numbered(&mut draft.event, 0);
-        let topic = topic_of(&draft.event);
+        self.held.push(Held {
+            draft,
+            frame,
+            sender: sender.clone(),
+        });
+    }
+
+    /// The script numbers each frame (encoded with `seq: 0`), recognises
+    /// resends and publishes; the room delivers them when the channel does.
+    async fn flush(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let held = std::mem::take(&mut self.held);
+        let topics: Vec<Option<String>> = held.iter().map(|h| topic_of(&h.draft.event)).collect();
+        let batch: Vec<Appending<'_>> = held
+            .iter()
+            .zip(&topics)
+            .map(|(h, topic)| Appending {
+                sender_key: &h.draft.sender_key,
+                request_id: &h.draft.request_id,
+                frame_without_seq: h.frame.as_str(),
+                topic: topic.as_deref(),
+            })
+            .collect();
         let appended = self
             .cluster
-            .append(
-                self.key.as_str(),
-                &draft.sender_key,
-                &draft.request_id,
-                frame.as_str(),
-                topic.as_deref(),
-            )
-            .await;
-        if let Ok((true, seq)) = appended
-            && let Some((a, b)) = protocol::dm::parse_key(self.key.as_str())
-        {
-            let (a, b) = (a.to_owned(), b.to_owned());
-            if let Err(e) = self
-                .cluster
-                .note_dm(self.key.as_str(), &a, &b, draft.ts)
-                .await
-            {
-                tracing::warn!(room = %self.key, error = %e, "cannot list the conversation");
-            }
-            let frame = encode_numbered(&mut draft.event, seq);
-            let notice = crate::conversations::cluster::Notice {
-                origin: String::new(),
-                frame: frame.as_str().to_owned(),
-                users: vec![a, b],
-                rooms: Vec::new(),
-                about: None,
-                renamed: None,
-                away: None,
-                dm: Some(self.key.as_str().to_owned()),
-            };
-            crate::conversations::cluster::publish(&self.cluster, notice).await;
+            .append(self.key.as_str(), &batch)
+            .await
+            .map_err(LogError::from);
+        drop(batch);
+        if let Err(e) = &appended {
+            tracing::warn!(room = %self.key, error = %e, "cluster store unavailable");
         }
-        let ack = match appended {
-            Ok((_, seq)) => ServerEvent::ack_ok(draft.request_id, Some(seq)),
-            Err(e) => {
-                tracing::warn!(room = %self.key, error = %e, "cluster store unavailable");
-                let e = LogError::from(e);
-                ServerEvent::ack_err(draft.request_id, e.code(), e.client_message())
-            }
-        };
-        let _ = sender.send(&ack);
+        for (i, Held { draft, sender, .. }) in held.into_iter().enumerate() {
+            let ack = match &appended {
+                Ok(numbers) => {
+                    let (is_new, seq) = numbers[i];
+                    let draft = match is_new {
+                        true => self.note_dm(draft, seq).await,
+                        false => draft,
+                    };
+                    ServerEvent::ack_ok(draft.request_id, Some(seq))
+                }
+                Err(e) => ServerEvent::ack_err(draft.request_id, e.code(), e.client_message()),
+            };
+            let _ = sender.send(&ack);
+        }
     }
 
     async fn topic(&self) -> Result<Option<String>, LogError> {
@@ -417,7 +462,7 @@ impl MessageLog for RedisLog {
     }
 
     fn is_idle(&self) -> bool {
-        true
+        self.held.is_empty()
     }
 
     fn close(self) {

@@ -6,7 +6,8 @@
 //! A message's way through the room: the member's `Post` becomes a
 //! [`Draft`], the log numbers and stores it and acknowledges the sender;
 //! the log then hands it to [`Members::deliver`] in sequence order, which
-//! passes the same bytes to every member.
+//! passes the same bytes to every member. The posts taken in one turn of
+//! the loop may be stored together (one Redis round trip for all of them).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -94,8 +95,13 @@ pub(crate) async fn run<L: MessageLog>(
                     return;
                 }
                 for command in batch.drain(..) {
+                    if !matches!(command, RoomCommand::Post { .. }) {
+                        room.log.flush().await;
+                    }
                     room.handle(command).await;
                 }
+                // The posts of this turn, stored in one go.
+                room.log.flush().await;
             }
         }
         room.announce_departures().await;
