@@ -2,8 +2,11 @@
 //! measured by the receiver without any clock shared with the server, and a
 //! cheap way to find that text in a server frame without a full JSON parse.
 //!
-//! Format: `b<send_ns>.<sender> <padding>`, where `send_ns` is nanoseconds
-//! since the generator's start and `sender` the sending client's index.
+//! Format: `b<send_ns>.<sender> <nonce><padding>`, where `send_ns` is
+//! nanoseconds since the generator's start, `sender` the sending client's
+//! index and `nonce` the client's count of messages: a window of messages
+//! sent at once shares its `send_ns`, and chat-server refuses the same text
+//! three times in a row (flood protection).
 
 /// What a benchmark message says about itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,17 +18,16 @@ pub struct Stamp {
 }
 
 /// Shortest text [`encode`] produces (room for the largest numbers).
-pub const MIN_TEXT_BYTES: usize = 33;
+pub const MIN_TEXT_BYTES: usize = 54;
 
-/// The message text for `stamp`, padded with `x` to `size` bytes when
-/// `size` is larger than the stamp itself.
-pub fn encode(stamp: Stamp, size: usize) -> String {
+/// The message text for `stamp`, unique by `nonce`, padded with `x` to
+/// `size` bytes when `size` is larger than that.
+pub fn encode(stamp: Stamp, nonce: u64, size: usize) -> String {
     use std::fmt::Write;
     let mut text = String::with_capacity(size.max(MIN_TEXT_BYTES));
     // Writing to a String cannot fail.
-    let _ = write!(text, "b{}.{}", stamp.send_ns, stamp.sender);
+    let _ = write!(text, "b{}.{} {nonce}", stamp.send_ns, stamp.sender);
     if text.len() < size {
-        text.push(' ');
         while text.len() < size {
             text.push('x');
         }
@@ -123,8 +125,9 @@ mod tests {
                 send_ns: ns,
                 sender,
             };
-            let text = encode(stamp, size);
+            let text = encode(stamp, 7, size);
             assert!(text.len() >= size.min(4000));
+            assert_ne!(text, encode(stamp, 8, size), "the nonce tells them apart");
             if size > MIN_TEXT_BYTES {
                 assert_eq!(text.len(), size);
             }
@@ -139,6 +142,7 @@ mod tests {
                 send_ns: u64::MAX,
                 sender: u32::MAX,
             },
+            u64::MAX,
             0,
         );
         assert!(text.len() <= MIN_TEXT_BYTES, "{}", text.len());

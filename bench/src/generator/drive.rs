@@ -190,7 +190,7 @@ async fn feed(
     let event = ClientEvent::Send {
         id: format!("{}-{next_id}", run_id()),
         room: room.to_owned(),
-        text: stamp::encode(stamp, size),
+        text: stamp::encode(stamp, *next_id, size),
         action: false,
     };
     ws.feed(Message::text(protocol::encode(&event)))
