@@ -670,3 +670,37 @@ async fn an_admin_named_with_the_tool_ranks_above_the_owner() {
     assert_eq!(ack_code(&ann.say("dev", "hey").await), ErrorCode::Muted);
     assert!(tool(&["user", "admin", "--remove", "root"]).contains("no longer"));
 }
+
+#[tokio::test]
+async fn mode_changes_sent_back_to_back_build_on_each_other() {
+    let server = TestServer::with_config(config()).await;
+    let mut ann = Client::named(&server, "ann").await;
+    ann.join("dev").await;
+    // Both requests are on their way before the first is answered: the
+    // second must start from the first's result, not from the modes the
+    // room had when both were sent.
+    let mut lock = mode("dev", ann.next_id());
+    if let ClientEvent::Mode { topic_lock, .. } = &mut lock {
+        *topic_lock = Some(true);
+    }
+    let mut slow = mode("dev", ann.next_id());
+    if let ClientEvent::Mode { slow_s, .. } = &mut slow {
+        *slow_s = Some(10);
+    }
+    ann.send(&lock).await;
+    ann.send(&slow).await;
+    let mut last = None;
+    for _ in 0..2 {
+        let event = ann
+            .expect("a mode event", |e| {
+                matches!(e, ServerEvent::Moderation { .. })
+            })
+            .await;
+        if let ServerEvent::Moderation { modes, .. } = event {
+            last = modes;
+        }
+    }
+    let modes = last.expect("modes in the event");
+    assert!(modes.topic_lock, "the lock was lost: {modes:?}");
+    assert_eq!(modes.slow_s, 10);
+}

@@ -326,6 +326,11 @@ impl<L: MessageLog> Room<L> {
         if let ServerEvent::Moderation { action, .. } = &event {
             tracing::info!(room = %room, action = action.as_str(), "moderation");
         }
+        // The room's rules change now, not when the event comes back from
+        // the log: a second request queued behind this one (`/mode +t`
+        // then `/slow 10`) must start from this one's result. Applying it
+        // again on delivery changes nothing.
+        self.members.rules.record.apply(&event);
         let ts = match &event {
             ServerEvent::Moderation { ts, .. } => *ts,
             _ => crate::clock::now_ms(),
