@@ -1,0 +1,262 @@
+//! The ssh entrance with the real OpenSSH client: keys made by ssh-keygen,
+//! `ssh` in a pseudo-terminal, its screen read by a terminal emulator, and
+//! WebSocket clients in the same rooms.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod ssh_kit;
+
+use protocol::ServerEvent;
+use ssh_kit::{SshServer, SshTerm, have_openssh, keygen, ssh_args, ssh_batch};
+
+const SIZE: (u16, u16) = (100, 30);
+
+fn is_message_from(from: &str, text: &str) -> impl Fn(&ServerEvent) -> bool {
+    let (from, text) = (from.to_owned(), text.to_owned());
+    move |e| matches!(e, ServerEvent::Message { from: f, text: t, .. } if *f == from && *t == text)
+}
+
+#[test]
+fn an_ssh_user_sees_history_and_talks_with_a_websocket_user() {
+    if !have_openssh() {
+        return;
+    }
+    let server = SshServer::start();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keygen(keys.path(), "ann");
+    let known = keys.path().join("known_hosts");
+    let addr = server.http.to_string();
+    let mut bob = server.runtime.block_on(async {
+        let mut bob = common::raw_client(&addr, "bob").await;
+        bob.join("lobby").await;
+        common::assert_ok(&bob.say("lobby", "written before ann came").await);
+        bob
+    });
+
+    let args = ssh_args(&server, &key, &known, "accept-new");
+    let mut ann = SshTerm::start(&args, "ann", &[], SIZE);
+    ann.wait_for("written before ann came");
+
+    ann.line("hello from ssh");
+    server.runtime.block_on(async {
+        bob.expect("ann's line", is_message_from("ann", "hello from ssh"))
+            .await;
+        common::assert_ok(&bob.say("lobby", "welcome, ann").await);
+    });
+    ann.wait_for("welcome, ann");
+
+    // The window changes: the app draws for the new size.
+    ann.resize((140, 40));
+    ann.wait_until("a redraw at 140x40", |t| {
+        let parser = t.parser.lock().unwrap();
+        let rows: Vec<String> = parser.screen().rows(0, 140).collect();
+        rows.iter().skip(30).any(|r| !r.trim().is_empty())
+            && rows.iter().any(|r| r.contains("welcome, ann"))
+    });
+
+    ann.line("/quit");
+    assert_eq!(ann.wait_exit(), 0, "a quit is a clean exit");
+}
+
+#[test]
+fn a_claimed_name_with_another_key_is_refused_with_the_name_prompt() {
+    if !have_openssh() {
+        return;
+    }
+    let server = SshServer::start();
+    let keys = tempfile::tempdir().unwrap();
+    let (first, second) = (keygen(keys.path(), "k1"), keygen(keys.path(), "k2"));
+    let known = keys.path().join("known_hosts");
+    let addr = server.http.to_string();
+    server.runtime.block_on(async {
+        let mut cat = common::raw_client(&addr, "cat").await;
+        cat.join("lobby").await;
+    });
+
+    // `cat` is taken (from the web): this key is told so and asked.
+    let mut other = SshTerm::start(
+        &ssh_args(&server, &first, &known, "accept-new"),
+        "cat",
+        &[],
+        SIZE,
+    );
+    other.wait_for("belongs to someone else");
+    other.line("kit");
+    other.wait_until("the chat, as kit", |t| t.screen().contains("kit"));
+    other.line("/quit");
+    assert_eq!(other.wait_exit(), 0);
+
+    // The same key later: straight in as kit; a second key asking for kit
+    // is refused the same way.
+    let mut again = SshTerm::start(
+        &ssh_args(&server, &first, &known, "yes"),
+        "whoever",
+        &[],
+        SIZE,
+    );
+    again.line("signed in by key");
+    let mut web = server.runtime.block_on(common::raw_client(&addr, "dan"));
+    server.runtime.block_on(async {
+        web.join("lobby").await;
+        web.expect(
+            "kit's line by key",
+            is_message_from("kit", "signed in by key"),
+        )
+        .await;
+    });
+    drop(again);
+    let mut wrong = SshTerm::start(&ssh_args(&server, &second, &known, "yes"), "kit", &[], SIZE);
+    wrong.wait_for("belongs to someone else");
+    // A look-alike of a taken name is refused on the prompt too.
+    wrong.line("KIT");
+    wrong.wait_until("the prompt's refusal", |t| {
+        t.screen().contains("Pick another, or enter a link code")
+    });
+}
+
+#[test]
+fn the_host_key_survives_a_restart_and_known_hosts_still_matches() {
+    if !have_openssh() {
+        return;
+    }
+    let mut server = SshServer::start();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keygen(keys.path(), "eve");
+    let known = keys.path().join("known_hosts");
+    let (code, out) = ssh_batch(
+        &ssh_args(&server, &key, &known, "accept-new"),
+        &["-T"],
+        "eve",
+        &[],
+    );
+    // No terminal: refused with words, but the host key is now known.
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("needs a terminal"), "{out}");
+    assert!(
+        std::fs::read_to_string(&known)
+            .unwrap()
+            .contains("ssh-ed25519")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(server.host_key())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the host key is private");
+    }
+
+    server.restart();
+    let (code, out) = ssh_batch(&ssh_args(&server, &key, &known, "yes"), &["-T"], "eve", &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("needs a terminal"), "the same host key: {out}");
+    assert!(!out.contains("IDENTIFICATION HAS CHANGED"), "{out}");
+}
+
+#[test]
+fn password_authentication_is_refused() {
+    if !have_openssh() {
+        return;
+    }
+    let server = SshServer::start();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keygen(keys.path(), "mallory");
+    let known = keys.path().join("known_hosts");
+    let mut args = ssh_args(&server, &key, &known, "accept-new");
+    // Undo the key-only defaults of `ssh_args`: ask for passwords only.
+    let key_only = |a: &String| a.starts_with("PasswordAuthentication") || a.starts_with("Kbd");
+    while let Some(i) = args.iter().position(key_only) {
+        args.drain(i - 1..=i);
+    }
+    let extra = [
+        "-o",
+        "PreferredAuthentications=password,keyboard-interactive",
+        "-o",
+        "PubkeyAuthentication=no",
+        "-o",
+        "BatchMode=yes",
+        "-T",
+    ];
+    let (code, out) = ssh_batch(&args, &extra, "mallory", &[]);
+    assert_eq!(code, 255, "{out}");
+    assert!(out.contains("Permission denied"), "{out}");
+    assert!(
+        out.contains("publickey"),
+        "only publickey is offered: {out}"
+    );
+}
+
+#[test]
+fn sessions_beyond_the_limit_are_refused_with_words() {
+    if !have_openssh() {
+        return;
+    }
+    let server = SshServer::start_with(|config| {
+        if let Some(ssh) = config.ssh.as_mut() {
+            ssh.max_sessions_per_ip = 1;
+        }
+    });
+    let keys = tempfile::tempdir().unwrap();
+    let key = keygen(keys.path(), "fay");
+    let known = keys.path().join("known_hosts");
+    let mut first = SshTerm::start(
+        &ssh_args(&server, &key, &known, "accept-new"),
+        "fay",
+        &[],
+        SIZE,
+    );
+    first.wait_for("lobby");
+    let (code, out) = ssh_batch(
+        &ssh_args(&server, &key, &known, "yes"),
+        &["-tt"],
+        "fay",
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no more ssh sessions"), "{out}");
+    first.line("/quit");
+    assert_eq!(first.wait_exit(), 0);
+}
+
+#[test]
+fn rooms_from_the_command_line_are_remembered_for_next_time() {
+    if !have_openssh() {
+        return;
+    }
+    let server = SshServer::start();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keygen(keys.path(), "gus");
+    let known = keys.path().join("known_hosts");
+    let addr = server.http.to_string();
+    let mut web = server.runtime.block_on(async {
+        let mut web = common::raw_client(&addr, "hal").await;
+        web.join("ops").await;
+        web
+    });
+    let args = ssh_args(&server, &key, &known, "accept-new");
+    let mut gus = SshTerm::start(&args, "gus", &["dev", "ops"], SIZE);
+    gus.wait_until("both rooms", |t| {
+        let s = t.screen();
+        s.contains("dev") && s.contains("ops")
+    });
+    server.runtime.block_on(async {
+        web.expect("gus joins ops", |e| {
+            matches!(e, ServerEvent::UserJoined { room, name, .. } if room == "ops" && name == "gus")
+        })
+        .await;
+    });
+    gus.line("/quit");
+    gus.wait_exit();
+
+    // No rooms named: the last ones.
+    let back = SshTerm::start(&args, "gus", &[], SIZE);
+    server.runtime.block_on(async {
+        web.expect("gus is back in ops", |e| {
+            matches!(e, ServerEvent::UserJoined { room, name, .. } if room == "ops" && name == "gus")
+        })
+        .await;
+    });
+    back.wait_until("dev as well", |t| t.screen().contains("dev"));
+}
