@@ -79,6 +79,11 @@ pub struct Cli {
     #[arg(long)]
     no_hyperlinks: bool,
 
+    /// Redraw what moved instead of scrolling the message pane with the
+    /// terminal's scrolling region (for terminals that get it wrong)
+    #[arg(long)]
+    no_scroll_region: bool,
+
     /// Config file to read; an error if it is named here and missing
     #[arg(long, env = "CHAT_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
@@ -149,6 +154,7 @@ where
         bell: given("bell").then_some(cli.bell),
         colors: given("colors").then_some(cli.colors),
         no_hyperlinks: cli.no_hyperlinks,
+        no_scroll_region: cli.no_scroll_region,
     };
     Ok(Invocation::Chat(Request {
         overrides,

@@ -14,6 +14,7 @@
 //! bell = "mentions"      # "off", "mentions" (the default) or "all"
 //! colors = "auto"        # "auto", "256", "16" or "none"
 //! hyperlinks = true      # clickable map links (OSC 8)
+//! scroll_region = true   # new messages scroll the pane (far fewer bytes)
 //!
 //! [location]             # used by /location without coordinates
 //! latitude = 51.5007
@@ -93,6 +94,7 @@ pub struct FileConfig {
     pub bell: Option<Bell>,
     pub colors: Option<Colors>,
     pub hyperlinks: Option<bool>,
+    pub scroll_region: Option<bool>,
     pub location: Option<Location>,
 }
 
@@ -109,6 +111,7 @@ pub struct Overrides {
     pub bell: Option<Bell>,
     pub colors: Option<Colors>,
     pub no_hyperlinks: bool,
+    pub no_scroll_region: bool,
 }
 
 /// The settings the client runs with, checked.
@@ -129,6 +132,9 @@ pub struct Settings {
     pub bell: Bell,
     pub colors: Colors,
     pub hyperlinks: bool,
+    /// New messages scroll the message pane with the terminal's scrolling
+    /// region instead of redrawing what moved (see [`crate::redraw`]).
+    pub scroll_region: bool,
     pub location: Option<(f64, f64)>,
 }
 
@@ -273,6 +279,7 @@ impl Settings {
             bell: over.bell.or(file.bell).unwrap_or_default(),
             colors: over.colors.or(file.colors).unwrap_or_default(),
             hyperlinks: !over.no_hyperlinks && file.hyperlinks.unwrap_or(true),
+            scroll_region: !over.no_scroll_region && file.scroll_region.unwrap_or(true),
             location,
         })
     }
@@ -304,6 +311,7 @@ clock = "24h"
 bell = "all"
 colors = "16"
 hyperlinks = false
+scroll_region = false
 [location]
 latitude = 51.5
 longitude = -0.12
@@ -319,6 +327,7 @@ longitude = -0.12
         assert_eq!(s.bell, Bell::All);
         assert_eq!(s.colors, Colors::C16);
         assert!(!s.hyperlinks);
+        assert!(!s.scroll_region);
         assert_eq!(s.location, Some((51.5, -0.12)));
     }
 

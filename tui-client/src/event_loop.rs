@@ -15,10 +15,11 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use crossterm::event::Event as TermEvent;
+use futures::future::BoxFuture;
 use futures::{FutureExt, Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
-use ratatui::layout::Position;
+use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -44,6 +45,9 @@ pub trait TerminalExtras {
         color: bool,
         cursor: Option<Position>,
     ) -> io::Result<()>;
+    /// Where the message pane was drawn, after each draw: the rows that
+    /// move when a message arrives (see [`crate::redraw`]).
+    fn message_pane(&mut self, _pane: Rect) {}
 }
 
 impl TerminalExtras for TestBackend {
@@ -168,10 +172,11 @@ async fn until(deadline: Option<Instant>) {
     }
 }
 
+/// Runs the app on a terminal that takes every frame at once.
 pub async fn run<B, S, F>(
     terminal: &mut Terminal<B>,
-    mut input: S,
-    mut net: NetLink,
+    input: S,
+    net: NetLink,
     app: &mut App,
     options: LoopOptions,
     shutdown: F,
@@ -181,6 +186,53 @@ where
     B::Error: Send + Sync + 'static,
     S: Stream<Item = io::Result<TermEvent>> + Unpin,
     F: Future<Output = ()>,
+{
+    run_paced(terminal, input, net, app, options, shutdown, &mut Immediate).await
+}
+
+/// When a drawn frame can go out. A local terminal takes each one at once
+/// ([`Immediate`]); an ssh channel can be slower than the screen changes,
+/// and then the loop keeps updating the app but draws only when the
+/// channel can take a frame: the frames in between are never made.
+pub trait Pacer<B> {
+    /// Resolves when the next frame may be drawn. Cancel safe: the loop
+    /// drops it when something else happens first, and asks again.
+    fn ready(&mut self) -> BoxFuture<'_, Result<(), LoopError>>;
+    /// A frame (and the bell, if it rang) was drawn into `backend`: hand
+    /// it over.
+    fn hand_over(&mut self, backend: &mut B) -> Result<(), LoopError>;
+}
+
+/// Every frame goes out as it is drawn.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Immediate;
+
+impl<B> Pacer<B> for Immediate {
+    fn ready(&mut self) -> BoxFuture<'_, Result<(), LoopError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn hand_over(&mut self, _: &mut B) -> Result<(), LoopError> {
+        Ok(())
+    }
+}
+
+/// [`run`], drawing only when `pacer` says a frame can go out.
+pub async fn run_paced<B, S, F, P>(
+    terminal: &mut Terminal<B>,
+    mut input: S,
+    mut net: NetLink,
+    app: &mut App,
+    options: LoopOptions,
+    shutdown: F,
+    pacer: &mut P,
+) -> Result<Exit, LoopError>
+where
+    B: Backend + TerminalExtras,
+    B::Error: Send + Sync + 'static,
+    S: Stream<Item = io::Result<TermEvent>> + Unpin,
+    F: Future<Output = ()>,
+    P: Pacer<B>,
 {
     let clock = Clock::start();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -193,13 +245,31 @@ where
         },
         clock.now(),
     );
-    if let Some(exit) = draw_and_report(terminal, &net, app, options, &clock)? {
-        return Ok(exit);
-    }
+    // Something new to draw; whether the pacer said a frame can go; the
+    // bell waiting for the next frame.
+    let (mut dirty, mut ready, mut bell) = (true, false, false);
     loop {
+        if dirty && !ready {
+            ready = matches!(pacer.ready().now_or_never(), Some(Ok(())));
+        }
+        if dirty && ready {
+            if let Some(exit) = draw_and_report(terminal, &net, app, options, &clock)? {
+                return Ok(exit);
+            }
+            if std::mem::take(&mut bell) {
+                terminal.backend_mut().bell()?;
+            }
+            pacer.hand_over(terminal.backend_mut())?;
+            (dirty, ready) = (false, false);
+        }
         let wake = app.wake().map(|ms| clock.instant(ms));
         let mut effects = Vec::new();
         tokio::select! {
+            r = pacer.ready(), if dirty && !ready => {
+                r?;
+                ready = true;
+                continue;
+            }
             ev = input.next() => match ev {
                 Some(Ok(ev)) => {
                     if let Some(e) = translate(ev) {
@@ -238,16 +308,10 @@ where
             () = until(wake) => effects.extend(app.update(Event::Tick, clock.now())),
             () = &mut shutdown => return Ok(quit(&net)),
         }
-        let mut bell = false;
         if let Some(exit) = carry_out(terminal, &net, app, &clock, effects, &mut bell)? {
             return Ok(exit);
         }
-        if let Some(exit) = draw_and_report(terminal, &net, app, options, &clock)? {
-            return Ok(exit);
-        }
-        if bell {
-            terminal.backend_mut().bell()?;
-        }
+        dirty = true;
     }
 }
 
@@ -301,6 +365,7 @@ where
 {
     let mut drawn = ui::Drawn::default();
     terminal.draw(|frame| drawn = ui::draw(frame, app))?;
+    terminal.backend_mut().message_pane(drawn.pane);
     if options.hyperlinks {
         terminal
             .backend_mut()

@@ -22,9 +22,13 @@
 //! - [`sanitize`]: making untrusted text inert; [`theme`], [`zone`]:
 //!   colours and the clock shown (when a message names you is the
 //!   protocol's rule, `protocol::mention`, shared by every client);
+//! - [`redraw`]: the backend both terminals are drawn with; new messages
+//!   scroll the pane with the terminal's scrolling region;
 //! - [`event_loop`]: input + network + timers + screen, generic over the
 //!   backend;
-//! - [`terminal`]: raw mode in and out, also on panic.
+//! - [`terminal`]: raw mode in and out, also on panic;
+//! - [`remote`]: the same app for a terminal at the other end of an ssh
+//!   channel (bytes in, frames out).
 
 pub mod address;
 pub mod app;
@@ -40,6 +44,8 @@ pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod net;
+pub mod redraw;
+pub mod remote;
 pub mod sanitize;
 pub mod terminal;
 pub mod theme;

@@ -12,6 +12,7 @@ use tui_client::credentials::CredentialStore;
 use tui_client::dial::Endpoint;
 use tui_client::event_loop::{self, Exit, LoopOptions, NetLink};
 use tui_client::net;
+use tui_client::redraw::Redraw;
 use tui_client::terminal::TerminalGuard;
 use tui_client::theme::{ColorMode, Theme};
 use tui_client::zone::Zone;
@@ -174,7 +175,9 @@ async fn run(
         events: handle.events,
     };
 
-    let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
+    let term = std::env::var("TERM").ok();
+    let redraw = Redraw::for_terminal(term.as_deref(), settings.scroll_region);
+    let mut guard = TerminalGuard::enter(redraw).context("cannot set up the terminal")?;
     let outcome = event_loop::run(
         &mut guard.terminal,
         tui_client::terminal::input_events(),

@@ -14,6 +14,7 @@
 //! rejoin without asking for the same answer again.
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
@@ -23,16 +24,20 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Message, error::CapacityError};
 
-use crate::dial::{Endpoint, Socket};
+use crate::dial::Endpoint;
 use handshake::close_reason;
 use liveness::{Due, Liveness};
+use transport::{BoxSocket, Dialer, EndpointDialer};
 
 mod account;
 mod handshake;
 mod liveness;
+pub mod transport;
 
 pub use account::{Account, Refusal, SignIn};
-pub use handshake::{ConnectError, DEFAULT_HEARTBEAT, HANDSHAKE_TIMEOUT, Welcome, connect};
+pub use handshake::{
+    ConnectError, DEFAULT_HEARTBEAT, HANDSHAKE_TIMEOUT, Welcome, connect, connect_with,
+};
 
 /// Keeps error text to one line.
 pub(crate) fn one_line(s: &str) -> String {
@@ -85,10 +90,23 @@ pub struct NetHandle {
 /// Starts the actor. `first` is an already established connection (the one
 /// made at startup, so startup errors can be reported before the screen
 /// is taken over); without it the actor connects by itself.
-pub fn spawn(endpoint: Endpoint, account: Account, first: Option<(Socket, Welcome)>) -> NetHandle {
+pub fn spawn(
+    endpoint: Endpoint,
+    account: Account,
+    first: Option<(BoxSocket, Welcome)>,
+) -> NetHandle {
+    spawn_with(Arc::new(EndpointDialer(endpoint)), account, first)
+}
+
+/// [`spawn`] with any [`Dialer`]: every (re)connect dials with it.
+pub fn spawn_with(
+    dialer: Arc<dyn Dialer>,
+    account: Account,
+    first: Option<(BoxSocket, Welcome)>,
+) -> NetHandle {
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    let task = tokio::spawn(actor(endpoint, account, first, cmd_rx, ev_tx));
+    let task = tokio::spawn(actor(dialer, account, first, cmd_rx, ev_tx));
     NetHandle {
         commands: cmd_tx,
         events: ev_rx,
@@ -104,9 +122,9 @@ enum End {
 }
 
 async fn actor(
-    endpoint: Endpoint,
+    dialer: Arc<dyn Dialer>,
     mut account: Account,
-    mut first: Option<(Socket, Welcome)>,
+    mut first: Option<(BoxSocket, Welcome)>,
     mut commands: mpsc::Receiver<NetCommand>,
     events: mpsc::Sender<NetEvent>,
 ) {
@@ -120,7 +138,7 @@ async fn actor(
                     return;
                 }
                 let result = tokio::select! {
-                    r = connect(&endpoint, &mut account) => r,
+                    r = connect_with(dialer.as_ref(), &mut account) => r,
                     () = wait_for_shutdown(&mut commands) => return,
                 };
                 match result {
@@ -279,7 +297,7 @@ fn is_ping_answer(event: &ServerEvent) -> bool {
 }
 
 async fn converse(
-    mut ws: Socket,
+    mut ws: BoxSocket,
     mut link: Link,
     account: &mut Account,
     commands: &mut mpsc::Receiver<NetCommand>,
@@ -345,7 +363,7 @@ async fn converse(
                     }
                 }
                 Some(NetCommand::Shutdown) | None => {
-                    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(1), SinkExt::close(&mut ws)).await;
                     return End::Shutdown;
                 }
             },
@@ -355,7 +373,7 @@ async fn converse(
 
 /// Writes one frame. A write that cannot get out within a heartbeat
 /// interval (the other side stopped reading) counts as a dead link.
-async fn write(ws: &mut Socket, frame: Message, link: &Link) -> Result<(), End> {
+async fn write(ws: &mut BoxSocket, frame: Message, link: &Link) -> Result<(), End> {
     match tokio::time::timeout(link.liveness.period(), ws.send(frame)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(End::Lost(one_line(&e.to_string()))),

@@ -8,7 +8,8 @@ use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+
+use crate::redraw::{Redraw, ShadowBackend};
 
 /// Whether the terminal is currently in raw mode on the alternate screen.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -16,11 +17,11 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// Raw mode, alternate screen, bracketed paste; restores itself on drop.
 #[derive(Debug)]
 pub struct TerminalGuard {
-    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+    pub terminal: Terminal<ShadowBackend<Stdout>>,
 }
 
 impl TerminalGuard {
-    pub fn enter() -> io::Result<Self> {
+    pub fn enter(redraw: Redraw) -> io::Result<Self> {
         install_panic_hook();
         terminal::enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
@@ -29,7 +30,7 @@ impl TerminalGuard {
             restore();
             return Err(e);
         }
-        match Terminal::new(CrosstermBackend::new(io::stdout())) {
+        match Terminal::new(ShadowBackend::terminal(io::stdout(), redraw)) {
             Ok(terminal) => Ok(TerminalGuard { terminal }),
             Err(e) => {
                 restore();

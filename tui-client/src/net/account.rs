@@ -34,6 +34,11 @@ pub struct Account {
     /// Said with the first welcome: a name given that the kept key
     /// overrides.
     note: Option<String>,
+    /// What this device is called in `/devices`.
+    pub device: Option<String>,
+    /// Signed in by the transport (an ssh key): nothing to keep, nothing
+    /// to say about keys.
+    pre_authenticated: bool,
 }
 
 /// Why a `hello` was refused, as one line to show.
@@ -51,6 +56,19 @@ impl Account {
             server,
             store,
             note: None,
+            device: device_name(),
+            pre_authenticated: false,
+        }
+    }
+
+    /// An account the transport has already signed in (the ssh entrance:
+    /// identity by key). Its hello carries `name` and `device`, which the
+    /// server's handshake does not need; nothing is kept on disk.
+    pub fn pre_authenticated(name: String, device: String, server: ServerAddress) -> Account {
+        Account {
+            device: Some(device),
+            pre_authenticated: true,
+            ..Account::new(SignIn::Name(name), server, None)
         }
     }
 
@@ -113,6 +131,19 @@ impl Account {
     /// The server welcomed `user`, with a new `credential` when it issued
     /// one: it is kept, and used from now on. What to tell the person.
     pub fn welcomed(&mut self, user: &UserRef, credential: Option<String>) -> Option<String> {
+        if self.pre_authenticated {
+            // A server that signs its in-process peers in by key issues
+            // nothing; one that did is answered with it from then on.
+            if let Some(credential) = credential {
+                self.sign_in = SignIn::Credential(Stored {
+                    server: self.server.as_str().to_string(),
+                    user_id: user.id.clone(),
+                    name: user.name.clone(),
+                    credential,
+                });
+            }
+            return None;
+        }
         let name = crate::sanitize::one_line(&user.name);
         let Some(credential) = credential else {
             if let Some(note) = self.note.take() {
@@ -231,6 +262,9 @@ impl Account {
     /// This device was signed out while connected: its credential is
     /// forgotten. The line to end with.
     pub fn revoked(&mut self) -> String {
+        if self.pre_authenticated {
+            return "this key was signed out (by /keys or /logout on one of your devices)".into();
+        }
         let was = self.forget();
         format!(
             "this device was signed out (by /logout here or on another of your devices); its \

@@ -7,10 +7,11 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use protocol::{DeviceRef, ServerEvent, ServerLimits, UserRef};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use super::account::{Account, Refusal};
-use crate::dial::{Endpoint, Socket};
+use super::transport::{BoxSocket, Dialer, EndpointDialer};
+use crate::dial::Endpoint;
 
 /// How long connecting plus the hello/welcome exchange may take.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,30 +64,35 @@ impl ConnectError {
 pub async fn connect(
     endpoint: &Endpoint,
     account: &mut Account,
-) -> Result<(Socket, Welcome), ConnectError> {
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(endpoint, account)).await {
+) -> Result<(BoxSocket, Welcome), ConnectError> {
+    connect_with(&EndpointDialer(endpoint.clone()), account).await
+}
+
+/// [`connect`] over any [`Dialer`].
+pub async fn connect_with(
+    dialer: &dyn Dialer,
+    account: &mut Account,
+) -> Result<(BoxSocket, Welcome), ConnectError> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(dialer, account)).await {
         Ok(result) => result,
         Err(_) => Err(ConnectError::Timeout {
-            url: endpoint.url().into(),
+            url: dialer.describe(),
         }),
     }
 }
 
 async fn handshake(
-    endpoint: &Endpoint,
+    dialer: &dyn Dialer,
     account: &mut Account,
-) -> Result<(Socket, Welcome), ConnectError> {
-    let most = protocol::limits::LEGACY_SERVER_FRAME_BYTES;
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(most))
-        .max_frame_size(Some(most));
-    let mut ws = crate::dial::open(endpoint, config)
+) -> Result<(BoxSocket, Welcome), ConnectError> {
+    let mut ws = dialer
+        .dial()
         .await
         .map_err(|reason| ConnectError::Unreachable {
-            url: endpoint.url().into(),
+            url: dialer.describe(),
             reason,
         })?;
-    let hello = account.hello(super::account::device_name());
+    let hello = account.hello(account.device.clone());
     ws.send(Message::text(protocol::encode(&hello)))
         .await
         .map_err(|e| ConnectError::Closed(format!(": {e}")))?;
