@@ -89,16 +89,26 @@ fn a_claimed_name_with_another_key_is_refused_with_the_name_prompt() {
 
     // The same key later: straight in as kit; a second key asking for kit
     // is refused the same way.
+    let mut web = server.runtime.block_on(async {
+        let mut web = common::raw_client(&addr, "dan").await;
+        web.join("lobby").await;
+        web
+    });
     let mut again = SshTerm::start(
         &ssh_args(&server, &first, &known, "yes"),
         "whoever",
         &[],
         SIZE,
     );
-    again.line("signed in by key");
-    let mut web = server.runtime.block_on(common::raw_client(&addr, "dan"));
     server.runtime.block_on(async {
-        web.join("lobby").await;
+        web.expect(
+            "kit, by key, joins",
+            |e| matches!(e, ServerEvent::UserJoined { name, .. } if name == "kit"),
+        )
+        .await;
+    });
+    again.line("signed in by key");
+    server.runtime.block_on(async {
         web.expect(
             "kit's line by key",
             is_message_from("kit", "signed in by key"),
@@ -241,6 +251,7 @@ fn rooms_from_the_command_line_are_remembered_for_next_time() {
         let s = t.screen();
         s.contains("dev") && s.contains("ops")
     });
+
     server.runtime.block_on(async {
         web.expect("gus joins ops", |e| {
             matches!(e, ServerEvent::UserJoined { room, name, .. } if room == "ops" && name == "gus")
@@ -248,7 +259,13 @@ fn rooms_from_the_command_line_are_remembered_for_next_time() {
         .await;
     });
     gus.line("/quit");
-    gus.wait_exit();
+    assert_eq!(gus.wait_exit(), 0);
+    server.runtime.block_on(async {
+        web.expect("gus leaves ops", |e| {
+            matches!(e, ServerEvent::UserLeft { room, name, .. } if room == "ops" && name == "gus")
+        })
+        .await;
+    });
 
     // No rooms named: the last ones.
     let back = SshTerm::start(&args, "gus", &[], SIZE);

@@ -168,7 +168,11 @@ async fn chat(request: Request, mut frames: mpsc::Sender<Vec<u8>>) -> Ending {
     };
     match exit {
         Ok(Exit::Quit) | Ok(Exit::Gone) => Ending::quiet(),
-        Ok(Exit::Fatal(words)) => Ending::refused(format!("chat-server: {words}")),
+        // The app said why on the terminal already.
+        Ok(Exit::Fatal(_)) => Ending {
+            status: 1,
+            words: None,
+        },
         Err(e) => Ending::refused(format!("chat-server: {e}")),
     }
 }

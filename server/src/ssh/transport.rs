@@ -47,7 +47,7 @@ impl InProcess {
         let server_end = ServerEnd {
             to_app,
             from_app,
-            pongs: to_server.clone(),
+            pong: None,
         };
         let shared = self.shared.clone();
         let pre = self.pre.clone();
@@ -70,13 +70,17 @@ fn gone() -> axum::Error {
 struct ServerEnd {
     to_app: mpsc::Sender<ServerMessage>,
     from_app: mpsc::Receiver<ServerMessage>,
-    pongs: mpsc::Sender<ServerMessage>,
+    /// The answer to the last ping, read before anything else.
+    pong: Option<axum::body::Bytes>,
 }
 
 impl Stream for ServerEnd {
     type Item = Result<ServerMessage, axum::Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(payload) = self.pong.take() {
+            return Poll::Ready(Some(Ok(ServerMessage::Pong(payload))));
+        }
         self.from_app.poll_next_unpin(cx).map(|m| m.map(Ok))
     }
 }
@@ -90,9 +94,9 @@ impl Sink<ServerMessage> for ServerEnd {
 
     fn start_send(mut self: Pin<&mut Self>, item: ServerMessage) -> Result<(), Self::Error> {
         if let ServerMessage::Ping(payload) = item {
-            // Answered as a WebSocket client would. A full queue towards
-            // the server means the app is talking anyway.
-            let _ = self.pongs.try_send(ServerMessage::Pong(payload));
+            // Answered as a WebSocket client would: the connection loop
+            // reads the pong next.
+            self.pong = Some(payload);
             return Ok(());
         }
         self.to_app.start_send(item).map_err(|_| gone())
@@ -181,5 +185,44 @@ impl Sink<ClientMessage> for AppEnd {
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.to_server.poll_close_unpin(cx).map_err(|_| closed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn pings_are_answered_and_the_app_going_away_ends_the_stream() {
+        let (to_server, from_app) = mpsc::channel(FRAMES_IN_FLIGHT);
+        let (to_app, from_server) = mpsc::channel(FRAMES_IN_FLIGHT);
+        let mut server = ServerEnd {
+            to_app,
+            from_app,
+            pong: None,
+        };
+        let mut app = AppEnd {
+            to_server,
+            from_server,
+        };
+        server.send(ServerMessage::Ping("hb".into())).await.unwrap();
+        assert_eq!(
+            server.next().await.unwrap().unwrap(),
+            ServerMessage::Pong("hb".into())
+        );
+        server
+            .send(ServerMessage::Text("{\"type\":\"welcome\"}".into()))
+            .await
+            .unwrap();
+        let got = app.next().await.unwrap().unwrap();
+        assert_eq!(got, ClientMessage::Text("{\"type\":\"welcome\"}".into()));
+        app.send(ClientMessage::Text("{}".into())).await.unwrap();
+        assert_eq!(
+            server.next().await.unwrap().unwrap(),
+            ServerMessage::Text("{}".into())
+        );
+        drop(app);
+        let end = tokio::time::timeout(std::time::Duration::from_secs(5), server.next()).await;
+        assert!(matches!(end, Ok(None)), "the app is gone: {end:?}");
     }
 }

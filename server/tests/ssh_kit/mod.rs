@@ -288,7 +288,11 @@ impl SshTerm {
 
     /// Resizes the terminal (ssh sends a window change) and the emulator.
     pub fn resize(&mut self, (cols, rows): (u16, u16)) {
-        self.parser.lock().unwrap().screen_mut().set_size(rows, cols);
+        self.parser
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(rows, cols);
         self.master
             .resize(PtySize {
                 rows,
