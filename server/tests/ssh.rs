@@ -277,3 +277,106 @@ fn rooms_from_the_command_line_are_remembered_for_next_time() {
     });
     back.wait_until("dev as well", |t| t.screen().contains("dev"));
 }
+
+/// The link code a screen shows after `/link`.
+fn code_on(screen: &str) -> Option<String> {
+    let after = screen.split("link code ").nth(1)?;
+    let code: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    (code.len() == 9).then_some(code)
+}
+
+#[test]
+fn link_codes_work_both_ways_between_a_key_and_other_devices() {
+    if !have_openssh() {
+        return;
+    }
+    let server = SshServer::start();
+    let keys = tempfile::tempdir().unwrap();
+    let (ivy_key, jo_key) = (keygen(keys.path(), "ivy"), keygen(keys.path(), "jo"));
+    let known = keys.path().join("known_hosts");
+    let addr = server.http.to_string();
+
+    // From the key to a browser: ivy runs /link over ssh, the page uses it.
+    let mut ivy = SshTerm::start(
+        &ssh_args(&server, &ivy_key, &known, "accept-new"),
+        "ivy",
+        &[],
+        SIZE,
+    );
+    ivy.wait_for("lobby");
+    ivy.line("/link");
+    ivy.wait_until("a link code", |t| code_on(&t.screen()).is_some());
+    let code = code_on(&ivy.screen()).unwrap();
+    let welcome = server.runtime.block_on(async {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+            .await
+            .unwrap();
+        let mut page = common::Client::from_ws(ws);
+        page.send(&protocol::ClientEvent::Hello {
+            protocol: protocol::PROTOCOL_VERSION,
+            name: None,
+            credential: None,
+            link_code: Some(code.clone()),
+            device: Some("browser".into()),
+            client: None,
+        })
+        .await;
+        page.welcome().await
+    });
+    assert!(
+        matches!(&welcome, ServerEvent::Welcome { name, .. } if name == "ivy"),
+        "{welcome:?}"
+    );
+
+    // From a browser to a key: jo's page makes a code, jo's new key
+    // (asking for the taken name jo) enters it on the first screen.
+    let mut page = server.runtime.block_on(async {
+        let mut page = common::raw_client(&addr, "jo").await;
+        page.join("lobby").await;
+        page
+    });
+    let code = server.runtime.block_on(async {
+        let (_, events) = page
+            .request(protocol::ClientEvent::Link { id: "l1".into() })
+            .await;
+        events
+            .into_iter()
+            .find_map(|e| match e {
+                ServerEvent::LinkCode { code, .. } => Some(code),
+                _ => None,
+            })
+            .expect("a link code")
+    });
+    let mut jo = SshTerm::start(&ssh_args(&server, &jo_key, &known, "yes"), "jo", &[], SIZE);
+    jo.wait_for("belongs to someone else");
+    jo.line(&code);
+    jo.wait_for("lobby");
+    jo.line("linked by code");
+    server.runtime.block_on(async {
+        page.expect(
+            "jo's line from the key",
+            is_message_from("jo", "linked by code"),
+        )
+        .await;
+    });
+
+    // The key is one of jo's devices: /keys lists it, and removing it
+    // signs this session out.
+    jo.line("/keys");
+    jo.wait_for("your ssh keys (1");
+    let fingerprint = std::process::Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(&jo_key)
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8_lossy(&fingerprint.stdout);
+    let fingerprint = fingerprint.split_whitespace().nth(1).unwrap().to_string();
+    jo.wait_for(&fingerprint[..20]);
+    jo.line("/keys remove 1");
+    assert_eq!(jo.wait_exit(), 1, "signed out: {}", jo.output());
+    let again = SshTerm::start(&ssh_args(&server, &jo_key, &known, "yes"), "jo", &[], SIZE);
+    again.wait_for("belongs to someone else");
+}
