@@ -380,3 +380,42 @@ fn link_codes_work_both_ways_between_a_key_and_other_devices() {
     let again = SshTerm::start(&ssh_args(&server, &jo_key, &known, "yes"), "jo", &[], SIZE);
     again.wait_for("belongs to someone else");
 }
+
+#[test]
+fn a_connection_that_never_logs_in_and_a_session_left_idle_are_closed() {
+    if !have_openssh() {
+        return;
+    }
+    let server = SshServer::start_with(|config| {
+        if let Some(ssh) = config.ssh.as_mut() {
+            ssh.login_timeout = std::time::Duration::from_secs(1);
+            ssh.idle_timeout = std::time::Duration::from_secs(2);
+        }
+    });
+    // Says nothing after connecting: closed (the read ends), not kept.
+    let addr = server.ssh;
+    server.runtime.block_on(async {
+        use tokio::io::AsyncReadExt;
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut seen = Vec::new();
+        let read = tokio::time::timeout(ssh_kit::WAIT, tcp.read_to_end(&mut seen)).await;
+        assert!(read.is_ok(), "the silent connection is closed");
+        assert!(String::from_utf8_lossy(&seen).starts_with("SSH-2.0-chat-server"));
+    });
+
+    let keys = tempfile::tempdir().unwrap();
+    let key = keygen(keys.path(), "idle");
+    let known = keys.path().join("known_hosts");
+    let mut idle = SshTerm::start(
+        &ssh_args(&server, &key, &known, "accept-new"),
+        "idle",
+        &[],
+        SIZE,
+    );
+    assert_eq!(idle.wait_exit(), 1, "{}", idle.output());
+    assert!(
+        idle.output().contains("no key pressed"),
+        "{}",
+        idle.output()
+    );
+}

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use russh::ChannelWriteHalf;
 use russh::server::{Handle, Msg};
-use russh::{Channel, ChannelWriteHalf};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tui_client::remote::{
@@ -71,9 +71,8 @@ impl Ending {
 }
 
 /// Runs the chat on `channel` until it ends, then says why and closes it.
-pub(super) async fn run(request: Request, channel: Channel<Msg>, handle: Handle) {
-    let id = channel.id();
-    let (_reader, writer) = channel.split();
+pub(super) async fn run(request: Request, writer: ChannelWriteHalf<Msg>, handle: Handle) {
+    let id = writer.id();
     // The one slot between the app and the channel.
     let (frames, queued) = mpsc::channel::<Vec<u8>>(1);
     let writing = tokio::spawn(write_frames(writer, queued));

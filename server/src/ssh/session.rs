@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use russh::server::{Auth, ChannelOpenHandle, Msg, Session, VerifiedPublicKey};
-use russh::{Channel, ChannelId};
+use russh::{Channel, ChannelId, ChannelWriteHalf};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tui_client::remote::Incoming;
@@ -50,7 +50,10 @@ pub struct Connection {
 /// A session channel being set up.
 #[derive(Debug)]
 struct Pending {
-    channel: Channel<Msg>,
+    /// Its writing half. Input comes through this handler's callbacks; an
+    /// unread reading half would hold russh's connection task up once its
+    /// small buffer filled, so it is dropped at once.
+    channel: ChannelWriteHalf<Msg>,
     input: mpsc::Receiver<Incoming>,
     stop: mpsc::Sender<Incoming>,
     terminal: Option<tui_client::remote::TerminalInfo>,
@@ -139,6 +142,8 @@ impl russh::server::Handler for Connection {
         }
         let (tx, rx) = mpsc::channel(INPUT_QUEUE);
         self.input = Some((channel.id(), tx.clone()));
+        let (reader, channel) = channel.split();
+        drop(reader);
         self.channel = Some(Pending {
             channel,
             input: rx,
@@ -165,8 +170,8 @@ impl russh::server::Handler for Connection {
             Some(pending) => {
                 pending.terminal = Some(tui_client::remote::TerminalInfo {
                     term: term.chars().take(64).collect(),
-                    cols: clamp(cols),
-                    rows: clamp(rows),
+                    cols: dimension(cols, 80),
+                    rows: dimension(rows, 24),
                 });
                 session.channel_success(id)?;
             }
@@ -234,13 +239,13 @@ impl russh::server::Handler for Connection {
         if let Some(pending) = self.channel.as_mut().filter(|p| p.channel.id() == id)
             && let Some(terminal) = pending.terminal.as_mut()
         {
-            terminal.cols = clamp(cols);
-            terminal.rows = clamp(rows);
+            terminal.cols = dimension(cols, terminal.cols);
+            terminal.rows = dimension(rows, terminal.rows);
             return Ok(());
         }
         let resize = Incoming::Resize {
-            cols: clamp(cols),
-            rows: clamp(rows),
+            cols: dimension(cols, 80),
+            rows: dimension(rows, 24),
         };
         self.forward(id, resize).await;
         Ok(())
@@ -274,8 +279,12 @@ impl russh::server::Handler for Connection {
     }
 }
 
-/// A terminal dimension as the app takes it (a client may send 0 or
-/// nonsense).
-fn clamp(n: u32) -> u16 {
-    n.clamp(1, 1000) as u16
+/// A terminal dimension as the app takes it: 0 means unknown (RFC 4254,
+/// 6.2: a client without a terminal of its own, `ssh -tt` from a script),
+/// so `otherwise`; the app clamps what is too large.
+fn dimension(n: u32, otherwise: u16) -> u16 {
+    match n {
+        0 => otherwise,
+        n => n.min(u32::from(u16::MAX)) as u16,
+    }
 }
