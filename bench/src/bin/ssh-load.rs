@@ -210,7 +210,35 @@ async fn main() -> anyhow::Result<()> {
     let keys = tempfile::tempdir()?;
     let n = options.sessions;
     let run = std::process::id();
+    let mut poster = ws_client(&options.url, &format!("poster{run}")).await?;
+    let updates = (options.messages * n) as f64;
 
+    // First the WebSocket clients (their memory is given back before the
+    // ssh sessions are measured).
+    let base = rss_after_settling(options.pid).await?;
+    let mut clients = Vec::with_capacity(n);
+    for i in 0..n {
+        clients.push(ws_client(&options.url, &format!("w{run}x{i}")).await?);
+    }
+    let with_ws = rss_after_settling(options.pid).await?;
+    let ws_kib = (with_ws.saturating_sub(base)) as f64 / n as f64;
+    println!(
+        "idle WebSocket clients: {n}, server RSS {base} -> {with_ws} KiB: {ws_kib:.1} KiB each"
+    );
+    let done = Arc::new(AtomicU64::new(0));
+    for ws in clients {
+        tokio::spawn(count_messages(ws, options.messages, done.clone()));
+    }
+    let ws_cpu = busy_room(&options, "ws", &mut poster, || {
+        done.load(Ordering::Relaxed) as usize >= n
+    })
+    .await?;
+    println!(
+        "busy room, {n} WebSocket clients: {} lines at {}/s, server CPU {ws_cpu:.2} s, {:.1} us per delivered update",
+        options.messages,
+        options.rate,
+        ws_cpu * 1e6 / updates
+    );
     // 1. Idle ssh sessions.
     let base = rss_after_settling(options.pid).await?;
     let mut sessions = Vec::with_capacity(n);
@@ -229,7 +257,6 @@ async fn main() -> anyhow::Result<()> {
     println!("idle ssh sessions: {n}, server RSS {base} -> {with_ssh} KiB: {ssh_kib:.1} KiB each");
 
     // 2a. The busy room with the ssh sessions in it.
-    let mut poster = ws_client(&options.url, &format!("poster{run}")).await?;
     let start_bytes: Vec<u64> = sessions
         .iter()
         .map(|s| s.received.load(Ordering::Relaxed))
@@ -259,7 +286,6 @@ async fn main() -> anyhow::Result<()> {
         .zip(&start_bytes)
         .map(|(s, b)| s.received.load(Ordering::Relaxed) - b)
         .sum();
-    let updates = (options.messages * n) as f64;
     println!(
         "busy room, {n} ssh sessions: {} lines at {}/s, server CPU {ssh_cpu:.2} s, {:.1} us per delivered screen update, {:.0} bytes per session per line",
         options.messages,
@@ -304,30 +330,5 @@ async fn main() -> anyhow::Result<()> {
         let _ = s.child.kill().await;
     }
 
-    // 1b and 2b. The same with WebSocket clients.
-    let base = rss_after_settling(options.pid).await?;
-    let mut clients = Vec::with_capacity(n);
-    for i in 0..n {
-        clients.push(ws_client(&options.url, &format!("w{run}x{i}")).await?);
-    }
-    let with_ws = rss_after_settling(options.pid).await?;
-    let ws_kib = (with_ws.saturating_sub(base)) as f64 / n as f64;
-    println!(
-        "idle WebSocket clients: {n}, server RSS {base} -> {with_ws} KiB: {ws_kib:.1} KiB each"
-    );
-    let done = Arc::new(AtomicU64::new(0));
-    for ws in clients {
-        tokio::spawn(count_messages(ws, options.messages, done.clone()));
-    }
-    let ws_cpu = busy_room(&options, "ws", &mut poster, || {
-        done.load(Ordering::Relaxed) as usize >= n
-    })
-    .await?;
-    println!(
-        "busy room, {n} WebSocket clients: {} lines at {}/s, server CPU {ws_cpu:.2} s, {:.1} us per delivered update",
-        options.messages,
-        options.rate,
-        ws_cpu * 1e6 / updates
-    );
     Ok(())
 }
