@@ -63,6 +63,8 @@ struct Session {
     child: Child,
     stdin: tokio::process::ChildStdin,
     received: Arc<AtomicU64>,
+    /// Told after every read of the client's output.
+    output: Arc<tokio::sync::Notify>,
 }
 
 impl Session {
@@ -94,7 +96,8 @@ impl Session {
         let stdin = child.stdin.take().context("ssh stdin")?;
         let mut stdout = child.stdout.take().context("ssh stdout")?;
         let received = Arc::new(AtomicU64::new(0));
-        let counted = received.clone();
+        let output = Arc::new(tokio::sync::Notify::new());
+        let (counted, told) = (received.clone(), output.clone());
         tokio::spawn(async move {
             let mut buf = vec![0u8; 16 * 1024];
             while let Ok(n) = stdout.read(&mut buf).await {
@@ -102,12 +105,14 @@ impl Session {
                     break;
                 }
                 counted.fetch_add(n as u64, Ordering::Relaxed);
+                told.notify_one();
             }
         });
         Ok(Session {
             child,
             stdin,
             received,
+            output,
         })
     }
 }
@@ -309,10 +314,12 @@ async fn main() -> anyhow::Result<()> {
         let sent = Instant::now();
         typist.stdin.write_all(key).await?;
         typist.stdin.flush().await?;
-        until("an echo", || {
-            typist.received.load(Ordering::Relaxed) > before
-        })
-        .await?;
+        // Woken by the reader, not polled: the time is the echo's.
+        while typist.received.load(Ordering::Relaxed) <= before {
+            tokio::time::timeout(PATIENCE, typist.output.notified())
+                .await
+                .context("no echo")?;
+        }
         latencies.push(sent.elapsed());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
