@@ -419,3 +419,44 @@ fn a_connection_that_never_logs_in_and_a_session_left_idle_are_closed() {
         idle.output()
     );
 }
+
+#[test]
+fn the_binary_turns_the_entrance_on_from_the_environment() {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .args(["--memory", "--listen", "127.0.0.1:0"])
+        .env("CHAT_SSH_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let (mut http, mut ssh) = (String::new(), String::new());
+    lines.read_line(&mut http).unwrap();
+    lines.read_line(&mut ssh).unwrap();
+    assert!(http.starts_with("listening on http://"), "{http:?}");
+    let addr = ssh
+        .trim()
+        .strip_prefix("ssh listening on ")
+        .unwrap_or_else(|| panic!("no ssh line: {ssh:?}"))
+        .to_owned();
+    let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
+    tcp.set_read_timeout(Some(ssh_kit::WAIT)).unwrap();
+    let mut banner = [0u8; 19];
+    tcp.read_exact(&mut banner).unwrap();
+    assert_eq!(&banner, b"SSH-2.0-chat-server");
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    // With --memory there is no data directory: a key for this run only,
+    // said loudly.
+    assert!(log.contains("for this run only"), "{log}");
+}
