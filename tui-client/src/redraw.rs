@@ -16,6 +16,7 @@
 //! [`Redraw::Full`] never scrolls: the fallback for terminals without
 //! scrolling regions (or where it is turned off).
 
+mod gaps;
 mod shift;
 #[cfg(test)]
 mod tests;
@@ -125,8 +126,6 @@ pub struct ShadowBackend<W: Write> {
     redraw: Redraw,
     /// What the terminal shows, as far as this backend wrote it.
     shown: Buffer,
-    /// The frame being written (kept to reuse its memory).
-    next: Buffer,
     /// The rows that scroll: the message pane of the last frame.
     pane: Option<Rect>,
     cursor: Position,
@@ -149,7 +148,6 @@ impl<W: Write> ShadowBackend<W> {
             size,
             redraw,
             shown: Buffer::empty(Rect::ZERO),
-            next: Buffer::empty(Rect::ZERO),
             pane: None,
             cursor: Position::ORIGIN,
         }
@@ -178,6 +176,27 @@ impl<W: Write> ShadowBackend<W> {
     }
 }
 
+/// Writes `cell` into the copy as ratatui has it in its own buffer: the
+/// cells a wide character covers are blank (ratatui never sends them).
+fn put(buffer: &mut Buffer, x: u16, y: u16, cell: &Cell) {
+    let Some(c) = buffer.cell_mut((x, y)) else {
+        return;
+    };
+    *c = cell.clone();
+    let width = unicode_width::UnicodeWidthStr::width(cell.symbol());
+    for i in 1..width {
+        let Some(covered) = u16::try_from(i).ok().and_then(|i| x.checked_add(i)) else {
+            break;
+        };
+        match buffer.cell_mut((covered, y)) {
+            Some(c) => {
+                c.reset();
+            }
+            None => break,
+        }
+    }
+}
+
 impl<W: Write> Backend for ShadowBackend<W> {
     type Error = io::Error;
 
@@ -194,28 +213,27 @@ impl<W: Write> Backend for ShadowBackend<W> {
         let changes: Vec<(u16, u16, &Cell)> = content.collect();
         let pane = self
             .pane
-            .filter(|p| area.contains(p.as_position()) && p.bottom() <= area.bottom());
+            .filter(|p| !p.is_empty() && area.intersection(*p) == *p);
         let worth_a_look = matches!(pane, Some(p) if changes.len() > usize::from(p.width));
         let Some(pane) = pane.filter(|_| worth_a_look && self.redraw == Redraw::Scroll) else {
             for (x, y, cell) in &changes {
-                if let Some(c) = self.shown.cell_mut((*x, *y)) {
-                    *c = (*cell).clone();
-                }
+                put(&mut self.shown, *x, *y, cell);
             }
-            return self.out.draw(changes.into_iter());
+            let writes = gaps::fill(&self.shown, &changes);
+            return self.out.draw(writes.into_iter());
         };
-        self.next.clone_from(&self.shown);
+        // The frame as a whole; made for the moment (an idle screen keeps
+        // one copy, not two).
+        let mut next = self.shown.clone();
         for (x, y, cell) in changes {
-            if let Some(c) = self.next.cell_mut((x, y)) {
-                *c = cell.clone();
-            }
+            put(&mut next, x, y, cell);
         }
-        if let Some(k) = shift::upward(&self.shown, &self.next, pane) {
+        if let Some(k) = shift::upward(&self.shown, &next, pane) {
             self.scroll_up(pane, k)?;
         }
-        let diff = self.shown.diff(&self.next);
-        self.out.draw(diff.into_iter())?;
-        std::mem::swap(&mut self.shown, &mut self.next);
+        let diff = self.shown.diff(&next);
+        self.out.draw(gaps::fill(&next, &diff).into_iter())?;
+        self.shown = next;
         Ok(())
     }
 

@@ -34,10 +34,14 @@ fn line(n: u64) -> String {
         x
     };
     let count = 3 + next() % 12;
-    (0..count)
+    let mut words: Vec<&str> = (0..count)
         .map(|_| WORDS[(next() % WORDS.len() as u64) as usize])
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    // Now and then wide characters, which cover two cells.
+    if n % 7 == 3 {
+        words.insert(1, "日本語の🦀テキスト");
+    }
+    words.join(" ")
 }
 
 struct Screen {
@@ -46,6 +50,8 @@ struct Screen {
     size: SharedSize,
     emulator: vt100::Parser,
     written: usize,
+    /// The text of the last frame, as ratatui drew it.
+    expected: Vec<String>,
 }
 
 impl Screen {
@@ -59,13 +65,15 @@ impl Screen {
             size,
             emulator: vt100::Parser::new(height, width, 0),
             written: 0,
+            expected: Vec::new(),
         }
     }
 
     /// One frame, as the event loop draws it.
     fn draw(&mut self, app: &mut App) {
         let mut drawn = ui::Drawn::default();
-        self.terminal.draw(|f| drawn = ui::draw(f, app)).unwrap();
+        let frame = self.terminal.draw(|f| drawn = ui::draw(f, app)).unwrap();
+        self.expected = text_of(frame.buffer);
         self.terminal.backend_mut().message_pane(drawn.pane);
         if let Some(shown) = drawn.shown {
             app.update(Event::Shown(shown), T0);
@@ -145,7 +153,38 @@ fn cells(emulator: &vt100::Parser) -> Vec<String> {
         .collect()
 }
 
+/// A frame's rows as text (a wide character once, the cells it covers not).
+fn text_of(buffer: &ratatui::buffer::Buffer) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let area = buffer.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let mut row = String::new();
+            let mut x = area.left();
+            while x < area.right() {
+                let symbol = buffer[(x, y)].symbol();
+                row.push_str(symbol);
+                x += u16::try_from(symbol.width().max(1)).unwrap();
+            }
+            row.trim_end().to_string()
+        })
+        .collect()
+}
+
 fn assert_same_screen(scrolled: &Screen, full: &Screen, when: &str) {
+    for screen in [scrolled, full] {
+        let (_, cols) = screen.emulator.screen().size();
+        let shown: Vec<String> = screen
+            .emulator
+            .screen()
+            .rows(0, cols)
+            .map(|r| r.trim_end().to_string())
+            .collect();
+        assert_eq!(
+            shown, screen.expected,
+            "{when}: the terminal is not showing the frame"
+        );
+    }
     let (a, b) = (cells(&scrolled.emulator), cells(&full.emulator));
     for (row, (a, b)) in a.iter().zip(&b).enumerate() {
         assert_eq!(a, b, "{when}: row {row} differs from a full redraw");

@@ -238,7 +238,7 @@ fn the_whole_app_over_bytes_talks_with_the_room() {
 fn a_stalled_client_gets_the_latest_screen_not_every_frame() {
     let server = Server::start_with_rate(0.0, 0);
     let url = server.url();
-    let (far, _task) = start(&server, "ann", &["dev"], "xterm", (80, 24));
+    let (far, task) = start(&server, "ann", &["dev"], "xterm", (80, 24));
     far.wait_for("connected");
     far.wait_for("#dev");
     // Let the first screens settle, then stop reading.
@@ -261,6 +261,23 @@ fn a_stalled_client_gets_the_latest_screen_not_every_frame() {
         frames <= 6,
         "{frames} frames for 60 messages while the client was stalled"
     );
+
+    // The server ends the session (idle): the input closes, and the
+    // terminal is given back all the same.
+    server
+        .runtime
+        .block_on(far.input.send(Incoming::Closed))
+        .unwrap();
+    let exit = server
+        .runtime
+        .block_on(async { tokio::time::timeout(WAIT, task).await })
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(exit, Exit::Gone);
+    far.wait_until("the normal screen", |f| {
+        !f.parser.lock().unwrap().screen().alternate_screen()
+    });
 }
 
 #[test]
@@ -404,4 +421,31 @@ fn the_first_screen_asks_until_an_answer_is_taken() {
         .unwrap()
         .unwrap();
     assert_eq!(got, None);
+}
+
+#[test]
+fn page_up_over_the_channel_pages_back_through_the_servers_history() {
+    let server = Server::start_with_rate(0.0, 0);
+    let url = server.url();
+    let texts: Vec<String> = (0..150).map(|n| format!("old line {n:03}")).collect();
+    server
+        .runtime
+        .block_on(raw_post_all(&url, "dave", "hist", &texts));
+    let (far, _task) = start(&server, "ann", &["hist"], "xterm-256color", (80, 24));
+    far.wait_for("old line 149");
+    // PgUp (as xterm sends it) until the first line shows; each press is
+    // one page, and older pages are asked of the server on the way.
+    let deadline = Instant::now() + WAIT;
+    while !far.screen().contains("old line 000") {
+        assert!(
+            Instant::now() < deadline,
+            "never reached the first line; screen:\n{}",
+            far.screen()
+        );
+        far.send(&server.runtime, b"\x1b[5~");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // End (xterm's) goes back to the newest.
+    far.send(&server.runtime, b"\x1b[F");
+    far.wait_for("old line 149");
 }

@@ -206,6 +206,20 @@ impl Account {
 
     /// The server refused the `hello` with `code`.
     pub fn refused(&mut self, code: ErrorCode, message: &str) -> Refusal {
+        let refusal = self.refusal(code, message);
+        if self.pre_authenticated && refusal.fatal {
+            // Keys, names and codes are the ssh entrance's business: the
+            // server's own words, without chat-tui's options.
+            let message = crate::sanitize::one_line(message);
+            return Refusal {
+                message: format!("the server refused this session: {message}"),
+                fatal: true,
+            };
+        }
+        refusal
+    }
+
+    fn refusal(&mut self, code: ErrorCode, message: &str) -> Refusal {
         let message = crate::sanitize::one_line(message);
         let fatal = |message: String| Refusal {
             message,
@@ -366,6 +380,28 @@ mod tests {
         let code = a.refused(ErrorCode::BadLinkCode, "expired");
         assert!(code.message.contains("run /link again"), "{code:?}");
         assert!(!a.refused(ErrorCode::RateLimited, "slow down").fatal);
+    }
+
+    #[test]
+    fn a_session_signed_in_by_its_transport_keeps_quiet_about_keys() {
+        let server = ServerAddress::parse("127.0.0.1:3000").unwrap();
+        let mut a = Account::pre_authenticated("ann".into(), "ssh key".into(), server);
+        assert!(matches!(
+            a.hello(a.device.clone()),
+            ClientEvent::Hello { name: Some(n), device: Some(d), credential: None, .. }
+                if n == "ann" && d == "ssh key"
+        ));
+        // A credential issued all the same is answered with, silently.
+        assert_eq!(a.welcomed(&user("ann"), Some("secret".into())), None);
+        assert!(matches!(a.sign_in, SignIn::Credential(_)));
+        let refused = a.refused(ErrorCode::BadCredential, "unknown device");
+        assert!(refused.fatal);
+        assert_eq!(
+            refused.message,
+            "the server refused this session: unknown device"
+        );
+        assert!(!a.refused(ErrorCode::RateLimited, "slow down").fatal);
+        assert!(a.revoked().contains("this key was signed out"));
     }
 
     #[test]

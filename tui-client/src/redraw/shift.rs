@@ -1,7 +1,7 @@
 //! Finding how far the message pane moved between two frames, and moving
 //! the copy of the screen the way the terminal moves it.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::Rect;
@@ -46,10 +46,8 @@ fn row_hashes(buffer: &Buffer, pane: Rect) -> Vec<u64> {
         std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
     (pane.top()..pane.bottom())
         .map(|y| {
-            let mut h = state.build_hasher();
             let start = buffer.index_of(pane.left(), y);
-            buffer.content[start..start + usize::from(pane.width)].hash(&mut h);
-            h.finish()
+            state.hash_one(&buffer.content[start..start + usize::from(pane.width)])
         })
         .collect()
 }

@@ -63,3 +63,29 @@ fn scrolling_rows_moves_the_full_width_and_blanks_the_bottom() {
     assert_eq!(row(&b, 3).trim(), "");
     assert!(row(&b, 4).starts_with("      4: "));
 }
+
+#[test]
+fn terminals_without_scrolling_regions_are_redrawn() {
+    use super::Redraw;
+    for term in [
+        "xterm-256color",
+        "xterm",
+        "screen",
+        "tmux-256color",
+        "vt100",
+    ] {
+        assert_eq!(
+            Redraw::for_terminal(Some(term), true),
+            Redraw::Scroll,
+            "{term}"
+        );
+        assert_eq!(
+            Redraw::for_terminal(Some(term), false),
+            Redraw::Full,
+            "{term}"
+        );
+    }
+    for term in [None, Some(""), Some("dumb"), Some("linux")] {
+        assert_eq!(Redraw::for_terminal(term, true), Redraw::Full, "{term:?}");
+    }
+}

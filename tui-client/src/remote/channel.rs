@@ -24,10 +24,12 @@ pub const MAX_COLS: u16 = 500;
 pub const MAX_ROWS: u16 = 200;
 
 /// Switches the other terminal to the alternate screen with bracketed
-/// paste, from a clean state.
+/// paste, from a clean state (the first bytes of [`super::run`] and
+/// [`super::first_screen`]).
 pub const ENTER: &[u8] = b"\x1b[?1049h\x1b[?2004h\x1b[0m\x1b[r\x1b[H\x1b[2J";
 /// Puts it back: paste mode off, attributes and scrolling region reset, the
-/// cursor shown, the normal screen back.
+/// cursor shown, the normal screen back (their last bytes; harmless when
+/// written twice).
 pub const LEAVE: &[u8] = b"\x1b[?2004l\x1b[0m\x1b[r\x1b[?25h\x1b[?1049l";
 
 /// A size within bounds (never zero).

@@ -146,7 +146,8 @@ where
             return Ok(None);
         }
         let Some(Ok(event)) = keys.next().await else {
-            return Ok(None);
+            // The input ended: the terminal is given back all the same.
+            break None;
         };
         let key = match event {
             TermEvent::Key(key) if key.kind != KeyEventKind::Release => key,

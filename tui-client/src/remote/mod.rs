@@ -34,7 +34,7 @@ pub mod input;
 mod session;
 
 pub use crate::net::transport::{BoxSocket, Dialer, EndpointDialer, FrameSocket};
-pub use channel::{MAX_COLS, MAX_ROWS};
+pub use channel::{ENTER, LEAVE, MAX_COLS, MAX_ROWS};
 
 /// The terminal at the other end, from the ssh pty request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +149,10 @@ impl RemoteOptions {
 pub enum Exit {
     /// The person quit (`/quit`, Ctrl-C, Ctrl-D on an empty line).
     Quit,
-    /// The channel closed or stopped taking frames: the person has gone.
+    /// The input ended ([`Incoming::Closed`]: the client went, or the
+    /// server ends the session, e.g. when idle) or the channel stopped
+    /// taking frames. The bytes that give the terminal back were still
+    /// sent, if the channel took them within 2 s.
     Gone,
     /// The server will not have this person (refused, signed out/revoked):
     /// one line to write on the normal screen before closing.
@@ -192,8 +195,10 @@ pub enum Answer {
 /// (e.g. "the name ann belongs to someone else: pick another name, or enter
 /// a link code from one of your devices") above a prompt and calls `claim`
 /// with each answer. A refusal (`Err(text)`) is shown and the prompt stays.
-/// `Ok(None)`: the person left (Ctrl-C, Ctrl-D, or the channel closed).
-/// Draws on the alternate screen and leaves it before returning.
+/// `Ok(None)`: the person left (Ctrl-C, Ctrl-D, or the input closed).
+/// Draws on the alternate screen and leaves it before returning. A caller
+/// that drops this future (or [`run`]'s) before it ends, e.g. on a
+/// timeout, should write [`LEAVE`] itself before its last words.
 pub async fn first_screen<O, C>(
     terminal: TerminalInfo,
     message: String,

@@ -85,12 +85,14 @@ pub async fn run(
     let closed = keys.closed;
     let _ = handle.commands.try_send(net::NetCommand::Shutdown);
 
-    let exit = match outcome {
-        Ok(_) if closed => return Ok(Exit::Gone),
-        Ok(event_loop::Exit::Quit) => Exit::Quit,
-        Ok(event_loop::Exit::Fatal(line)) => Exit::Fatal(line),
+    let (exit, result) = match outcome {
         Err(e) if e.downcast_ref::<Closed>().is_some() => return Ok(Exit::Gone),
-        Err(e) => return Err(RemoteError::Draw(e.to_string())),
+        // Input closed (the client went, or the server ends the session):
+        // the terminal is still given back, if anyone is there to take it.
+        Ok(_) if closed => (Exit::Gone, Ok(())),
+        Ok(event_loop::Exit::Quit) => (Exit::Quit, Ok(())),
+        Ok(event_loop::Exit::Fatal(line)) => (Exit::Fatal(line), Ok(())),
+        Err(e) => (Exit::Gone, Err(RemoteError::Draw(e.to_string()))),
     };
     // The terminal as it was, then the reason, if any, on the normal screen.
     let mut goodbye = frames.take();
@@ -98,11 +100,10 @@ pub async fn run(
     if let Exit::Fatal(line) = &exit {
         goodbye.extend_from_slice(format!("chat-tui: {line}\r\n").as_bytes());
     }
-    match tokio::time::timeout(GOODBYE_WAIT, output.ready()).await {
-        Ok(Ok(())) => {
-            let _ = output.send(goodbye);
-            Ok(exit)
-        }
-        _ => Ok(Exit::Gone),
-    }
+    let delivered = match tokio::time::timeout(GOODBYE_WAIT, output.ready()).await {
+        Ok(Ok(())) => output.send(goodbye).is_ok(),
+        _ => false,
+    };
+    result?;
+    Ok(if delivered { exit } else { Exit::Gone })
 }
