@@ -11,6 +11,7 @@ import { JoinPage, checkRoom } from './join.js';
 import { Lines } from './lines.js';
 import { LocationShare } from './location.js';
 import { Messages } from './messages.js';
+import { Moderate } from './moderate.js';
 import { Notifier } from './notify.js';
 import { requestIds } from './outbox.js';
 import { People } from './people.js';
@@ -54,7 +55,12 @@ const messages = new Messages(ui, {
   retry: (id) => lines.retry(id),
   edit: (id) => lines.edit(id),
 });
-const sidebar = new Sidebar(ui, { open: (name) => openRoom(rooms.get(name)), leave: (name) => leaveRoom(rooms.get(name)), query: openDm });
+const sidebar = new Sidebar(ui, {
+  open: (name) => openRoom(rooms.get(name)),
+  leave: (name) => leaveRoom(rooms.get(name)),
+  query: openDm,
+  menu: (room, user, li) => moderate.open(room, user, li),
+});
 // The command table both clients share, generated from the protocol crate.
 let table = null;
 fetch('/commands.json')
@@ -62,7 +68,14 @@ fetch('/commands.json')
   .then((j) => {
     table = j.commands;
   }, () => {});
-const composer = new Composer(ui, (line) => rooms.shown && lines.text(rooms.current, line), (cmd, typed) => commands.run(cmd, typed), () => table);
+// A room you were removed from takes no lines until you /join it again.
+function typedLine(line) {
+  const room = rooms.shown;
+  if (!room?.removed) return room && lines.text(room.name, line);
+  composer.putBack(line.typed);
+  composer.error(`${room.removed} Type /join ${room.name} to come back.`);
+}
+const composer = new Composer(ui, typedLine, (cmd, typed) => commands.run(cmd, typed), () => table);
 const say = (text, kind) => rooms.shown && feed.notice(rooms.shown, text, Date.now(), kind);
 const commands = new Commands({
   request: (ev) => conn.request(ev),
@@ -106,7 +119,16 @@ const lines = new Lines({
 const notifier = new Notifier((name) => rooms.get(name)?.entered && openRoom(rooms.get(name)));
 const notify = (title, body, key) => notifier.tell(title, body, key);
 const header = (room) => people.header(room);
-const feed = new Feed({ rooms, messages, sidebar, lines, me, notify, header, announcer: ui.announcer, request: (ev) => conn.request(ev) });
+const moderate = new Moderate({
+  rooms,
+  sidebar,
+  me,
+  header,
+  request: (ev) => conn.request(ev),
+  notice: (room, text, ts, kind) => feed.notice(room, text, ts, kind),
+  left: (room, code, why) => lines.do((o) => o.joinFailed(room.name, code, why)),
+});
+const feed = new Feed({ rooms, messages, sidebar, lines, me, notify, header, announcer: ui.announcer, request: (ev) => conn.request(ev), join: (name) => joinRoom(name) });
 
 // --- connecting, joining, reconnecting
 
@@ -147,7 +169,7 @@ async function onWelcome(ev) {
     setStatus(ui.status, 'connecting', 'Rejoining rooms…');
     const fresh = session.freshJoins;
     session.freshJoins = false;
-    const todo = [...rooms.values()].filter((r) => !r.joined && !r.lazy);
+    const todo = [...rooms.values()].filter((r) => !r.joined && !r.lazy && !r.removed);
     for (const room of todo) feed.notice(room, 'Reconnected.', Date.now(), 'info');
     await Promise.all(todo.map((r) => rejoin(r, fresh)));
     if (conn.identified) setStatus(ui.status, 'connected', `Connected as ${session.me.name}`);
@@ -222,7 +244,7 @@ async function rejoin(room, fresh = false) {
   if (!conn.identified || rooms.get(room.name) !== room) return;
   const code = ack.error && ack.error.code;
   if (ack.ok || code === 'already_in_room') {
-    room.joined = true;
+    Object.assign(room, { joined: true, removed: '' });
     lines.do((o, now) => o.joined(room.name, now));
   } else {
     lines.do((o) => o.joinFailed(room.name, code, ack.error.message));
@@ -236,7 +258,7 @@ function onFrame(ev) {
   if (ev.type === 'ack') lines.acked(ev);
   else if (ev.type === 'error') onServerError(ev);
   else if (ev.type === 'link_code' || ev.type === 'devices') commands.frame(ev);
-  else if (!people.handle(ev)) feed.handle(ev);
+  else if (!people.handle(ev) && !moderate.handle(ev)) feed.handle(ev);
 }
 
 // The credential is no good: forgotten; the join page says what to do.

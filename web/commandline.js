@@ -53,6 +53,11 @@ function readArgs(shape, text) {
       const m = SEP.exec(text);
       return m ? [text.slice(0, m.index), trimSep(text.slice(m.index))] : 'missing';
     }
+    case 'word_optional_text': {
+      if (!text) return 'missing';
+      const m = SEP.exec(text);
+      return m ? [text.slice(0, m.index), trimSep(text.slice(m.index))] : [text];
+    }
     default: {
       // optional_pair: "51.5 -0.12" or "51.5,-0.12"
       if (!text) return [];

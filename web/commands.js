@@ -3,6 +3,7 @@
 // notices in the conversation shown.
 
 import { help } from './commandline.js';
+import { request as moderation } from './moderation.js';
 import * as protocol from './protocol.js';
 import { describe, formatTime } from './ui.js';
 
@@ -80,8 +81,12 @@ export class Commands {
         if (a && !device) return fail(`No device ${a} in the last /devices list; type /devices to see the numbers.`);
         return ask(device ? { type: 'logout', device } : { type: 'logout' }, { ok: device && `Device ${device} is signed out.` });
       }
-      default:
-        return ask({ type: command.name });
+      default: {
+        // the moderation commands, in the room shown
+        const mod = moderation(command.name, args, p.shown().name);
+        if (mod?.error) return fail(mod.error);
+        return ask(mod ? mod.frame : { type: command.name });
+      }
     }
   }
 

@@ -10,7 +10,7 @@ import { announce, describe } from './ui.js';
 export class Feed {
   #page;
 
-  /** page: { rooms, messages, sidebar, lines, announcer, me(), request(event), notify(title, body, key), header(room) }. */
+  /** page: { rooms, messages, sidebar, lines, announcer, me(), request(event), notify(title, body, key), header(room), join(name) }. */
   constructor(page) {
     this.#page = page;
   }
@@ -24,7 +24,7 @@ export class Feed {
     if (!room) return;
     if (ev.type === 'room_state') this.#state(room, ev);
     else if (ev.type === 'user_joined' || ev.type === 'user_left') this.#presence(room, ev);
-    else if (ev.type === 'message' || ev.type === 'location' || ev.type === 'topic') this.#message(room, ev);
+    else if (['message', 'location', 'topic', 'moderation'].includes(ev.type)) this.#message(room, ev);
     else if (ev.type === 'history') this.#history(room, ev);
   }
 
@@ -70,21 +70,27 @@ export class Feed {
   }
 
   // A frame about one of your DMs the page does not show yet: a query's
-  // answer (room_state), or a message, which lists the DM as unread.
+  // answer (room_state), or a message, which lists the DM as unread. A line
+  // you sent from another device names only you: the DM is joined at once,
+  // and its room_state names the other person (its history shows the line).
   #dm(ev) {
     const me = this.#page.me();
     const peer = typeof ev.room === 'string' && isDm(ev.room) && peerOf(ev.room, me.id);
     if (!peer || (ev.type !== 'room_state' && ev.type !== 'message' && ev.type !== 'location')) return null;
     const name = ev.type === 'room_state' ? ev.users.find((u) => u.id === peer)?.name : ev.user === peer && ev.from;
-    const room = this.listDm(ev.room, { id: peer, name: name || peer });
+    const room = this.listDm(ev.room, { id: peer, name: name || '…' });
     if (ev.type === 'room_state') room.lazy = false;
+    else if (!name) this.#page.join(ev.room);
     return room;
   }
 
   #state(room, ev) {
     room.users = ev.users;
     room.topic = ev.topic || '';
+    room.modes = ev.modes;
     if (room.peer) {
+      // joined now (opened, asked for, or to learn the name): live lines show
+      room.lazy = false;
       this.lastDm = room.name;
       room.peer.name = ev.users.find((u) => u.id === room.peer.id)?.name || room.peer.name;
       this.#page.sidebar.updateAll(this.#page.rooms);
@@ -97,7 +103,7 @@ export class Feed {
 
   #presence(room, ev) {
     const joined = ev.type === 'user_joined';
-    presence(room, { id: ev.user, name: ev.name }, joined);
+    presence(room, joined && ev.role ? { id: ev.user, name: ev.name, role: ev.role } : { id: ev.user, name: ev.name }, joined);
     const text = `${ev.name} ${joined ? 'joined' : 'left'}`;
     this.notice(room, text, ev.ts, joined ? 'join' : 'leave');
     if (!this.#shown(room)) return;

@@ -3,6 +3,7 @@
 // scrolling (following only while the reader is at the bottom). Views keep
 // the DOM nodes, by room name and line id; models never hold one.
 
+import { describe } from './moderation.js';
 import * as protocol from './protocol.js';
 import { button, h, timeEl } from './ui.js';
 
@@ -41,6 +42,7 @@ function withMentions(text, me) {
  * their own lines are known by the user id, never by the name.
  */
 export function renderMessage(ev, me) {
+  if (ev?.type === 'moderation') return renderModeration(ev);
   if (!ev || typeof ev.from !== 'string') return null;
   const own = Boolean(me.id) && ev.user === me.id;
   const ts = validTs(ev.ts);
@@ -93,6 +95,16 @@ export function renderMessage(ev, me) {
   if (mentioned) li.classList.add('mentioned');
   if (typeof ev.seq === 'number') li.dataset.seq = String(ev.seq);
   return { li, own, mentioned, spoken };
+}
+
+// A moderation event as its shared sentence ("bob was kicked by ann: spam").
+function renderModeration(ev) {
+  const spoken = describe(ev);
+  if (!spoken) return null;
+  const li = h('li', 'notice notice-moderation');
+  li.append(h('span', 'notice-text', spoken), ' ', timeEl(validTs(ev.ts)));
+  li.dataset.seq = String(ev.seq);
+  return { li, own: false, mentioned: false, spoken };
 }
 
 export class Messages {

@@ -3,6 +3,7 @@
 // room directory (/list, Browse rooms) and the topic in the header. Text
 // from the server goes in as text.
 
+import { modesText } from './moderation.js';
 import { label } from './rooms.js';
 import { button, formatTime, h } from './ui.js';
 
@@ -38,6 +39,9 @@ export class People {
     ui.roomTitle.textContent = label(room);
     ui.roomTopic.textContent = room.topic || '';
     ui.roomTopic.title = room.topic || '';
+    const modes = room.peer || !room.modes ? 'no modes' : modesText(room.modes);
+    ui.roomModes.hidden = modes === 'no modes';
+    ui.roomModes.textContent = ui.roomModes.hidden ? '' : modes;
   }
 
   #refresh() {

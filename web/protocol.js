@@ -229,6 +229,18 @@ const fields = (shape) => ({ t: 'object', shape });
 const list = (shape) => ({ t: 'list', shape });
 const userRef = fields({ id: str, name: str });
 const strs = { t: 'strings' };
+const optBool = { t: 'bool', opt: true };
+const optUint = { t: 'uint', opt: true };
+// A room's modes (protocol::moderation::RoomModes); absent from older servers: all off.
+const modeFields = {
+  moderated: { t: 'bool', def: false },
+  invite_only: { t: 'bool', def: false },
+  topic_lock: { t: 'bool', def: false },
+  slow_s: { t: 'uint', def: 0 },
+  filter: { t: 'string', def: 'server' },
+};
+const modes = fields(modeFields);
+export const DEFAULT_MODES = Object.freeze({ moderated: false, invite_only: false, topic_lock: false, slow_s: 0, filter: 'server' });
 
 export const CLIENT_FRAMES = {
   hello: { protocol: uint, name: optStr, credential: optStr, link_code: optStr, device: optStr, client: optStr },
@@ -248,6 +260,9 @@ export const CLIENT_FRAMES = {
   whois: { id: str, name: str },
   list: { id: str },
   topic: { id: str, room: str, text: str },
+  moderate: { id: str, room: str, action: str, target: optStr, duration_s: optUint, reason: optStr },
+  mode: { id: str, room: str, moderated: optBool, invite_only: optBool, topic_lock: optBool, slow_s: optUint, filter: optStr },
+  modlog: { id: str, room: str },
 };
 
 export const SERVER_FRAMES = {
@@ -267,8 +282,13 @@ export const SERVER_FRAMES = {
     epoch: str,
     dms: { ...list({ room: str, peer: userRef, last_seq: uint }), def: [] },
   },
-  room_state: { room: str, users: list({ id: str, name: str, away: optStr }), topic: optStr },
-  user_joined: { room: str, name: str, user: str, ts: int },
+  room_state: {
+    room: str,
+    users: list({ id: str, name: str, away: optStr, role: optStr }),
+    topic: optStr,
+    modes: { ...modes, def: DEFAULT_MODES },
+  },
+  user_joined: { room: str, name: str, user: str, role: optStr, ts: int },
   user_left: { room: str, name: str, user: str, ts: int },
   // `user` is empty only in messages stored before identities existed
   message: { room: str, seq: uint, ts: int, from: str, user: { t: 'string', def: '' }, id: str, text: str, action: flag },
@@ -281,6 +301,16 @@ export const SERVER_FRAMES = {
   away_notice: { room: str, user: str, name: str, reason: optStr },
   whois: { user: userRef, online: bool, devices: uint, away: { t: 'string', opt: true, nul: true }, rooms: strs, since_ts: int },
   room_list: { rooms: list({ room: str, members: uint, topic: optStr }) },
+  moderation: {
+    room: str, seq: uint, ts: int, action: str,
+    actor: { ...userRef, nul: true },
+    target: { ...userRef, opt: true },
+    reason: optStr,
+    duration_s: optUint,
+    modes: { ...modes, opt: true },
+  },
+  removed: { room: str, action: str, by: { ...userRef, nul: true }, reason: optStr },
+  mod_log: { room: str, entries: { t: 'frames' } },
   link_code: { code: str, expires_ts: int },
   devices: { devices: list({ id: str, name: str, created_ts: int, last_seen_ts: int, current: bool }) },
   ack: { id: str, ok: bool, seq: { t: 'uint', opt: true }, error: { ...fields({ code: str, message: str }), opt: true } },

@@ -1,8 +1,10 @@
 // The rooms and conversations (DMs) you are in: the model (plain data,
 // tested without a browser) and the sidebar: an item per room or DM
 // (unread count, Leave), and the people in the current room (click one to
-// write to them alone).
+// write to them alone; their roles as `@` and `+`, and a menu of the
+// moderation actions you may take on them).
 
+import { menuActions, prefix } from './moderation.js';
 import { button, h } from './ui.js';
 
 /** True for the key of a DM conversation ("@u_1+u_2") rather than a room name. */
@@ -27,7 +29,9 @@ export function newRoom(name) {
     peer: null, // { id, name }: the other person of a DM
     lazy: false, // a DM listed but not joined yet: joined when opened
     topic: '',
-    users: [], // { id, name, away? }, in join order
+    modes: { moderated: false, invite_only: false, topic_lock: false, slow_s: 0, filter: 'server' },
+    users: [], // { id, name, away?, role? }, in join order
+    removed: '', // kicked or banned: why, in words (not rejoined until /join)
     unread: 0,
     mentioned: false, // someone wrote your name since you last looked
     entered: false, // its first join succeeded: it is in the sidebar
@@ -112,7 +116,7 @@ export class Sidebar {
   #items = new Map(); // room name -> { item, open, badge, leave }
   #on;
 
-  /** on.open(name), on.leave(name), on.query({ id, name }): a room clicked, its Leave, a person. */
+  /** on.open(name), on.leave(name), on.query(user), on.menu(room, user, li): a room clicked, its Leave, a person, their menu. */
   constructor(ui, on) {
     this.#ui = ui;
     this.#on = on;
@@ -181,13 +185,21 @@ export class Sidebar {
     this.#ui.users.replaceChildren();
   }
 
-  /** `me`: { id, name } of the reader. Others are buttons: a click opens the DM with them. */
+  /**
+   * `me`: { id, name } of the reader. Others are buttons: a click opens the DM with them; beside
+   * them, the menu of what you may do to them, if anything.
+   */
   showUsers(room, me) {
     this.#ui.usersTitle.textContent = `People in ${label(room)} (${room.users.length})`;
+    const mine = room.users.find((u) => u.id === me.id)?.role;
+    const menu = this.#ui.users.querySelector('.person-menu'); // an open person's menu stays open
     const items = room.users.map((user) => {
-      const { id, name, away } = user;
+      const { id, name, away, role } = user;
       const li = h('li', 'user');
       li.dataset.user = name;
+      li.dataset.id = id;
+      if (prefix(role)) li.append(Object.assign(h('span', 'role', prefix(role)), { title: role }));
+      if (role) li.dataset.role = role;
       if (id === me.id) {
         li.classList.add('me');
         li.append(name, h('span', 'you', ' (you)'));
@@ -195,6 +207,11 @@ export class Sidebar {
         const b = button('user-link', name, () => this.#on.query(user));
         b.setAttribute('aria-label', `Write to ${name} alone`);
         li.append(b);
+        if (!room.peer && menuActions(mine, role).length) {
+          const menu = button('user-menu', '⋯', () => this.#on.menu(room, user, li));
+          menu.setAttribute('aria-label', `Moderate ${name}`);
+          li.append(menu);
+        }
       }
       if (typeof away === 'string') {
         li.classList.add('away');
@@ -203,6 +220,7 @@ export class Sidebar {
       return li;
     });
     this.#ui.users.replaceChildren(...items);
+    if (menu) items.find((li) => li.dataset.id === menu.dataset.id)?.append(menu);
   }
 
   close() {

@@ -203,6 +203,7 @@ mod tests {
             room: "r".into(),
             users: vec![],
             topic: None,
+            modes: Default::default(),
         });
         assert_eq!(classify(&state), Frame::RoomState);
         assert_eq!(classify("not json"), Frame::Other);

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Seq;
+use crate::moderation::{FilterMode, ModAction};
 
 fn default_page() -> u32 {
     crate::limits::HISTORY_PAGE
@@ -147,6 +148,47 @@ pub enum ClientEvent {
         room: String,
         text: String,
     },
+    /// A moderation action in a room the connection is in (see
+    /// [`crate::moderation`]): `action` is one of `op`, `deop`, `voice`,
+    /// `devoice`, `kick`, `ban`, `unban`, `mute`, `unmute`, `invite`;
+    /// `target` names the person (found by its look-alike key, like
+    /// `whois`); `duration_s` bounds a `ban` or `mute` (absent: until
+    /// lifted); `reason` is optional ([`crate::validate::mod_reason`]).
+    /// Answered by `ack` with the `seq` of the kept `moderation` event, or
+    /// `forbidden`, `not_found`, `not_in_room`, `invalid_reason`.
+    Moderate {
+        id: String,
+        room: String,
+        action: ModAction,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_s: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Change a room's modes (operators and above): only the fields present
+    /// change. Answered by `ack` with the `seq` of the kept `moderation`
+    /// event (action `mode`, carrying the room's modes after the change).
+    Mode {
+        id: String,
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        moderated: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invite_only: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic_lock: Option<bool>,
+        /// Slow mode: one message per person every `slow_s` seconds (0:
+        /// off; at most [`crate::limits::MAX_SLOW_S`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slow_s: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<FilterMode>,
+    },
+    /// The room's recent moderation events (operators and above):
+    /// answered by `mod_log`, then `ack`.
+    Modlog { id: String, room: String },
 }
 
 impl ClientEvent {
@@ -169,7 +211,10 @@ impl ClientEvent {
             | ClientEvent::Back { id }
             | ClientEvent::Whois { id, .. }
             | ClientEvent::List { id }
-            | ClientEvent::Topic { id, .. } => Some(id),
+            | ClientEvent::Topic { id, .. }
+            | ClientEvent::Moderate { id, .. }
+            | ClientEvent::Mode { id, .. }
+            | ClientEvent::Modlog { id, .. } => Some(id),
         }
     }
 }

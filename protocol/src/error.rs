@@ -77,6 +77,34 @@ pub enum ErrorCode {
     Unavailable,
     /// Something went wrong inside the server; the request had no effect.
     Internal,
+    /// Not allowed: the requester ranks too low for this moderation
+    /// request, or the target ranks as high or higher (see
+    /// [`crate::moderation::Role`]).
+    Forbidden,
+    /// The join was refused: this identity is banned from the room. The
+    /// message says until when, and why.
+    Banned,
+    /// The send, location or topic was refused: this identity is muted in
+    /// the room. The message says until when.
+    Muted,
+    /// The send was refused: the room is moderated and only voiced people,
+    /// operators and above speak.
+    Moderated,
+    /// The join was refused: the room is invite-only and this identity was
+    /// not invited.
+    InviteOnly,
+    /// The topic change was refused: the room's topic is locked to
+    /// operators.
+    TopicLocked,
+    /// The send was refused: slow mode allows one message per person every
+    /// so many seconds; the message says how long to wait.
+    SlowMode,
+    /// The text was refused by the content filter; nothing was stored or
+    /// delivered.
+    ContentBlocked,
+    /// The text was refused by flood protection: the same message repeated,
+    /// or too many mentions in one message.
+    Flood,
 }
 
 impl ErrorCode {
@@ -111,6 +139,15 @@ impl ErrorCode {
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Banned => "banned",
+            ErrorCode::Muted => "muted",
+            ErrorCode::Moderated => "moderated",
+            ErrorCode::InviteOnly => "invite_only",
+            ErrorCode::TopicLocked => "topic_locked",
+            ErrorCode::SlowMode => "slow_mode",
+            ErrorCode::ContentBlocked => "content_blocked",
+            ErrorCode::Flood => "flood",
         }
     }
 }
@@ -153,9 +190,9 @@ pub enum ValidationError {
     TopicTooLong { max: usize, got: usize },
     #[error("topic must not contain control or invisible characters (found U+{0:04X})")]
     TopicForbiddenChar(u32),
-    #[error("away reason must be at most {max} characters (got {got})")]
+    #[error("reason must be at most {max} characters (got {got})")]
     ReasonTooLong { max: usize, got: usize },
-    #[error("away reason must not contain control or invisible characters (found U+{0:04X})")]
+    #[error("reason must not contain control or invisible characters (found U+{0:04X})")]
     ReasonForbiddenChar(u32),
 }
 

@@ -29,6 +29,7 @@ pub mod history;
 pub mod limits;
 pub mod maps;
 pub mod mention;
+pub mod moderation;
 pub mod names;
 pub mod server;
 pub mod validate;

@@ -41,3 +41,26 @@ pub const MAX_AWAY_CHARS: usize = 200;
 pub const MAX_WELCOME_DMS: usize = 50;
 /// Most rooms listed in a `room_list`.
 pub const MAX_LISTED_ROOMS: usize = 500;
+/// Most entries in a `mod_log` answer (the room's latest moderation
+/// events).
+pub const MAX_MODLOG_ENTRIES: usize = 50;
+/// Longest ban or mute, in seconds (a year); longer ones are refused as
+/// durations (leave the duration out for "until lifted").
+pub const MAX_MOD_DURATION_S: u64 = 366 * 24 * 3600;
+/// Longest slow-mode interval, in seconds (an hour).
+pub const MAX_SLOW_S: u32 = 3600;
+/// Flood protection: a message whose text (trimmed, case-folded) equals the
+/// sender's previous `FLOOD_REPEATS - 1` messages in the same room or
+/// conversation is refused with `flood` (the third in a row).
+pub const FLOOD_REPEATS: usize = 3;
+/// Flood protection: a message naming more than this many distinct
+/// `@names` is refused with `flood`.
+pub const MAX_MENTIONS: usize = 5;
+/// Flood protection: this many `flood` refusals within
+/// [`FLOOD_STRIKE_WINDOW_S`] mute the sender in that room for
+/// [`AUTO_MUTE_S`] (a `moderation` event with action `auto_mute`).
+pub const FLOOD_STRIKES: usize = 3;
+/// The window in which [`FLOOD_STRIKES`] refusals count, in seconds.
+pub const FLOOD_STRIKE_WINDOW_S: u64 = 60;
+/// How long flood protection mutes a repeat offender, in seconds.
+pub const AUTO_MUTE_S: u64 = 300;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::moderation::{ModAction, Role, RoomModes};
 use crate::{ErrorCode, Seq, TimestampMs};
 
 /// One frame from the server, tagged by `type` like [`crate::ClientEvent`].
@@ -54,6 +55,11 @@ pub enum ServerEvent {
         users: Vec<Member>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         topic: Option<String>,
+        /// The room's modes (moderated, invite-only, topic lock, slow mode,
+        /// content filter). Servers that predate moderation leave it out:
+        /// then every mode is off.
+        #[serde(default)]
+        modes: RoomModes,
     },
     /// Someone else joined a room this connection is in: the identity's
     /// first connection entered it.
@@ -62,6 +68,11 @@ pub enum ServerEvent {
         name: String,
         /// The identity's id.
         user: String,
+        /// The identity's role in the room, absent for none (as in
+        /// `room_state`'s users), so a roster stays right without a new
+        /// `room_state`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
         ts: TimestampMs,
     },
     /// Someone left a room this connection is in: the identity's last
@@ -156,7 +167,7 @@ pub enum ServerEvent {
     /// [`crate::limits::MAX_LISTED_ROOMS`]. Hidden rooms and
     /// direct-message conversations are never listed.
     RoomList { rooms: Vec<RoomListing> },
-    /// Stored events (`message`, `location` and `topic`, oldest first) sent
+    /// Stored events (`message`, `location`, `topic` and `moderation`, oldest first) sent
     /// after `room_state` on join, and in answer to a `history` request.
     History {
         room: String,
@@ -176,6 +187,46 @@ pub enum ServerEvent {
         /// The last part has no `continues`.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         continues: bool,
+    },
+    /// A moderation action in a room (a role given or taken, a kick, ban,
+    /// mute, invite, a change of modes, or the server's flood protection
+    /// muting someone: `auto_mute` with `actor` null). Kept in the room's
+    /// record like a message: it has a `seq` and is replayed in `history`.
+    /// `modes` (action `mode`) are the room's modes after the change.
+    /// Clients show it as [`crate::moderation::describe`] words it, and
+    /// update roles and modes from it.
+    Moderation {
+        room: String,
+        seq: Seq,
+        ts: TimestampMs,
+        action: ModAction,
+        /// Who did it; `null` for the server itself.
+        actor: Option<UserRef>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<UserRef>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_s: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        modes: Option<RoomModes>,
+    },
+    /// Sent to every connection of an identity that was kicked or banned
+    /// from `room`, right after the `moderation` event: the connection is
+    /// no longer in the room (the others see `user_left`). `by` is `null`
+    /// for the server itself.
+    Removed {
+        room: String,
+        action: ModAction,
+        by: Option<UserRef>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Answer to `modlog`: the room's latest `moderation` events, oldest
+    /// first, at most [`crate::limits::MAX_MODLOG_ENTRIES`].
+    ModLog {
+        room: String,
+        entries: Vec<ServerEvent>,
     },
     /// Answer to `link`: a one-time code that signs another device in to
     /// this identity (`hello` with `link_code`), until `expires_ts`.
@@ -247,14 +298,19 @@ pub struct UserRef {
     pub name: String,
 }
 
-/// One person in a `room_state`: an identity, and its away reason while it
-/// is away (`""` when away without one; absent when not away).
+/// One person in a `room_state`: an identity, its away reason while it
+/// is away (`""` when away without one; absent when not away), and its
+/// role in the room (absent: none). Clients show `@` before an operator's
+/// (owner's, admin's) name and `+` before a voiced one's
+/// ([`Role::prefix`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub id: String,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub away: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 /// One direct-message conversation in `welcome.dms`: its key, the other

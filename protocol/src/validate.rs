@@ -151,6 +151,12 @@ pub fn away_reason(raw: &str) -> Result<&str, ValidationError> {
     }
 }
 
+/// Checks a moderation reason (kick, ban, mute) and returns it trimmed, by
+/// the rules of [`away_reason`] (empty: no reason).
+pub fn mod_reason(raw: &str) -> Result<&str, ValidationError> {
+    away_reason(raw)
+}
+
 /// Checks what a request names as a room: a room name ([`room_name`]) or a
 /// direct-message key ([`crate::dm::parse_key`]). A malformed key is
 /// refused like a bad room name (`invalid_room`).

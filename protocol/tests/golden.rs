@@ -16,6 +16,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use protocol::moderation::{FilterMode, ModAction, Role, RoomModes};
 use protocol::{
     ClientEvent, DeviceInfo, DeviceRef, DmSummary, ErrorCode, Member, PROTOCOL_VERSION,
     RoomListing, ServerEvent, ServerLimits, UserRef,
@@ -93,6 +94,13 @@ fn client_golden(event: &ClientEvent) -> &'static str {
         ClientEvent::Whois { .. } => "client_whois",
         ClientEvent::List { .. } => "client_list",
         ClientEvent::Topic { .. } => "client_topic",
+        ClientEvent::Moderate {
+            duration_s: Some(_),
+            ..
+        } => "client_moderate_ban",
+        ClientEvent::Moderate { .. } => "client_moderate",
+        ClientEvent::Mode { .. } => "client_mode",
+        ClientEvent::Modlog { .. } => "client_modlog",
     }
 }
 
@@ -200,6 +208,35 @@ fn client_events() -> Vec<ClientEvent> {
             room: "dev".into(),
             text: "ship it".into(),
         },
+        ClientEvent::Moderate {
+            id: "14".into(),
+            room: "dev".into(),
+            action: ModAction::Kick,
+            target: Some("bob".into()),
+            duration_s: None,
+            reason: Some("spam".into()),
+        },
+        ClientEvent::Moderate {
+            id: "15".into(),
+            room: "dev".into(),
+            action: ModAction::Ban,
+            target: Some("bob".into()),
+            duration_s: Some(3600),
+            reason: Some("spam".into()),
+        },
+        ClientEvent::Mode {
+            id: "16".into(),
+            room: "dev".into(),
+            moderated: Some(true),
+            invite_only: None,
+            topic_lock: Some(false),
+            slow_s: Some(10),
+            filter: Some(FilterMode::Profanity),
+        },
+        ClientEvent::Modlog {
+            id: "17".into(),
+            room: "dev".into(),
+        },
     ]
 }
 
@@ -215,12 +252,20 @@ fn server_golden(event: &ServerEvent) -> String {
         } => "server_welcome_credential".into(),
         ServerEvent::Welcome { .. } => "server_welcome".into(),
         ServerEvent::RoomState { topic: Some(_), .. } => "server_room_state_topic".into(),
+        ServerEvent::RoomState { modes, .. } if *modes != RoomModes::default() => {
+            "server_room_state_modes".into()
+        }
         ServerEvent::RoomState { room, .. } if protocol::dm::is_dm(room) => {
             "server_room_state_dm".into()
         }
         ServerEvent::Topic { text, .. } if text.is_empty() => "server_topic_cleared".into(),
         ServerEvent::Topic { .. } => "server_topic".into(),
         ServerEvent::Renamed { .. } => "server_renamed".into(),
+        ServerEvent::Moderation { actor: None, .. } => "server_moderation_auto_mute".into(),
+        ServerEvent::Moderation { modes: Some(_), .. } => "server_moderation_mode".into(),
+        ServerEvent::Moderation { .. } => "server_moderation".into(),
+        ServerEvent::Removed { .. } => "server_removed".into(),
+        ServerEvent::ModLog { .. } => "server_mod_log".into(),
         ServerEvent::Away { reason, .. } if reason.is_empty() => "server_away_no_reason".into(),
         ServerEvent::Away { .. } => "server_away".into(),
         ServerEvent::Back { .. } => "server_back".into(),
@@ -284,7 +329,7 @@ fn error_example(code: ErrorCode) -> ServerEvent {
         ErrorCode::InvalidLocation => ack("latitude must be a number from -90 to 90 (got 91)"),
         ErrorCode::InvalidTopic => ack("topic must be at most 200 characters (got 201)"),
         ErrorCode::InvalidReason => {
-            ack("away reason must not contain control or invisible characters (found U+000A)")
+            ack("reason must not contain control or invisible characters (found U+000A)")
         }
         ErrorCode::InvalidId => error("request id must be 1 to 64 printable characters"),
         ErrorCode::NameClaimed => error(
@@ -309,6 +354,15 @@ fn error_example(code: ErrorCode) -> ServerEvent {
         ErrorCode::SlowConsumer => error("you did not read your messages fast enough"),
         ErrorCode::Unavailable => ack("the shared store cannot be reached; nothing was done"),
         ErrorCode::Internal => ack("the message could not be stored; resend it"),
+        ErrorCode::Forbidden => ack("only operators of dev may do that"),
+        ErrorCode::Banned => ack("you are banned from dev for 55 min: spam"),
+        ErrorCode::Muted => ack("you are muted in dev until lifted"),
+        ErrorCode::Moderated => ack("dev is moderated: only voiced people and operators speak"),
+        ErrorCode::InviteOnly => ack("dev is invite-only; ask an operator for an invite"),
+        ErrorCode::TopicLocked => ack("the topic of dev is locked to operators"),
+        ErrorCode::SlowMode => ack("slow mode in dev: wait 7 s before your next message"),
+        ErrorCode::ContentBlocked => ack("the content filter refused this text"),
+        ErrorCode::Flood => ack("you sent the same message three times in a row"),
     }
 }
 
@@ -358,6 +412,14 @@ fn member(id: &str, name: &str, away: Option<&str>) -> Member {
         id: id.into(),
         name: name.into(),
         away: away.map(Into::into),
+        role: None,
+    }
+}
+
+fn user(id: &str, name: &str) -> UserRef {
+    UserRef {
+        id: id.into(),
+        name: name.into(),
     }
 }
 
@@ -379,6 +441,84 @@ fn server_events() -> Vec<ServerEvent> {
             room: "dev".into(),
             users: vec![member(BOB, "bob", None), member(ANN, "ann", None)],
             topic: None,
+            modes: RoomModes::default(),
+        },
+        ServerEvent::RoomState {
+            room: "dev".into(),
+            users: vec![
+                Member {
+                    role: Some(Role::Owner),
+                    ..member(ANN, "ann", None)
+                },
+                Member {
+                    role: Some(Role::Voice),
+                    ..member(BOB, "bob", None)
+                },
+            ],
+            topic: None,
+            modes: RoomModes {
+                moderated: true,
+                invite_only: false,
+                topic_lock: true,
+                slow_s: 10,
+                filter: FilterMode::Server,
+            },
+        },
+        ServerEvent::Moderation {
+            room: "dev".into(),
+            seq: 47,
+            ts: 1_790_000_006_000,
+            action: ModAction::Kick,
+            actor: Some(user(ANN, "ann")),
+            target: Some(user(BOB, "bob")),
+            reason: Some("spam".into()),
+            duration_s: None,
+            modes: None,
+        },
+        ServerEvent::Moderation {
+            room: "dev".into(),
+            seq: 48,
+            ts: 1_790_000_007_000,
+            action: ModAction::Mode,
+            actor: Some(user(ANN, "ann")),
+            target: None,
+            reason: None,
+            duration_s: None,
+            modes: Some(RoomModes {
+                slow_s: 10,
+                ..RoomModes::default()
+            }),
+        },
+        ServerEvent::Moderation {
+            room: "dev".into(),
+            seq: 49,
+            ts: 1_790_000_008_000,
+            action: ModAction::AutoMute,
+            actor: None,
+            target: Some(user(BOB, "bob")),
+            reason: Some("flooding".into()),
+            duration_s: Some(300),
+            modes: None,
+        },
+        ServerEvent::Removed {
+            room: "dev".into(),
+            action: ModAction::Ban,
+            by: Some(user(ANN, "ann")),
+            reason: Some("spam".into()),
+        },
+        ServerEvent::ModLog {
+            room: "dev".into(),
+            entries: vec![ServerEvent::Moderation {
+                room: "dev".into(),
+                seq: 47,
+                ts: 1_790_000_006_000,
+                action: ModAction::Kick,
+                actor: Some(user(ANN, "ann")),
+                target: Some(user(BOB, "bob")),
+                reason: Some("spam".into()),
+                duration_s: None,
+                modes: None,
+            }],
         },
         ServerEvent::RoomState {
             room: "dev".into(),
@@ -387,11 +527,13 @@ fn server_events() -> Vec<ServerEvent> {
                 member(ANN, "ann", Some("")),
             ],
             topic: Some("ship it".into()),
+            modes: RoomModes::default(),
         },
         ServerEvent::RoomState {
             room: DM.into(),
             users: vec![member(ANN, "ann", None), member(BOB, "bob", None)],
             topic: None,
+            modes: RoomModes::default(),
         },
         ServerEvent::Topic {
             room: "dev".into(),
@@ -472,6 +614,7 @@ fn server_events() -> Vec<ServerEvent> {
             room: "dev".into(),
             name: "ann".into(),
             user: ANN.into(),
+            role: None,
             ts: 1_790_000_000_000,
         },
         ServerEvent::UserLeft {

@@ -74,6 +74,8 @@ pub struct Config {
     pub identity: crate::identity::IdentityConfig,
     /// The ssh entrance's settings (used with an ssh listener).
     pub ssh: Option<crate::ssh::SshConfig>,
+    /// The content filter and the admins named in the options.
+    pub moderation: crate::moderation::ModerationConfig,
 }
 
 impl Default for Config {
@@ -105,6 +107,7 @@ impl Default for Config {
             tls: None,
             identity: crate::identity::IdentityConfig::default(),
             ssh: None,
+            moderation: crate::moderation::ModerationConfig::default(),
         }
     }
 }

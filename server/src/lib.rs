@@ -33,6 +33,7 @@ pub mod identity;
 pub mod ids;
 pub mod logging;
 pub mod metrics;
+pub mod moderation;
 pub mod origin;
 pub mod outbound;
 pub mod rate_limit;
@@ -67,6 +68,9 @@ pub enum ServerError {
     /// An ssh listener was given without `Config::ssh`.
     #[error("an ssh listener needs the ssh settings (Config::ssh)")]
     SshNotConfigured,
+    /// The moderation store could not be opened.
+    #[error(transparent)]
+    Moderation(#[from] moderation::StoreError),
 }
 
 /// Where identities live: with the cluster in Redis, else beside the
@@ -85,6 +89,46 @@ async fn identity_store(
         }
         (room::Backend::Local(_), None) => Arc::new(MemoryStore::new()),
     })
+}
+
+/// Moderation lives where identities do; the admins named in the
+/// options are looked up by name now (an unknown name is left out, with a
+/// warning, so nobody becomes admin by registering it later).
+async fn moderation(
+    config: &Config,
+    backend: &room::Backend,
+    identities: &identity::Identities,
+) -> Result<moderation::Moderation, ServerError> {
+    use moderation::store::{MemoryStore, ModerationStore, RedisStore, SqliteStore};
+    let store: Arc<dyn ModerationStore> = match (backend, &config.store.path) {
+        (room::Backend::Cluster(cluster, _), _) => {
+            Arc::new(RedisStore::with_client(cluster.client(), &cluster.config().prefix).await?)
+        }
+        (room::Backend::Local(_), Some(path)) => {
+            Arc::new(SqliteStore::open(path, config.store.durability)?)
+        }
+        (room::Backend::Local(_), None) => Arc::new(MemoryStore::new()),
+    };
+    let mut admins = std::collections::HashSet::new();
+    for name in &config.moderation.admins {
+        let key = protocol::names::normalize(name).map(|n| protocol::names::name_key(&n));
+        match key {
+            Ok(key) => match identities.store().find(&key).await? {
+                Some(who) => {
+                    admins.insert(who.id);
+                }
+                None => {
+                    tracing::warn!(%name, "--admin names nobody; create it with chat-server user add")
+                }
+            },
+            Err(e) => tracing::warn!(%name, error = %e, "--admin is not a name"),
+        }
+    }
+    Ok(moderation::Moderation::new(
+        store,
+        config.moderation.filter.clone(),
+        admins,
+    ))
 }
 
 /// Serves HTTP and WebSocket clients on `listener` until `shutdown`
@@ -118,6 +162,7 @@ pub async fn run_with_ssh(
         identities = identities.with_cluster(cluster.clone());
     }
     let identities = Arc::new(identities);
+    let moderation = Arc::new(moderation(&config, &backend, &identities).await?);
     if let room::Backend::Cluster(_, feed) = &backend {
         tokio::spawn(identity::revocations::follow(
             identities.clone(),
@@ -129,7 +174,7 @@ pub async fn run_with_ssh(
         identities.clone(),
         stopping.clone(),
     ));
-    let shared = Arc::new(Shared::new(config, backend, identities));
+    let shared = Arc::new(Shared::new(config, backend, identities, moderation));
     if let room::Backend::Cluster(cluster, feed) = shared.registry.backend() {
         tokio::spawn(conversations::cluster::follow(
             shared.registry.clone(),

@@ -159,6 +159,9 @@ struct Options {
     ssh: server::ssh::options::SshOptions,
 
     #[command(flatten)]
+    moderation: server::moderation::options::ModerationOptions,
+
+    #[command(flatten)]
     operations: server::cli::Operations,
 }
 
@@ -382,6 +385,8 @@ impl Options {
             tls: self.operations.tls()?,
             identity: self.identity.config(),
             ssh: self.ssh.config(dir.as_deref())?,
+            moderation: (self.moderation.config())
+                .context("cannot read the --content-filter word list")?,
             ..server::Config::default()
         };
         self.front.apply(&mut config)?;

@@ -32,6 +32,7 @@ pub const DELIVERIES: &str = "chat_deliveries_total";
 pub const BYTES_OUT: &str = "chat_bytes_out_total";
 pub const SLOW_CONSUMERS: &str = "chat_slow_consumer_disconnects_total";
 pub const RATE_LIMITED: &str = "chat_rate_limited_total";
+pub const MODERATION_REFUSED: &str = "chat_moderation_refused_total";
 pub const STORE_COMMIT: &str = "chat_store_commit_seconds";
 pub const REDIS_UP: &str = "chat_redis_up";
 pub const REDIS_RTT: &str = "chat_redis_rtt_seconds";
@@ -139,6 +140,12 @@ pub fn rate_limited() {
     counter!(RATE_LIMITED).increment(1);
 }
 
+/// A post refused by a room's moderation (muted, filtered, flooding, ...),
+/// by its error code.
+pub fn moderation_refused(code: &'static str) {
+    counter!(MODERATION_REFUSED, "code" => code).increment(1);
+}
+
 /// How long one group commit of the history store took.
 pub fn store_commit(took: Duration) {
     histogram!(STORE_COMMIT).record(took.as_secs_f64());
@@ -228,6 +235,10 @@ fn describe() {
     describe_counter!(BYTES_OUT, "bytes of frames written to clients");
     describe_counter!(SLOW_CONSUMERS, "clients disconnected for not reading");
     describe_counter!(RATE_LIMITED, "requests refused by the rate limit");
+    describe_counter!(
+        MODERATION_REFUSED,
+        "posts refused by moderation (mute, filter, flood, ...), by code"
+    );
     describe_histogram!(
         STORE_COMMIT,
         metrics::Unit::Seconds,

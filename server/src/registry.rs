@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::conversations::Directory;
+use crate::moderation::Moderation;
 use crate::rate_limit::TokenBucket;
 use crate::room::{
     Backend, COMMAND_QUEUE, HistoryLimits, JoinError, Member, Resume, Retire, RoomCommand,
@@ -40,6 +41,8 @@ pub struct Registry {
     max_rooms: usize,
     /// The identities connected here, handed to every room.
     directory: Arc<Directory>,
+    /// Moderation's store and filter, handed to every room.
+    moderation: Arc<Moderation>,
 }
 
 impl Registry {
@@ -48,6 +51,7 @@ impl Registry {
         limits: HistoryLimits,
         max_rooms: usize,
         directory: Arc<Directory>,
+        moderation: Arc<Moderation>,
     ) -> Self {
         Registry {
             running: Mutex::new(HashMap::new()),
@@ -55,6 +59,7 @@ impl Registry {
             limits,
             max_rooms,
             directory,
+            moderation,
         }
     }
 
@@ -105,8 +110,8 @@ impl Registry {
             registry: self.clone(),
             room: name.clone(),
         };
-        self.backend
-            .spawn_room(name, rx, seat, self.limits, self.directory.clone());
+        let shared = (self.directory.clone(), self.moderation.clone());
+        self.backend.spawn_room(name, rx, seat, self.limits, shared);
         Ok(handle)
     }
 

@@ -10,6 +10,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::front::Admission;
 use crate::identity::Identities;
+use crate::moderation::Moderation;
 use crate::registry::Registry;
 use crate::room::{Backend, HistoryLimits};
 
@@ -20,6 +21,8 @@ pub struct Shared {
     pub registry: Arc<Registry>,
     /// Who is who: signing in, devices, link codes.
     pub identities: Arc<Identities>,
+    /// Roles, bans, mutes, modes, the content filter.
+    pub moderation: Arc<Moderation>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Tracks live WebSocket connections so shutdown can wait for them to
@@ -31,7 +34,12 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(config: Config, backend: Backend, identities: Arc<Identities>) -> Self {
+    pub fn new(
+        config: Config,
+        backend: Backend,
+        identities: Arc<Identities>,
+        moderation: Arc<Moderation>,
+    ) -> Self {
         let limits = HistoryLimits {
             on_join: config.history_on_join,
             resume: config.resume_limit,
@@ -43,12 +51,14 @@ impl Shared {
             limits,
             config.max_rooms_total,
             directory,
+            moderation.clone(),
         ));
         Shared {
             admission,
             config,
             registry,
             identities,
+            moderation,
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             next_connection_id: AtomicU64::new(1),

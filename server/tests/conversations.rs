@@ -753,3 +753,53 @@ async fn the_topic_survives_a_restart() {
         "{answer:?}"
     );
 }
+
+#[tokio::test]
+async fn the_topic_outlives_its_event_in_the_trimmed_history() {
+    let dir = tempfile::tempdir().unwrap();
+    // The room keeps two messages: the topic event goes long before the
+    // topic does.
+    let config = || server::Config {
+        rate_per_sec: 0.0,
+        store: server::store::StoreConfig {
+            path: Some(dir.path().join("chat.sqlite3")),
+            retain_messages: Some(2),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let first = TestServer::with_config(config()).await;
+    let mut ann = Client::named(&first, "ann").await;
+    ann.join("dev").await;
+    let id = ann.next_id();
+    let (ack, _) = ann
+        .request(ClientEvent::Topic {
+            id,
+            room: "dev".into(),
+            text: "kept".into(),
+        })
+        .await;
+    assert_ok(&ack);
+    for n in 0..5 {
+        let (ack, _) = say_ok(&mut ann, "dev", &format!("after {n}")).await;
+        assert_ok(&ack);
+    }
+    ann.close().await;
+    first.shutdown().await.expect("clean shutdown");
+
+    let second = TestServer::with_config(config()).await;
+    let mut bob = Client::named(&second, "bob").await;
+    let answer = bob.join_answers("dev").await;
+    let history = history_parts(answer[1..].to_vec());
+    assert!(
+        !history[0]
+            .0
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Topic { .. })),
+        "the topic event is gone from the history: {history:?}"
+    );
+    assert!(
+        matches!(answer.first(), Some(ServerEvent::RoomState { topic: Some(t), .. }) if t == "kept"),
+        "{answer:?}"
+    );
+}

@@ -54,7 +54,8 @@ async fn rate_limit_zero_means_off() {
         c.send(&ClientEvent::Send {
             id: format!("m{i}"),
             room: "dev".into(),
-            text: "x".into(),
+            // Not the same text each time: that would be flooding.
+            text: format!("x{i}"),
             action: false,
         })
         .await;
@@ -98,7 +99,8 @@ async fn a_slow_reader_is_disconnected_and_the_room_carries_on() {
             .send(&ClientEvent::Send {
                 id: id.clone(),
                 room: "busy".into(),
-                text: text.clone(),
+                // Not the same text each time: that would be flooding.
+                text: format!("{i:04}{}", &text[4..]),
                 action: false,
             })
             .await;

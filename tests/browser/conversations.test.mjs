@@ -203,7 +203,8 @@ await browserSuite('conversations', ({ pw, WebSocket }) => {
     assert.equal(action.text, 'waves');
 
     const refusals = {};
-    for (const line of ['/nope', '/topci x', '/quit']) {
+    // (/nope would be close enough to /op for a suggestion)
+    for (const line of ['/zzzzzz', '/topci x', '/quit']) {
       await type(ivy.page, line);
       const error = ivy.page.getByTestId('send-error');
       await eventually(async () => (await error.textContent()) !== '', { message: `${line} refused` });
@@ -212,7 +213,7 @@ await browserSuite('conversations', ({ pw, WebSocket }) => {
       await ivy.page.getByTestId('message-input').fill('');
       await eventually(async () => (await error.textContent()) === '', { message: 'the refusal cleared by typing' });
     }
-    assert.match(refusals['/nope'], /^Unknown command \/nope; \/help lists the commands/);
+    assert.match(refusals['/zzzzzz'], /^Unknown command \/zzzzzz; \/help lists the commands/);
     assert.match(refusals['/topci x'], /did you mean \/topic\?/);
     assert.match(refusals['/quit'], /chat-tui command/);
     // a line after them arrives, and none of them did
@@ -289,5 +290,29 @@ await browserSuite('conversations', ({ pw, WebSocket }) => {
     assert.equal((await kim.request({ type: 'send', room: key, text: 'live again' })).ok, true);
     await entry(lee.page, 'live again').waitFor();
     assert.deepEqual(lee.problems, []);
+  });
+
+  test("a DM sent from another of your devices is listed under the other person's name, its line shown when opened", async () => {
+    const max = await client('max');
+    const nia = await user('nia', 'porch');
+    const credential = await nia.page.evaluate(() => localStorage.getItem('chat.credential'));
+    const phone = await ProtocolClient.connect(WebSocket, server.url, { credential });
+    open.push(phone);
+    const [a, b] = [phone.welcome.user.id, max.welcome.user.id].sort();
+    const key = `@${a}+${b}`;
+    assert.equal((await phone.request({ type: 'send', room: key, text: 'sent from my phone' })).ok, true);
+
+    // the line names only nia: the page asks the server who the other one is
+    const item = nia.page.getByTestId('dms').locator(`li[data-room="${key}"]`);
+    await item.waitFor();
+    await eventually(async () => (await item.locator('.room-name').textContent()) === 'max', { message: "listed as max, not by his id" });
+    await item.locator('.room-link').click();
+    await eventually(async () => (await title(nia.page)) === 'max', { message: 'the DM with max shown' });
+    await entry(nia.page, 'sent from my phone').waitFor();
+    assert.equal((await max.request({ type: 'send', room: key, text: 'got it' })).ok, true);
+    await entry(nia.page, 'got it').waitFor();
+    const shown = await nia.page.getByTestId('messages').locator('li.msg .text').allTextContents();
+    assert.deepEqual(shown, ['sent from my phone', 'got it'], 'each line once, in order');
+    assert.deepEqual(nia.problems, []);
   });
 });

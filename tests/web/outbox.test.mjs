@@ -127,3 +127,26 @@ test('status changes are reported, each once', () => {
   outbox.forget('a');
   assert.equal(outbox.get('a'), undefined);
 });
+
+// Moderation's refusals (protocol README: none is resent): each fails the
+// line at once with the server's message, and nothing is sent again, however
+// long the outbox runs.
+test('a line refused by moderation fails with the reason and is never resent', () => {
+  const codes = ['content_blocked', 'muted', 'moderated', 'slow_mode', 'flood', 'banned', 'invite_only', 'forbidden', 'topic_locked'];
+  for (const code of codes) {
+    assert.ok(!book.unknown_outcome_codes.includes(code), `${code} is a definite refusal`);
+    const sent = [];
+    const outbox = new Outbox({ send: (line) => sent.push(line.id), jitter: () => 1 });
+    outbox.connected();
+    outbox.joined('dev', 0);
+    outbox.submit({ id: 'a', room: 'dev', frame: frameFor({ id: 'a', room: 'dev', kind: 'text' }) }, 0);
+    outbox.nack('a', code, 10, `refused: ${code}`);
+    assert.deepEqual({ status: outbox.get('a').status, code: outbox.get('a').code, message: outbox.get('a').message }, { status: 'failed', code, message: `refused: ${code}` });
+    assert.equal(outbox.wake(), null, `${code}: nothing left to do`);
+    for (let now = 0; now <= 10 * BACKOFF_MAX_MS; now += ACK_TIMEOUT_MS) outbox.tick(now);
+    outbox.disconnected();
+    outbox.connected();
+    outbox.joined('dev', 20);
+    assert.deepEqual(sent, ['a'], `${code}: sent once`);
+  }
+});

@@ -19,7 +19,7 @@ function assertKnown(raw, shape, where) {
     if (key === 'type') continue;
     assert.ok(Object.hasOwn(shape, key), `${where}: protocol.js does not know the field ${key}`);
     const kind = shape[key];
-    if (kind.t === 'object') assertKnown(value, kind.shape, `${where}.${key}`);
+    if (kind.t === 'object' && value !== null) assertKnown(value, kind.shape, `${where}.${key}`);
     if (kind.t === 'list') value.forEach((e, i) => assertKnown(e, kind.shape, `${where}.${key}[${i}]`));
     if (kind.t === 'frames') value.forEach((e, i) => assertKnown(e, SERVER_FRAMES[e.type], `${where}.${key}[${i}]`));
   }

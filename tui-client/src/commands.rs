@@ -11,6 +11,7 @@
 use protocol::commands::{self as table, Client, ParseError, Parsed};
 use protocol::validate;
 
+pub use moderation::ModeRequest;
 pub use protocol::commands::Command as Spec;
 
 /// One command with its arguments, checked and normalised.
@@ -53,6 +54,19 @@ pub enum Command {
     /// All commands and keys, or one command.
     Help(Option<String>),
     Quit,
+    /// A moderation action on someone in the current room: `/op`,
+    /// `/deop`, `/voice`, `/devoice`, `/kick`, `/ban`, `/unban`, `/mute`,
+    /// `/unmute`, `/invite`.
+    Moderate {
+        action: protocol::moderation::ModAction,
+        name: String,
+        duration_s: Option<u64>,
+        reason: Option<String>,
+    },
+    /// `/mode`, `/slow`, `/filter`: a change of the current room's modes.
+    Mode(ModeRequest),
+    /// The current room's recent moderation actions.
+    Modlog,
 }
 
 /// What a line of input means.
@@ -99,6 +113,9 @@ pub fn parse(line: &str) -> Result<Input, CommandError> {
     };
     if !spec.clients.contains(&Client::Tui) {
         return Err(CommandError::NotHere(spec.name));
+    }
+    if let Some(cmd) = moderation::parse(spec.name, spec.usage, &args) {
+        return Ok(Input::Command(cmd?));
     }
     let mut args = args.into_iter();
     let mut first = || args.next();
@@ -188,5 +205,6 @@ fn location_args(
     Ok(Some((lat, lon)))
 }
 
+mod moderation;
 #[cfg(test)]
 mod tests;

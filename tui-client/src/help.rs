@@ -80,7 +80,8 @@ pub fn markdown_commands() -> String {
         };
         md.push_str(&format!(
             "| `{}` | {}{} |\n",
-            c.usage,
+            // GitHub's tables split at a `|` even inside code marks.
+            cell(c.usage),
             cell(c.help),
             cell(&also)
         ));
@@ -112,7 +113,7 @@ mod tests {
             markdown_keys,
         ),
         (
-            "<!-- commands: generated from COMMANDS in protocol/src/commands.rs -->",
+            "<!-- commands: generated from COMMANDS in protocol/src/commands/table.rs -->",
             "<!-- end of commands -->",
             markdown_commands,
         ),

@@ -111,7 +111,11 @@ fn sidebar_width(app: &App) -> u16 {
 fn users_width(app: &App) -> u16 {
     let longest = app
         .current_room()
-        .and_then(|r| r.users.iter().map(|u| u.width()).max())
+        .and_then(|r| {
+            (r.users.iter().zip(&r.user_ids))
+                .map(|(u, id)| u.width() + r.prefix_of(id).len())
+                .max()
+        })
         .unwrap_or(0);
     (longest + 3).clamp(12, 20) as u16
 }
@@ -270,35 +274,38 @@ fn draw_users(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let Some(room) = app.current_room() else {
         return;
     };
-    let mut users: Vec<(&String, bool)> = room
+    // Operators first, then voiced people, then everyone else, as IRC
+    // clients list them; `@` or `+` before the name.
+    let mut users: Vec<(&String, bool, &str)> = room
         .users
         .iter()
         .zip(&room.user_ids)
-        .map(|(name, id)| (name, app.away_reason(id).is_some()))
+        .map(|(name, id)| (name, app.away_reason(id).is_some(), room.prefix_of(id)))
         .collect();
-    users.sort_by_key(|(u, _)| u.to_lowercase());
+    users.sort_by_key(|(u, _, prefix)| (prefix_order(prefix), u.to_lowercase()));
     let inner_w = area.width.saturating_sub(2) as usize;
     let mut lines = vec![Line::styled(
         format!("{} here", room.users.len()),
         theme.system(),
     )];
-    lines.extend(users.iter().map(|(u, away)| {
+    lines.extend(users.iter().map(|(u, away, prefix)| {
         let style = if u.eq_ignore_ascii_case(&app.me) {
             theme.nick(u).add_modifier(ratatui::style::Modifier::BOLD)
         } else {
             theme.nick(u)
         };
+        let inner_w = inner_w.saturating_sub(prefix.len());
+        let mut spans = vec![Span::styled(*prefix, style)];
         // Away: dim, and marked in words for terminals without dim.
         if *away {
             let mark = " (away)";
             let name = truncate(u, inner_w.saturating_sub(mark.width()).max(3));
-            Line::from(vec![
-                Span::styled(name, style.patch(theme.system())),
-                Span::styled(mark, theme.system()),
-            ])
+            spans.push(Span::styled(name, style.patch(theme.system())));
+            spans.push(Span::styled(mark, theme.system()));
         } else {
-            Line::styled(truncate(u, inner_w), style)
+            spans.push(Span::styled(truncate(u, inner_w), style));
         }
+        Line::from(spans)
     }));
     let block = Block::new()
         .borders(Borders::LEFT)
@@ -339,8 +346,15 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
                     .as_ref()
                     .map(|t| format!(" · {t}"))
                     .unwrap_or_default();
+                let modes = crate::app::modes_label(&r.modes);
+                let modes = if modes.is_empty() {
+                    modes
+                } else {
+                    format!(" · {modes}")
+                };
+                let left = if r.removed { " · not joined" } else { "" };
                 format!(
-                    "#{} · {n} user{}{topic}",
+                    "#{} · {n} user{}{modes}{left}{topic}",
                     r.name,
                     if n == 1 { "" } else { "s" }
                 )
@@ -415,4 +429,13 @@ fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) -> Option<Position> 
     };
     frame.set_cursor_position(pos);
     Some(pos)
+}
+
+/// Where a user-list prefix sorts: operators (`@`), voice (`+`), the rest.
+fn prefix_order(prefix: &str) -> u8 {
+    match prefix {
+        "@" => 0,
+        "+" => 1,
+        _ => 2,
+    }
 }

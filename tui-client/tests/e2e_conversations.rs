@@ -92,8 +92,9 @@ fn a_new_name_is_seen_by_the_others() {
     bob.wait_for("ann is now known as anna");
     ann.wait_for("you are now known as anna");
     ann.wait_for("· anna ·");
-    bob.wait_until("the user list to say anna", |t| {
-        t.rows().iter().any(|r| r.trim_end().ends_with("│ anna"))
+    // ann created the room, so she owns it: `@` before her new name.
+    bob.wait_until("the user list to say @anna", |t| {
+        t.rows().iter().any(|r| r.trim_end().ends_with("│ @anna"))
     });
     // A name someone has is refused with the server's reason.
     ann.line("/nick bob");

@@ -36,6 +36,7 @@ fn member(name: &str) -> protocol::Member {
         id: u.id,
         name: u.name,
         away: None,
+        role: None,
     }
 }
 
@@ -118,6 +119,7 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
                 room: "dev".into(),
                 users: vec![member("ann"), member("bob")],
                 topic: None,
+                modes: Default::default(),
             }))
             .await
             .unwrap();
@@ -376,6 +378,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
                 room: "dev".into(),
                 users: vec![member("ann"), member("bob")],
                 topic: None,
+                modes: Default::default(),
             },
             ServerEvent::History {
                 room: "dev".into(),

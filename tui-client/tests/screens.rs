@@ -129,6 +129,7 @@ fn narrow_80x24() {
             room: "ops".into(),
             users: vec![member("ann")],
             topic: None,
+            modes: Default::default(),
         },
     );
     say(&mut app, "ops", 1, T0, "bob", "ann, ops needs you");
@@ -212,6 +213,7 @@ fn history_rule_and_pending_sent_and_failed_messages() {
             room: "dev".into(),
             users: vec![member("bob"), member("ann")],
             topic: None,
+            modes: Default::default(),
         },
     );
     // Stored history on join, then the rule, then live traffic.

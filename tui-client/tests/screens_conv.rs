@@ -19,6 +19,7 @@ fn person(id: &str, name: &str, away: Option<&str>) -> Member {
         id: id.into(),
         name: name.into(),
         away: away.map(str::to_string),
+        role: None,
     }
 }
 
@@ -50,6 +51,7 @@ fn with_a_conversation() -> App {
                 room: room.into(),
                 users: vec![person(ANN, "ann", None), person(BOB, "bob", Some("lunch"))],
                 topic: topic.map(str::to_string),
+                modes: Default::default(),
             },
         );
         server(

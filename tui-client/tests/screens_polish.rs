@@ -50,6 +50,7 @@ fn two_rooms() -> App {
             room: "ops".into(),
             users: vec![member("ann")],
             topic: None,
+            modes: Default::default(),
         },
     );
     say(&mut app, "ops", 1, T0, "bob", "ann, ops needs you");

@@ -200,6 +200,7 @@ fn handle(
                 room: room.clone(),
                 users: Vec::new(),
                 topic: None,
+                modes: Default::default(),
             };
             *joined = Some(Joined { room, tx, rx });
             Some(protocol::encode(&state).into())

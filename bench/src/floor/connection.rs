@@ -165,6 +165,7 @@ impl Client {
                     room: name.into_owned(),
                     users: Vec::new(),
                     topic: None,
+                    modes: Default::default(),
                 };
                 self.ws.send(Message::text(protocol::encode(&state))).await
             }

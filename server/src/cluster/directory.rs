@@ -1,5 +1,6 @@
 //! The cluster-wide view behind `list` and `whois`: which rooms have
-//! members on live instances (from the rooms' member hashes), and which
+//! members on live instances and which rooms two identities share (from
+//! the rooms' member hashes), and which
 //! identities have a connection on a live instance (`online:{user}`, a
 //! hash of instance -> open connections).
 
@@ -45,6 +46,43 @@ impl Cluster {
     /// Every room (direct-message conversations left out) with identities
     /// on live instances, and how many.
     pub async fn room_counts(&self) -> Result<BTreeMap<String, usize>, ClusterError> {
+        let mut counts = BTreeMap::new();
+        for room in self.rooms_with_members().await? {
+            let users = self.live_users(&room).await?;
+            if !users.is_empty() {
+                counts.insert(room, users.len());
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The rooms (direct-message conversations left out) that both `a` and
+    /// `b` are in through a connection on a live instance, any instance.
+    pub async fn shared_rooms(&self, a: &str, b: &str) -> Result<Vec<String>, ClusterError> {
+        let mut shared = Vec::new();
+        for room in self.rooms_with_members().await? {
+            let users = self.live_users(&room).await?;
+            if users.contains(a) && users.contains(b) {
+                shared.push(room);
+            }
+        }
+        Ok(shared)
+    }
+
+    /// The identities in `room` through a connection on a live instance.
+    async fn live_users(&self, room: &str) -> Result<HashSet<String>, ClusterError> {
+        Ok(self
+            .members(room)
+            .await?
+            .into_iter()
+            .filter(|(_, _, live)| *live)
+            .map(|(_, entry, _)| entry.user)
+            .collect())
+    }
+
+    /// The rooms with a member hash (at most [`MAX_SCANNED_ROOMS`]),
+    /// direct-message conversations and pseudo-rooms left out.
+    async fn rooms_with_members(&self) -> Result<Vec<String>, ClusterError> {
         let pattern = self.key("members", "*");
         let r: Result<Vec<String>, _> = async {
             let mut conn = self.conn();
@@ -60,25 +98,11 @@ impl Cluster {
         }
         .await;
         let prefix = self.key("members", "");
-        let mut counts = BTreeMap::new();
-        for key in self.track(r)? {
-            let Some(room) = key.strip_prefix(&prefix) else {
-                continue;
-            };
-            if room.starts_with('@') || room.starts_with('!') {
-                continue;
-            }
-            let users: HashSet<String> = self
-                .members(room)
-                .await?
-                .into_iter()
-                .filter(|(_, _, live)| *live)
-                .map(|(_, entry, _)| entry.user)
-                .collect();
-            if !users.is_empty() {
-                counts.insert(room.to_owned(), users.len());
-            }
-        }
-        Ok(counts)
+        Ok(self
+            .track(r)?
+            .into_iter()
+            .filter_map(|key| key.strip_prefix(&prefix).map(str::to_owned))
+            .filter(|room| !room.starts_with('@') && !room.starts_with('!'))
+            .collect())
     }
 }

@@ -11,14 +11,16 @@ use super::{Cluster, ClusterError};
 type StreamEntry = (String, Vec<(String, String)>);
 
 impl Cluster {
-    /// Appends a frame (encoded with `seq: 0`) to the room's log. Returns the
-    /// sequence number, and whether it is new (false: a resend).
+    /// Appends a frame (encoded with `seq: 0`) to the room's log (a topic
+    /// event with its `topic` text, kept as the room's current one).
+    /// Returns the sequence number, and whether it is new (false: a resend).
     pub async fn append(
         &self,
         room: &str,
         sender_key: &str,
         client_id: &str,
         frame_without_seq: &str,
+        topic: Option<&str>,
     ) -> Result<(bool, Seq), ClusterError> {
         let ids = resend_key(&self.inner.config.prefix, room, sender_key, client_id);
         let mut conn = self.conn();
@@ -28,14 +30,40 @@ impl Cluster {
             .key(self.key("seq", room))
             .key(self.key("log", room))
             .key(ids)
+            .key(self.key("topic", room))
             .arg(frame_without_seq)
             .arg(self.inner.config.max_log)
             .arg(86_400)
             .arg(self.channel(room))
+            .arg(if topic.is_some() { "1" } else { "0" })
+            .arg(topic.unwrap_or(""))
             .invoke_async(&mut conn)
             .await;
         let (is_new, seq) = self.track(r)?;
         Ok((is_new == 1, seq.max(0) as Seq))
+    }
+
+    /// The room's current topic (`Some("")`: cleared; `None`: none kept).
+    pub async fn topic(&self, room: &str) -> Result<Option<String>, ClusterError> {
+        let r: Result<Option<String>, _> = self.conn().get(self.key("topic", room)).await;
+        self.track(r)
+    }
+
+    /// The current topics of `rooms`, in order (`None`: none or cleared).
+    pub async fn topics(&self, rooms: &[String]) -> Result<Vec<Option<String>>, ClusterError> {
+        if rooms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = rooms.iter().map(|r| self.key("topic", r)).collect();
+        let r: Result<Vec<Option<String>>, _> = redis::cmd("MGET")
+            .arg(keys)
+            .query_async(&mut self.conn())
+            .await;
+        Ok(self
+            .track(r)?
+            .into_iter()
+            .map(|t| t.filter(|t| !t.is_empty()))
+            .collect())
     }
 
     /// Records that direct-message conversation `key` (of identities `a`

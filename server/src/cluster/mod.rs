@@ -16,6 +16,10 @@
 //! - `instance:{id}`: a liveness key with a short expiry, refreshed by its
 //!   instance; members owned by an expired instance are reaped and announced
 //!   as left by whichever instance notices first;
+//! - `topic:{room}`: the room's current topic, set by the script that
+//!   appends the topic event (so it outlives the event in the trimmed log);
+//! - `away:{user}`: an identity's away reason, one state across instances;
+//! - `online:{user}`: hash of instance -> open connections of an identity;
 //! - `epoch`: the cluster's store epoch.
 //!
 //! Room traffic is published on the channel `room:{room}`, one payload per
@@ -35,6 +39,7 @@
 mod directory;
 mod feed;
 mod messages;
+mod people;
 mod presence;
 mod scripts;
 
@@ -47,6 +52,7 @@ use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 pub use feed::{Feed, FeedEvent};
+pub use people::Person;
 pub use presence::{MemberEntry, Released};
 
 /// Settings for cluster mode.

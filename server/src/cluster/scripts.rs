@@ -1,7 +1,10 @@
 //! The Lua scripts that make each cluster operation atomic in Redis: one
 //! round trip, and no other client sees a half-done step.
 
-/// Appends a message: de-duplicates, numbers, stores, publishes. Returns
+/// Appends a message: de-duplicates, numbers, stores, publishes. A topic
+/// event (`ARGV[5]` = `1`) also becomes the room's current topic
+/// (`KEYS[4]` = `ARGV[6]`, empty when cleared) in the same step, so the
+/// kept topic is always the one with the highest number. Returns
 /// `{is_new, seq}`.
 pub(super) const APPEND: &str = r#"
 local old = redis.call('GET', KEYS[3])
@@ -10,6 +13,7 @@ local seq = redis.call('INCR', KEYS[1])
 local frame = string.gsub(ARGV[1], '"seq":0,', '"seq":' .. seq .. ',', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'f', frame)
 redis.call('SET', KEYS[3], seq, 'EX', ARGV[3])
+if ARGV[5] == '1' then redis.call('SET', KEYS[4], ARGV[6]) end
 redis.call('PUBLISH', ARGV[4], 'M' .. seq .. '\n' .. frame)
 return {1, seq}
 "#;

@@ -18,9 +18,10 @@ use crate::conversations::cluster::Notice;
 use crate::frame::Frame;
 use crate::identity::StoreError;
 use crate::identity::store::Identity;
+use crate::room::Backend;
 
 /// The identity `name` (as typed) belongs to, found by its look-alike key.
-async fn find_by_name(shared: &Shared, name: &str) -> Result<Option<Identity>, Refusal> {
+pub(super) async fn find_by_name(shared: &Shared, name: &str) -> Result<Option<Identity>, Refusal> {
     let Ok(name) = names::normalize(name) else {
         return Ok(None);
     };
@@ -94,7 +95,7 @@ async fn tell_sharers(shared: &Shared, user: &str, frame: &Frame, change: Change
     let rooms = directory.rooms_of(user);
     let targets: Vec<&str> = users.iter().map(String::as_str).collect();
     directory.deliver_to_sharers(&rooms, &targets, frame);
-    if let crate::room::Backend::Cluster(cluster, _) = shared.registry.backend() {
+    if let Backend::Cluster(cluster, _) = shared.registry.backend() {
         let notice = Notice {
             origin: String::new(),
             frame: frame.as_str().to_owned(),
@@ -205,7 +206,15 @@ pub(super) async fn away(
 ) -> Result<(), Refusal> {
     let reason = reason.map(validate::away_reason).transpose()?;
     let directory = shared.registry.directory();
-    let changed = directory.set_away(&client.user, reason.map(str::to_owned));
+    let mut changed = directory.set_away(&client.user, reason.map(str::to_owned));
+    if let Backend::Cluster(cluster, _) = shared.registry.backend() {
+        // One state per identity across the cluster: Redis says whether
+        // this changed it, whatever this instance remembered.
+        changed = cluster
+            .set_away(&client.user, reason)
+            .await
+            .map_err(|e| Refusal::Cluster(e.to_string()))?;
+    }
     queue_reply(client, &ServerEvent::ack_ok(id, None));
     if changed {
         let user = client.user.to_string();
@@ -227,16 +236,18 @@ pub(super) async fn away(
 
 /// After a `send` or `location` in conversation `room`: if the peer is
 /// away, tells the sending connection.
-pub(super) fn away_notice(shared: &Shared, client: &Client, room: &str) {
+pub(super) async fn away_notice(shared: &Shared, client: &Client, room: &str) {
     let Some(peer) = dm::peer(room, &client.user) else {
         return;
     };
-    let directory = shared.registry.directory();
-    if let Some(reason) = directory.away_of(peer) {
-        let name = directory
-            .name_of(peer)
-            .map(|n| n.to_string())
-            .unwrap_or_default();
+    if let Some(reason) = away_of(shared, peer).await {
+        let name = match shared.registry.directory().name_of(peer) {
+            Some(name) => name.to_string(),
+            None => match shared.identities.store().get(peer).await {
+                Ok(Some(identity)) => identity.name,
+                _ => String::new(),
+            },
+        };
         queue_reply(
             client,
             &ServerEvent::AwayNotice {
@@ -249,13 +260,34 @@ pub(super) fn away_notice(shared: &Shared, client: &Client, room: &str) {
     }
 }
 
+/// `user`'s away reason: the cluster's one state, else this instance's.
+async fn away_of(shared: &Shared, user: &str) -> Option<String> {
+    let directory = shared.registry.directory();
+    if let Backend::Cluster(cluster, _) = shared.registry.backend() {
+        match cluster.aways(&[user.to_owned()]).await {
+            Ok(mut aways) => return aways.pop().flatten(),
+            Err(e) => tracing::warn!(error = %e, "cannot read away states; this instance's used"),
+        }
+    }
+    directory.away_of(user)
+}
+
 /// Counts a connection of `user` opening (+1) or closing (-1) for the
-/// cluster's `whois`; nothing without a cluster.
+/// cluster's `whois`; nothing without a cluster. Like on a single server,
+/// away ends with the identity's last connection, here: anywhere.
 pub(super) async fn count_online(shared: &Shared, user: &str, delta: i64) {
-    if let crate::room::Backend::Cluster(cluster, _) = shared.registry.backend()
-        && let Err(e) = cluster.count_online(user, delta).await
-    {
+    let Backend::Cluster(cluster, _) = shared.registry.backend() else {
+        return;
+    };
+    if let Err(e) = cluster.count_online(user, delta).await {
         tracing::warn!(error = %e, "cannot count the connection as online");
+        return;
+    }
+    if delta < 0
+        && let Ok(false) = cluster.is_online(user).await
+        && let Err(e) = cluster.set_away(user, None).await
+    {
+        tracing::warn!(error = %e, "cannot end the away state of a person gone");
     }
 }
 
@@ -265,8 +297,8 @@ async fn is_online(shared: &Shared, user: &str) -> bool {
         return true;
     }
     match shared.registry.backend() {
-        crate::room::Backend::Cluster(cluster, _) => cluster.is_online(user).await.unwrap_or(false),
-        crate::room::Backend::Local(_) => false,
+        Backend::Cluster(cluster, _) => cluster.is_online(user).await.unwrap_or(false),
+        Backend::Local(_) => false,
     }
 }
 
@@ -282,17 +314,31 @@ pub(super) async fn whois(
     };
     let devices = shared.identities.store().devices(&who.id).await?.len();
     let directory = shared.registry.directory();
-    let mine = directory.rooms_of(&client.user);
-    let mut rooms: Vec<String> = directory
-        .rooms_of(&who.id)
-        .intersection(&mine)
-        .filter(|r| !dm::is_dm(r))
-        .cloned()
-        .collect();
+    let mut rooms: Vec<String> = match shared.registry.backend() {
+        Backend::Cluster(cluster, _) => cluster
+            .shared_rooms(&client.user, &who.id)
+            .await
+            .map_err(|e| Refusal::Cluster(e.to_string()))?,
+        Backend::Local(_) => {
+            let mine = directory.rooms_of(&client.user);
+            directory
+                .rooms_of(&who.id)
+                .intersection(&mine)
+                .cloned()
+                .collect()
+        }
+    };
+    rooms.retain(|r| !dm::is_dm(r));
     rooms.sort();
+    let online = is_online(shared, &who.id).await;
     let event = ServerEvent::Whois {
-        online: is_online(shared, &who.id).await,
-        away: directory.away_of(&who.id),
+        online,
+        // Away ends with the last connection; an instance that died
+        // without ending it leaves nobody away who is not online.
+        away: match online {
+            true => away_of(shared, &who.id).await,
+            false => None,
+        },
         devices: u32::try_from(devices).unwrap_or(u32::MAX),
         rooms,
         since_ts: who.created_ts,
@@ -311,22 +357,28 @@ pub(super) async fn whois(
 pub(super) async fn list(shared: &Shared, client: &Client, id: &str) -> Result<(), Refusal> {
     let directory = shared.registry.directory();
     let counts: Vec<(String, usize)> = match shared.registry.backend() {
-        crate::room::Backend::Cluster(cluster, _) => cluster
+        Backend::Cluster(cluster, _) => cluster
             .room_counts()
             .await
             .map_err(|e| Refusal::Cluster(e.to_string()))?
             .into_iter()
             .filter(|(room, _)| directory.is_visible(room))
             .collect(),
-        crate::room::Backend::Local(_) => directory
+        Backend::Local(_) => directory
             .room_members()
             .into_iter()
             .map(|(room, members)| (room, members.len()))
             .collect(),
     };
+    // Invite-only rooms stay out of the directory, on every instance.
+    let private = shared
+        .moderation
+        .private_rooms()
+        .await
+        .map_err(|e| Refusal::Cluster(e.to_string()))?;
     let mut rooms: Vec<RoomListing> = counts
         .into_iter()
-        .filter(|(room, _)| !dm::is_dm(room))
+        .filter(|(room, _)| !dm::is_dm(room) && !private.contains(room))
         .map(|(room, members)| RoomListing {
             topic: directory.topic(&room),
             members: u32::try_from(members).unwrap_or(u32::MAX),
@@ -335,6 +387,18 @@ pub(super) async fn list(shared: &Shared, client: &Client, id: &str) -> Result<(
         .collect();
     rooms.sort_by(|a, b| b.members.cmp(&a.members).then_with(|| a.room.cmp(&b.room)));
     rooms.truncate(MAX_LISTED_ROOMS);
+    if let Backend::Cluster(cluster, _) = shared.registry.backend() {
+        // A room with nobody here has its topic in Redis only.
+        let names: Vec<String> = rooms.iter().map(|r| r.room.clone()).collect();
+        match cluster.topics(&names).await {
+            Ok(topics) => {
+                for (listing, topic) in rooms.iter_mut().zip(topics) {
+                    listing.topic = topic.or(listing.topic.take());
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read room topics; this instance's shown"),
+        }
+    }
     queue_reply(client, &ServerEvent::RoomList { rooms });
     queue_reply(client, &ServerEvent::ack_ok(id, None));
     Ok(())

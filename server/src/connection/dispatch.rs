@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::conversation;
 use super::decode_error;
 use super::exit::Exit;
+use super::moderate;
 use super::strikes::Strikes;
 use crate::Shared;
 use crate::outbound::Outbound;
@@ -69,6 +70,8 @@ pub(super) enum Refusal {
     NoTopicHere,
     #[error("the chat cluster cannot reach its shared store right now; try again ({0})")]
     Cluster(String),
+    #[error("{1}")]
+    Moderation(ErrorCode, String),
 }
 
 impl Refusal {
@@ -89,6 +92,7 @@ impl Refusal {
             Refusal::NameTaken(_) => ErrorCode::NameClaimed,
             Refusal::NoTopicHere => ErrorCode::InvalidRoom,
             Refusal::Cluster(_) => ErrorCode::Unavailable,
+            Refusal::Moderation(code, _) => *code,
         }
     }
 }
@@ -166,6 +170,9 @@ async fn dispatch(
     event: ClientEvent,
     id: &str,
 ) -> Result<(), Refusal> {
+    if let Some(room) = room_named(&event) {
+        forget_if_removed(shared, client, room);
+    }
     match event {
         // `handle_text` answers a second hello (it has no id) before here.
         ClientEvent::Hello { .. } => Err(Refusal::AlreadyIdentified),
@@ -229,7 +236,7 @@ async fn dispatch(
             let is_dm = dm::is_dm(&room);
             to_room(client, room.clone(), posted(client, id, post)).await?;
             if is_dm {
-                conversation::away_notice(shared, client, &room);
+                conversation::away_notice(shared, client, &room).await;
             }
             Ok(())
         }
@@ -295,6 +302,9 @@ async fn dispatch(
             let text = validate::topic(&text)?.to_owned();
             to_room(client, room, posted(client, id, Post::Topic { text })).await
         }
+        event @ (ClientEvent::Moderate { .. }
+        | ClientEvent::Mode { .. }
+        | ClientEvent::Modlog { .. }) => moderate::request(shared, client, event, id).await,
     }
 }
 
@@ -414,9 +424,39 @@ fn posted(client: &Client, id: &str, post: Post) -> RoomCommand {
     }
 }
 
+/// The room a request names.
+fn room_named(event: &ClientEvent) -> Option<&str> {
+    match event {
+        ClientEvent::Join { room, .. }
+        | ClientEvent::Leave { room, .. }
+        | ClientEvent::History { room, .. }
+        | ClientEvent::Send { room, .. }
+        | ClientEvent::Location { room, .. }
+        | ClientEvent::Topic { room, .. }
+        | ClientEvent::Moderate { room, .. }
+        | ClientEvent::Mode { room, .. }
+        | ClientEvent::Modlog { room, .. } => Some(room),
+        _ => None,
+    }
+}
+
+/// Forgets `room` if the room took this connection out (a kick or ban).
+fn forget_if_removed(shared: &Shared, client: &mut Client, room: &str) {
+    let connection_id = client.outbound.connection_id;
+    let directory = shared.registry.directory();
+    if client.rooms.contains_key(room) && !directory.is_in_room(&client.user, connection_id, room) {
+        client.rooms.remove(room);
+    }
+}
+
 /// Sends a command to a room the client is in. A room that has stopped
-/// (it retired after dropping this client as a slow consumer) is forgotten.
-async fn to_room(client: &mut Client, room: String, command: RoomCommand) -> Result<(), Refusal> {
+/// (it retired after dropping this client as a slow consumer) is forgotten,
+/// and so is one that took the client out.
+pub(super) async fn to_room(
+    client: &mut Client,
+    room: String,
+    command: RoomCommand,
+) -> Result<(), Refusal> {
     let Some(handle) = client.rooms.get(&room) else {
         return Err(Refusal::NotInRoom(room));
     };

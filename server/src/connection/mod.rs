@@ -24,6 +24,7 @@ mod conversation;
 mod dispatch;
 mod exit;
 mod handshake;
+mod moderate;
 mod strikes;
 
 use std::collections::HashMap;

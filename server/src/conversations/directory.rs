@@ -132,6 +132,16 @@ impl Directory {
         }
     }
 
+    /// Whether connection `connection` of `user` is in `room` (a room
+    /// takes out a kicked or banned connection on its own).
+    pub fn is_in_room(&self, user: &str, connection: u64, room: &str) -> bool {
+        self.lock()
+            .people
+            .get(user)
+            .and_then(|p| p.connections.get(&connection))
+            .is_some_and(|c| c.rooms.contains(room))
+    }
+
     /// The rooms the connections of `user` here are in.
     pub fn rooms_of(&self, user: &str) -> HashSet<String> {
         let inner = self.lock();

@@ -77,6 +77,14 @@ pub enum UserAction {
     Remove { name: String },
     /// Give an identity another name
     Rename { old: String, new: String },
+    /// Make an identity a server admin (above everyone in every room), or
+    /// no longer one with --remove
+    Admin {
+        name: String,
+        /// Take the admin rank away instead
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 /// Why a user command failed.
@@ -94,6 +102,8 @@ pub enum AdminError {
     NoDataDir,
     #[error("cannot write the answer: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Moderation(#[from] crate::moderation::StoreError),
 }
 
 impl UserCommand {
@@ -113,6 +123,24 @@ impl UserCommand {
             Some(&path),
             Durability::default(),
         )?))
+    }
+
+    /// Opens the moderation store this command works on (beside the
+    /// identities: the same Redis, or the same SQLite file).
+    pub async fn moderation_store(
+        &self,
+    ) -> Result<Arc<dyn crate::moderation::ModerationStore>, AdminError> {
+        let redis = self
+            .redis
+            .as_deref()
+            .map(|url| (url, self.redis_prefix.as_str()));
+        let dir = match (&self.data_dir, redis) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(_)) => PathBuf::new(),
+            (None, None) => crate::store::default_data_dir().ok_or(AdminError::NoDataDir)?,
+        };
+        let file = crate::store::file_in(&dir);
+        Ok(crate::moderation::options::open_store(redis, &file).await?)
     }
 
     /// Runs the command on `store`, writing what it has to say to `out`.
@@ -192,6 +220,21 @@ impl UserCommand {
                     other => other?,
                 }
                 writeln!(out, "renamed {} to {new} ({})", user.name, user.id)?;
+            }
+            UserAction::Admin { name, remove } => {
+                let user = store
+                    .find(&find(name)?)
+                    .await?
+                    .ok_or_else(|| AdminError::Unknown(name.clone()))?;
+                let moderation = self.moderation_store().await?;
+                crate::moderation::options::set_admin(
+                    &*moderation,
+                    &user.id,
+                    &user.name,
+                    !remove,
+                    out,
+                )
+                .await?;
             }
         }
         Ok(())

@@ -15,6 +15,7 @@ use super::{HistoryLimits, Retire, RoomCommand, task};
 use crate::cluster::{self, Cluster, ClusterError, Feed};
 use crate::config::Config;
 use crate::conversations::Directory;
+use crate::moderation::Moderation;
 use crate::store::{Store, StoreError};
 
 /// Where rooms keep their messages and presence.
@@ -139,17 +140,21 @@ impl Backend {
         commands: mpsc::Receiver<RoomCommand>,
         retire: impl Retire,
         limits: HistoryLimits,
-        directory: Arc<Directory>,
+        (directory, moderation): (Arc<Directory>, Arc<Moderation>),
     ) {
         let key = LogKey::room(&name);
         match self {
             Backend::Local(store) => {
                 let open = LocalLog::open(store.clone(), key);
-                tokio::spawn(task::run(name, commands, retire, limits, directory, open));
+                tokio::spawn(task::run(
+                    name, commands, retire, limits, directory, moderation, open,
+                ));
             }
             Backend::Cluster(cluster, feed) => {
                 let open = RedisLog::open(cluster.clone(), feed.clone(), key);
-                tokio::spawn(task::run(name, commands, retire, limits, directory, open));
+                tokio::spawn(task::run(
+                    name, commands, retire, limits, directory, moderation, open,
+                ));
             }
         }
     }

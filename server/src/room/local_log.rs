@@ -13,7 +13,7 @@ use protocol::{ErrorCode, Seq, ServerEvent, UserRef};
 use tokio::sync::mpsc;
 
 use super::log::{
-    ClaimError, Claimed, Draft, LogError, LogKey, MessageLog, NOT_STORED, encode_numbered,
+    ClaimError, Claimed, Draft, LogError, LogKey, MessageLog, NOT_STORED, encode_numbered, topic_of,
 };
 use super::members::{Member, Members};
 use crate::frame::{Frame, Page};
@@ -48,6 +48,8 @@ pub struct LocalLog {
     /// The store reports commits here.
     notify: mpsc::UnboundedSender<Committed>,
     commits: mpsc::UnboundedReceiver<Committed>,
+    /// The topic the store had when the log opened.
+    topic_at_open: Option<String>,
 }
 
 impl LocalLog {
@@ -65,6 +67,7 @@ impl LocalLog {
             recent_order: VecDeque::new(),
             notify,
             commits,
+            topic_at_open: start.topic,
         };
         for (sender, id, seq) in start.recent.into_iter().rev() {
             log.remember(sender, id, seq);
@@ -152,6 +155,7 @@ impl MessageLog for LocalLog {
             sender_key: sender_key.clone(),
             client_id: request_id.clone(),
             frame: frame.clone(),
+            topic: topic_of(&draft.event),
         };
         if let Err(e) = self.store.append(record, self.notify.clone()).await {
             tracing::error!(room = %self.key, error = %e, "cannot store message");
@@ -167,6 +171,10 @@ impl MessageLog for LocalLog {
         });
     }
 
+    async fn topic(&self) -> Result<Option<String>, LogError> {
+        Ok(self.topic_at_open.clone())
+    }
+
     async fn page(&self, after: Seq, upto: Seq, limit: u32) -> Result<Page, LogError> {
         Ok(self
             .store
@@ -174,7 +182,8 @@ impl MessageLog for LocalLog {
             .await?)
     }
 
-    /// On this instance alone, the members here are everyone.
+    /// On this instance alone, the members here are everyone, and its
+    /// directory knows who is away.
     async fn claim(&mut self, joiner: &Member, here: &Members) -> Result<Claimed, ClaimError> {
         let first = !here.has_user(&joiner.user);
         let mut users = here.users();
@@ -184,6 +193,17 @@ impl MessageLog for LocalLog {
                 name: joiner.name.to_string(),
             });
         }
+        let directory = here.directory();
+        let users = users
+            .into_iter()
+            .map(|u| protocol::Member {
+                away: directory.away_of(&u.id),
+                id: u.id,
+                name: u.name,
+                // Set by the room, which keeps the roles.
+                role: None,
+            })
+            .collect();
         Ok(Claimed { users, first })
     }
 

@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use protocol::{ErrorCode, Seq, ServerEvent, TimestampMs, UserRef};
+use protocol::{ErrorCode, Seq, ServerEvent, TimestampMs};
 
 use super::Post;
 use super::members::{Member, Members};
@@ -89,11 +89,12 @@ pub enum ClaimError {
     Log(#[from] LogError),
 }
 
-/// A joiner registered in the room: everyone in it, and whether the joiner
-/// is its identity's first connection in the room (then it is announced).
+/// A joiner registered in the room: everyone in it (with their current
+/// names and away states), and whether the joiner is its identity's first
+/// connection in the room (then it is announced).
 #[derive(Debug)]
 pub struct Claimed {
-    pub users: Vec<UserRef>,
+    pub users: Vec<protocol::Member>,
     pub first: bool,
 }
 
@@ -172,11 +173,21 @@ pub fn resend_key(user: &str, device: &str) -> String {
 pub fn encode_numbered(event: &mut ServerEvent, seq: Seq) -> Frame {
     if let ServerEvent::Message { seq: s, .. }
     | ServerEvent::Location { seq: s, .. }
-    | ServerEvent::Topic { seq: s, .. } = event
+    | ServerEvent::Topic { seq: s, .. }
+    | ServerEvent::Moderation { seq: s, .. } = event
     {
         *s = seq;
     }
     Frame::encode(event)
+}
+
+/// The text of a `topic` event (empty: cleared), kept beside the log as
+/// the room's current topic; `None` for any other event.
+pub fn topic_of(event: &ServerEvent) -> Option<String> {
+    match event {
+        ServerEvent::Topic { text, .. } => Some(text.clone()),
+        _ => None,
+    }
 }
 
 /// Where a room keeps its messages and who holds which name.
@@ -210,6 +221,11 @@ pub trait MessageLog: Send + Sized + 'static {
     /// acknowledged with the number it got the first time, and not stored
     /// again. A failure is acknowledged as such.
     fn append(&mut self, draft: Draft, sender: &Outbound) -> impl Future<Output = ()> + Send;
+
+    /// The room's current topic as kept beside the log, whatever number of
+    /// events came after it (`Some("")`: cleared; `None`: none recorded,
+    /// as for a topic set before topics were kept).
+    fn topic(&self) -> impl Future<Output = Result<Option<String>, LogError>> + Send;
 
     /// Stored frames with `after < seq <= upto`: the newest `limit` of them,
     /// oldest first, and whether older ones exist.

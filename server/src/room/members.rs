@@ -8,11 +8,13 @@
 
 use std::sync::Arc;
 
+use protocol::moderation::ModAction;
 use protocol::{Seq, ServerEvent, UserRef};
 
 use crate::clock::now_ms;
 use crate::conversations::Directory;
 use crate::frame::Frame;
+use crate::moderation::rules::RoomRules;
 use crate::outbound::{Outbound, QueueError};
 
 /// A connection in a room, as the room sees it: the identity and device it
@@ -60,6 +62,9 @@ pub struct Members {
     dm: Option<[Arc<str>; 2]>,
     /// The room's current topic.
     topic: Option<String>,
+    /// Who may do what here: kept current by the `moderation` events
+    /// delivered.
+    pub(super) rules: RoomRules,
 }
 
 impl Members {
@@ -74,6 +79,7 @@ impl Members {
             directory,
             dm,
             topic: None,
+            rules: RoomRules::default(),
         }
     }
 
@@ -187,6 +193,45 @@ impl Members {
             }
             None => self.broadcast(frame, None),
         }
+        if frame.as_str().starts_with(r#"{"type":"moderation""#)
+            && let Ok(event) = protocol::decode_server(frame.as_str())
+        {
+            self.apply_moderation(&event);
+        }
+    }
+
+    /// A `moderation` event was delivered: the room's rules change, and a
+    /// kicked or banned identity's connections here are told (`removed`)
+    /// and taken out of the room.
+    fn apply_moderation(&mut self, event: &ServerEvent) {
+        self.rules.record.apply(event);
+        let ServerEvent::Moderation {
+            action: action @ (ModAction::Kick | ModAction::Ban),
+            actor,
+            target: Some(target),
+            reason,
+            ..
+        } = event
+        else {
+            return;
+        };
+        let removed = ServerEvent::Removed {
+            room: self.room.to_string(),
+            action: *action,
+            by: actor.clone(),
+            reason: reason.clone(),
+        };
+        let gone: Vec<(u64, Outbound)> = self
+            .joined
+            .iter()
+            .filter(|m| *m.user == target.id)
+            .map(|m| (m.id(), m.outbound.clone()))
+            .collect();
+        for (id, outbound) in gone {
+            let _ = outbound.send(&removed);
+            self.directory.in_room(&target.id, id, &self.room, false);
+            self.remove(id);
+        }
     }
 
     /// Counts everything up to `seq` as delivered without sending it (the
@@ -227,6 +272,7 @@ impl Members {
             room: self.room.to_string(),
             name: name.to_owned(),
             user: user.to_owned(),
+            role: self.rules.role_of(user),
             ts: now_ms(),
         })
     }

@@ -13,6 +13,9 @@
 //! - `redis_log.rs`: that interface shared by every instance through Redis;
 //!   a message is acknowledged once Redis has it and broadcast as the room's
 //!   channel delivers it, in sequence order.
+//! - `moderate.rs`: moderation in the room: who may join and post, the
+//!   `moderate`, `mode` and `modlog` requests, flood protection's
+//!   automatic mute.
 //! - `backend.rs`: which log this server uses, its health and epoch, and
 //!   starting a room's task on it.
 //!
@@ -24,6 +27,7 @@ mod history;
 mod local_log;
 mod log;
 mod members;
+mod moderate;
 mod redis_log;
 mod task;
 #[cfg(test)]
@@ -31,7 +35,8 @@ mod tests;
 
 use std::sync::Arc;
 
-use protocol::{ErrorCode, Seq};
+use protocol::moderation::{FilterMode, ModAction};
+use protocol::{ErrorCode, Seq, UserRef};
 use tokio::sync::{mpsc, oneshot};
 
 pub use backend::{Backend, BackendError, Health};
@@ -102,6 +107,37 @@ pub enum RoomCommand {
         before: Seq,
         limit: u32,
     },
+    /// A moderation action by a member on `target` (checked by the
+    /// connection: a request action, a valid reason and duration).
+    Moderate {
+        connection_id: u64,
+        request_id: String,
+        action: ModAction,
+        target: UserRef,
+        duration_s: Option<u64>,
+        reason: Option<String>,
+    },
+    /// A change of the room's modes by a member.
+    Mode {
+        connection_id: u64,
+        request_id: String,
+        change: ModeChange,
+    },
+    /// The room's recent moderation events, for a member.
+    Modlog {
+        connection_id: u64,
+        request_id: String,
+    },
+}
+
+/// The modes a `mode` request changes (`None`: unchanged).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModeChange {
+    pub moderated: Option<bool>,
+    pub invite_only: Option<bool>,
+    pub topic_lock: Option<bool>,
+    pub slow_s: Option<u32>,
+    pub filter: Option<FilterMode>,
 }
 
 /// Why a join did not happen.

@@ -16,7 +16,9 @@ use protocol::{Seq, ServerEvent, UserRef};
 use tokio::sync::mpsc;
 use tokio::time::Interval;
 
-use super::log::{ClaimError, Claimed, Draft, LogError, LogKey, MessageLog, encode_numbered};
+use super::log::{
+    ClaimError, Claimed, Draft, LogError, LogKey, MessageLog, encode_numbered, topic_of,
+};
 use super::members::{Member, Members};
 use crate::cluster::{Cluster, ClusterError, Feed, FeedEvent, Released};
 use crate::frame::{Frame, Page};
@@ -148,6 +150,37 @@ impl RedisLog {
         self.reap(here).await;
     }
 
+    /// Each of `users` with its current name and away state, which any
+    /// instance may have changed since the member entry was written (the
+    /// entry keeps the name it was registered with; the identity store and
+    /// `away:{user}` are where changes go, so reading them when the roster
+    /// is built is right whatever order renames and joins come in). If
+    /// Redis cannot say, the entries' names and no away marks.
+    async fn as_they_are_now(&self, users: Vec<UserRef>) -> Vec<protocol::Member> {
+        let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+        let people = match self.cluster.people(&ids).await {
+            Ok(people) => people,
+            Err(e) => {
+                tracing::warn!(room = %self.key, error = %e, "roster without current names");
+                Vec::new()
+            }
+        };
+        users
+            .into_iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let now = people.get(i).cloned().unwrap_or_default();
+                protocol::Member {
+                    name: now.name.unwrap_or(u.name),
+                    away: now.away,
+                    id: u.id,
+                    // Set by the room, which keeps the roles.
+                    role: None,
+                }
+            })
+            .collect()
+    }
+
     /// Members whose instance died, and entries of ours whose member is
     /// gone (left while Redis was away), are removed and announced as left.
     /// Only the instance whose delete succeeds announces.
@@ -220,6 +253,7 @@ impl MessageLog for RedisLog {
     /// resend and publishes; the room delivers it when the channel does.
     async fn append(&mut self, mut draft: Draft, sender: &Outbound) {
         let frame = encode_numbered(&mut draft.event, 0);
+        let topic = topic_of(&draft.event);
         let appended = self
             .cluster
             .append(
@@ -227,6 +261,7 @@ impl MessageLog for RedisLog {
                 &draft.sender_key,
                 &draft.request_id,
                 frame.as_str(),
+                topic.as_deref(),
             )
             .await;
         if let Ok((true, seq)) = appended
@@ -262,6 +297,10 @@ impl MessageLog for RedisLog {
             }
         };
         let _ = sender.send(&ack);
+    }
+
+    async fn topic(&self) -> Result<Option<String>, LogError> {
+        Ok(self.cluster.topic(self.key.as_str()).await?)
     }
 
     async fn page(&self, after: Seq, upto: Seq, limit: u32) -> Result<Page, LogError> {
@@ -315,7 +354,22 @@ impl MessageLog for RedisLog {
                 });
             }
         }
-        Ok(Claimed { users, first })
+        if let Some((a, b)) = protocol::dm::parse_key(room) {
+            // A conversation's roster is its two people, here or not.
+            users.retain(|u| u.id == a || u.id == b);
+            for id in [a, b] {
+                if !users.iter().any(|u| u.id == id) {
+                    users.push(UserRef {
+                        id: id.to_owned(),
+                        name: String::new(),
+                    });
+                }
+            }
+        }
+        Ok(Claimed {
+            users: self.as_they_are_now(users).await,
+            first,
+        })
     }
 
     /// If Redis is away now, the reaper cleans up later.

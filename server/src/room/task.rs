@@ -19,6 +19,8 @@ use super::log::{ClaimError, Claimed, Draft, LogError, MessageLog};
 use super::members::{Member, Members};
 use super::{HistoryLimits, JoinError, Post, Resume, Retire, RoomCommand};
 use crate::conversations::Directory;
+use crate::moderation::Moderation;
+use crate::moderation::rules::RoomRules;
 
 /// Commands handled per turn of the loop, at most.
 const COMMAND_BATCH: usize = 64;
@@ -29,6 +31,7 @@ pub(super) struct Room<L> {
     pub(super) members: Members,
     pub(super) log: L,
     pub(super) limits: HistoryLimits,
+    pub(super) moderation: Arc<Moderation>,
 }
 
 /// Runs the room `name` until it is empty, has nothing in flight and nobody
@@ -40,6 +43,7 @@ pub(crate) async fn run<L: MessageLog>(
     retire: impl Retire,
     limits: HistoryLimits,
     directory: Arc<Directory>,
+    moderation: Arc<Moderation>,
     open: impl Future<Output = Result<(L, protocol::Seq), LogError>>,
 ) {
     let (log, last_seq) = match open.await {
@@ -51,11 +55,33 @@ pub(crate) async fn run<L: MessageLog>(
         }
     };
     let mut room = Room {
-        members: Members::new(name, last_seq, directory),
+        members: Members::new(name.clone(), last_seq, directory),
         log,
         limits,
+        moderation,
     };
-    if let Some(topic) = last_topic(&room.log, last_seq).await {
+    if !room.members.is_dm() {
+        match room.moderation.room(&name).await {
+            Ok(record) => room.members.rules = RoomRules::new(record),
+            Err(e) => {
+                // Without its bans the room must not open.
+                tracing::warn!(room = %name, error = %e, "cannot read the room's moderation");
+                room.log.close();
+                refuse_all(&mut commands, &retire, ErrorCode::Unavailable).await;
+                return;
+            }
+        }
+    }
+    let topic = match room.log.topic().await {
+        Ok(Some(kept)) => Some(kept),
+        // None kept (set before topics were): look for the latest event.
+        Ok(None) => last_topic(&room.log, last_seq).await,
+        Err(e) => {
+            tracing::warn!(room = %room.members.room(), error = %e, "cannot read the room's topic");
+            last_topic(&room.log, last_seq).await
+        }
+    };
+    if let Some(topic) = topic.filter(|t| !t.is_empty()) {
         room.members.set_topic(&topic);
     }
     let mut batch = Vec::with_capacity(COMMAND_BATCH);
@@ -120,6 +146,26 @@ impl<L: MessageLog> Room<L> {
                 before,
                 limit,
             } => self.history(connection_id, request_id, before, limit).await,
+            RoomCommand::Moderate {
+                connection_id,
+                request_id,
+                action,
+                target,
+                duration_s,
+                reason,
+            } => {
+                let asked = (action, target, duration_s, reason);
+                self.moderate(connection_id, request_id, asked).await;
+            }
+            RoomCommand::Mode {
+                connection_id,
+                request_id,
+                change,
+            } => self.change_modes(connection_id, request_id, change).await,
+            RoomCommand::Modlog {
+                connection_id,
+                request_id,
+            } => self.modlog(connection_id, request_id).await,
         }
     }
 
@@ -138,7 +184,10 @@ impl<L: MessageLog> Room<L> {
                 .send(&ServerEvent::ack_err(request_id.clone(), code, message));
             Err(code)
         };
-        let Claimed { users, first } = match self.log.claim(&member, &self.members).await {
+        if let Err(refused) = self.admit(&member).await {
+            return refuse(&member, refused.code, &refused.message);
+        }
+        let Claimed { mut users, first } = match self.log.claim(&member, &self.members).await {
             Ok(claimed) => claimed,
             Err(ClaimError::Log(e)) => {
                 tracing::warn!(room = %self.members.room(), error = %e, "cannot claim a name");
@@ -146,14 +195,9 @@ impl<L: MessageLog> Room<L> {
             }
         };
         let directory = self.members.directory().clone();
-        let mut users: Vec<protocol::Member> = users
-            .into_iter()
-            .map(|u| protocol::Member {
-                away: directory.away_of(&u.id),
-                id: u.id,
-                name: u.name,
-            })
-            .collect();
+        for user in &mut users {
+            user.role = self.members.rules.role_of(&user.id);
+        }
         if let Some([a, b]) = protocol::dm::parse_key(self.members.room()).map(|(a, b)| [a, b]) {
             // A conversation's roster is its two people, here or not.
             users = [a, b]
@@ -167,6 +211,7 @@ impl<L: MessageLog> Room<L> {
                             .map(|n| n.to_string())
                             .unwrap_or_default(),
                         away: directory.away_of(id),
+                        role: None,
                     })
                 })
                 .collect();
@@ -175,6 +220,7 @@ impl<L: MessageLog> Room<L> {
             room: self.members.room().to_string(),
             users,
             topic: self.members.topic(),
+            modes: self.members.rules.record.modes,
         };
         // A client moving from another instance may have seen more than this
         // one has delivered yet: catch up first, so its `since` is covered.
@@ -228,6 +274,9 @@ impl<L: MessageLog> Room<L> {
     }
 
     async fn post(&mut self, connection_id: u64, request_id: String, post: Post) {
+        if !self.allowed(connection_id, &request_id, &post).await {
+            return;
+        }
         let Some(sender) = self.members.get(connection_id) else {
             // The sender was dropped as a slow consumer while its request was
             // queued; its connection is closing and needs no answer.
@@ -256,9 +305,9 @@ impl<L: MessageLog> Room<L> {
     }
 }
 
-/// The room's current topic: the text of its latest `topic` event, looked
-/// for in at most a few pages back from `last_seq` (a topic older than that,
-/// or removed by the retention, is forgotten).
+/// The room's topic where none is kept beside the log (a store from before
+/// topics were kept): the text of its latest `topic` event, looked for in
+/// at most a few pages back from `last_seq`.
 async fn last_topic<L: MessageLog>(log: &L, last_seq: protocol::Seq) -> Option<String> {
     const PAGES: usize = 20;
     let mut upto = last_seq;
@@ -274,7 +323,11 @@ async fn last_topic<L: MessageLog>(log: &L, last_seq: protocol::Seq) -> Option<S
         for frame in page.frames.iter().rev() {
             match protocol::decode_server(frame.as_str()) {
                 Ok(ServerEvent::Topic { text, .. }) => return Some(text),
-                Ok(ServerEvent::Message { seq, .. } | ServerEvent::Location { seq, .. }) => {
+                Ok(
+                    ServerEvent::Message { seq, .. }
+                    | ServerEvent::Location { seq, .. }
+                    | ServerEvent::Moderation { seq, .. },
+                ) => {
                     oldest = oldest.min(seq);
                 }
                 _ => {}

@@ -61,6 +61,7 @@ impl TestRoom {
             Seat(retired.clone()),
             limits,
             Arc::new(crate::conversations::Directory::default()),
+            Arc::new(crate::moderation::Moderation::memory()),
             open,
         ));
         TestRoom {

@@ -30,6 +30,7 @@ mod directory;
 pub mod entries;
 mod input;
 mod input_area;
+mod moderation;
 mod network;
 pub mod outbox;
 pub mod room;
@@ -49,6 +50,7 @@ use protocol::{ClientEvent, ServerLimits};
 pub use action::{Action, Edit};
 pub use entries::{Delivery, Entries, Entry, EntryKind, HISTORY_LIMIT};
 pub use input_area::truncate;
+pub use moderation::modes_label;
 pub use room::{HISTORY_RULE, READ_MARKER, Room};
 pub use scroll::{Beyond, Scroll, Shown};
 
@@ -175,6 +177,12 @@ enum Request {
     List,
     /// Setting the topic of a room.
     Topic(String),
+    /// A moderation request in `room` (`/kick`, `/mode`, `/modlog`...):
+    /// `what` it asked, for the refusal ("cannot kick bob in #dev").
+    Moderation {
+        room: String,
+        what: String,
+    },
 }
 
 /// Who you are: your identity's id (from the welcome) and your name.

@@ -59,7 +59,10 @@ impl App {
                     self.push_lobby(now.wall_ms, EntryKind::Notice(text));
                     self.startup = false;
                 }
-                let names: Vec<String> = self.rooms.iter().map(|r| r.name.clone()).collect();
+                // Not the rooms you were kicked or banned from.
+                let names: Vec<String> = (self.rooms.iter().filter(|r| !r.removed))
+                    .map(|r| r.name.clone())
+                    .collect();
                 for room in names {
                     self.send_join(room, fx);
                 }
@@ -116,6 +119,9 @@ impl App {
     /// Joins, or resumes after the last message seen when there is one
     /// (unless the last resume brought a frame too large to take).
     pub(super) fn send_join(&mut self, room: String, fx: &mut Vec<Effect>) {
+        if let Some(i) = self.room_index(&room) {
+            self.rooms[i].removed = false;
+        }
         let since = self
             .room_index(&room)
             .and_then(|i| self.rooms[i].last_seq)
@@ -173,7 +179,12 @@ impl App {
             return;
         }
         match ev {
-            ServerEvent::RoomState { room, users, topic } => {
+            ServerEvent::RoomState {
+                room,
+                users,
+                topic,
+                modes,
+            } => {
                 for u in &users {
                     match &u.away {
                         Some(reason) => self.away.insert(u.id.clone(), reason.clone()),
@@ -188,6 +199,7 @@ impl App {
                 };
                 if let Some(i) = i {
                     self.rooms[i].apply_room_state(&users, topic.as_deref(), &me);
+                    self.rooms[i].modes = modes;
                 }
             }
             ServerEvent::History {
@@ -212,10 +224,11 @@ impl App {
                 room,
                 name,
                 user,
+                role,
                 ts,
             } => {
                 if let Some(i) = self.room_index(&room) {
-                    self.rooms[i].user_joined(&user, &name, ts);
+                    self.rooms[i].user_joined(&user, &name, role, ts);
                 }
             }
             ServerEvent::UserLeft {
@@ -296,12 +309,20 @@ impl App {
                     self.error(format!("server: {message}"));
                 }
             }
+            ev @ ServerEvent::Moderation { .. } => self.on_moderation(ev, now, fx),
+            ServerEvent::Removed {
+                room,
+                action,
+                by,
+                reason,
+            } => self.on_removed(&room, action, by, reason, now, fx),
+            ServerEvent::ModLog { room, entries } => self.show_mod_log(&room, entries, now),
             ServerEvent::Welcome { .. } | ServerEvent::Ack { .. } => {}
         }
     }
 
     /// A live message or location.
-    fn on_message(&mut self, room: &str, msg: Stored, now: Now, fx: &mut Vec<Effect>) {
+    pub(super) fn on_message(&mut self, room: &str, msg: Stored, now: Now, fx: &mut Vec<Effect>) {
         let Some(i) = self.room_index(room) else {
             return;
         };
@@ -388,6 +409,9 @@ impl App {
                 self.error(format!("server: {message}"));
             }
             (Some(Request::Logout(device)), result) => self.logged_out(device, result, now),
+            (Some(Request::Moderation { room, what }), result) => {
+                self.moderation_answered(&room, &what, result);
+            }
             (
                 Some(
                     request @ (Request::Query { .. }

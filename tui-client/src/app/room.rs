@@ -2,6 +2,9 @@
 //! not read yet, and where its view is scrolled. Messages and pages of
 //! history from the server are applied here, already sanitized.
 
+use std::collections::HashMap;
+
+use protocol::moderation::{Role, RoomModes};
 use protocol::{Member, UserRef};
 
 use super::entries::{Delivery, Entries, Entry, EntryKind};
@@ -34,6 +37,12 @@ pub struct Room {
     pub users: Vec<String>,
     /// Their identity ids, in the same order.
     pub user_ids: Vec<String>,
+    /// Roles by identity id (`room_state`, then `moderation` events).
+    pub roles: HashMap<String, Role>,
+    /// The room's modes (moderated, invite-only, slow mode...).
+    pub modes: RoomModes,
+    /// You were kicked or banned: read-only until `/join`.
+    pub removed: bool,
     pub entries: Entries,
     /// Messages since you last looked at the room.
     pub unread: usize,
@@ -86,6 +95,9 @@ impl Room {
             topic: None,
             users: Vec::new(),
             user_ids: Vec::new(),
+            roles: HashMap::new(),
+            modes: RoomModes::default(),
+            removed: false,
             entries: Entries::new(),
             unread: 0,
             mentioned: false,
@@ -175,6 +187,9 @@ impl Room {
     pub(super) fn apply_room_state(&mut self, users: &[Member], topic: Option<&str>, me: &Me) {
         self.users = users.iter().map(|u| sanitize::one_line(&u.name)).collect();
         self.user_ids = users.iter().map(|u| u.id.clone()).collect();
+        self.roles = (users.iter())
+            .filter_map(|u| Some((u.id.clone(), u.role?)))
+            .collect();
         self.topic = topic.map(sanitize::one_line).filter(|t| !t.is_empty());
         self.joined = true;
         if let Some(peer) = &mut self.peer {
@@ -217,8 +232,12 @@ impl Room {
     }
 
     /// An identity's first connection entered the room.
-    pub(super) fn user_joined(&mut self, id: &str, name: &str, ts: i64) {
+    pub(super) fn user_joined(&mut self, id: &str, name: &str, role: Option<Role>, ts: i64) {
         let name = sanitize::one_line(name);
+        match role {
+            Some(role) => self.roles.insert(id.to_string(), role),
+            None => self.roles.remove(id),
+        };
         match self.user_ids.iter().position(|u| u == id) {
             // Known already: at most a new name (renamed meanwhile).
             Some(i) => self.users[i].clone_from(&name),

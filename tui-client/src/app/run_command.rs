@@ -48,6 +48,9 @@ impl App {
             },
             Command::Retry => self.retry(now, fx),
             Command::Quit => self.quit(fx),
+            cmd @ (Command::Moderate { .. } | Command::Mode(_) | Command::Modlog) => {
+                return !self.moderate(cmd, fx);
+            }
         }
         false
     }
@@ -161,8 +164,10 @@ impl App {
             self.error("you are not in a room");
             return;
         };
-        let mut users = room.users.clone();
-        users.sort_by_key(|u| u.to_lowercase());
+        let mut users: Vec<String> = (room.users.iter().zip(&room.user_ids))
+            .map(|(name, id)| format!("{}{name}", room.prefix_of(id)))
+            .collect();
+        users.sort_by_key(|u| u.trim_start_matches(['@', '+']).to_lowercase());
         let text = format!(
             "{} in #{}: {}",
             plural(users.len(), "person", "people"),

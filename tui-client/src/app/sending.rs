@@ -23,6 +23,11 @@ impl App {
             self.error("you are not in a room: /join ROOM first");
             return None;
         };
+        if room.removed {
+            let name = room.name.clone();
+            self.error(format!("you are no longer in #{name}: /join {name} first"));
+            return None;
+        }
         Some(room.name.clone())
     }
 
@@ -133,9 +138,10 @@ impl App {
                 Change::Failed { id, room, failure } => {
                     self.mark(&room, &id, Delivery::Failed(failure.message.clone()));
                     self.error(format!(
-                        "not sent to {}: {} (/retry sends it again)",
+                        "not sent to {}: {}{}",
                         self.title_of(&room),
-                        failure.message
+                        failure.message,
+                        super::moderation::retry_hint(&failure.code)
                     ));
                 }
             }
@@ -166,6 +172,6 @@ impl App {
 pub(super) fn failure(err: &protocol::server::ErrorBody) -> Failure {
     Failure {
         code: err.code.as_str().to_string(),
-        message: sanitize::one_line(&err.message),
+        message: super::moderation::reason_of(err),
     }
 }

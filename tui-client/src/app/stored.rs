@@ -1,4 +1,4 @@
-//! A message, location or topic change from the server, sanitized, as an
+//! A message, location, topic change or moderation action from the server, sanitized, as an
 //! entry: live events and stored history go through the same conversion.
 
 use protocol::ServerEvent;
@@ -94,6 +94,17 @@ impl Stored {
                     id,
                     entry: Entry::new(ts, EntryKind::Notice(line)),
                     topic: Some(text),
+                });
+            }
+            ServerEvent::Moderation { seq, ts, .. } => {
+                // Who did what to whom, as every client words it.
+                let text = protocol::moderation::describe(&ev)?;
+                return Some(Stored {
+                    seq,
+                    own: false,
+                    id: String::new(),
+                    entry: Entry::new(ts, EntryKind::Notice(sanitize::one_line(&text))),
+                    topic: None,
                 });
             }
             _ => return None,

@@ -137,10 +137,16 @@ fn every_command_of_this_client_in_the_shared_table_parses() {
         for name in std::iter::once(&c.name).chain(c.aliases) {
             // With the arguments its shape needs.
             let line = match c.args {
+                // The moderation commands of one word take a value, not a name.
+                _ if c.name == "mode" => format!("/{name} +m"),
+                _ if c.name == "slow" => format!("/{name} 10"),
+                _ if c.name == "filter" => format!("/{name} off"),
                 protocol::commands::Args::Word | protocol::commands::Args::Text => {
                     format!("/{name} dev")
                 }
-                protocol::commands::Args::WordText => format!("/{name} bob hi"),
+                protocol::commands::Args::WordText | protocol::commands::Args::WordOptionalText => {
+                    format!("/{name} bob hi")
+                }
                 _ => format!("/{name}"),
             };
             assert!(
@@ -159,4 +165,76 @@ fn unknown_commands_are_explained_never_sent() {
     let err = parse("/frobnicate").unwrap_err();
     assert!(err.to_string().contains("/help"), "{err}");
     assert!(matches!(parse("/"), Err(CommandError::Parse(_))));
+}
+
+#[test]
+fn moderation_commands_read_names_durations_reasons_and_modes() {
+    use crate::commands::ModeRequest;
+    use protocol::moderation::{FilterMode, ModAction};
+    let moderate = |action, name: &str, duration_s, reason: Option<&str>| Command::Moderate {
+        action,
+        name: name.into(),
+        duration_s,
+        reason: reason.map(str::to_string),
+    };
+    assert_eq!(cmd("/op bob"), moderate(ModAction::Op, "bob", None, None));
+    assert_eq!(
+        cmd("/kick bob"),
+        moderate(ModAction::Kick, "bob", None, None)
+    );
+    // A kick's reason is all the rest, even when it starts like a time.
+    assert_eq!(
+        cmd("/kick bob 10m of spam"),
+        moderate(ModAction::Kick, "bob", None, Some("10m of spam"))
+    );
+    assert_eq!(
+        cmd("/ban bob 1h spam links"),
+        moderate(ModAction::Ban, "bob", Some(3600), Some("spam links"))
+    );
+    assert_eq!(
+        cmd("/ban bob spam"),
+        moderate(ModAction::Ban, "bob", None, Some("spam"))
+    );
+    assert_eq!(
+        cmd("/mute bob 5"),
+        moderate(ModAction::Mute, "bob", Some(300), None)
+    );
+    assert_eq!(
+        cmd("/unban bob"),
+        moderate(ModAction::Unban, "bob", None, None)
+    );
+    assert!(usage("/unban"));
+    assert!(usage("/op bob carol"));
+    assert_eq!(
+        cmd("/mode +m-t"),
+        Command::Mode(ModeRequest {
+            moderated: Some(true),
+            topic_lock: Some(false),
+            ..ModeRequest::default()
+        })
+    );
+    assert!(usage("/mode +x"));
+    assert_eq!(
+        cmd("/slow 0"),
+        Command::Mode(ModeRequest {
+            slow_s: Some(0),
+            ..ModeRequest::default()
+        })
+    );
+    assert!(usage("/slow 3601"));
+    assert!(usage("/slow soon"));
+    assert_eq!(
+        cmd("/filter PROFANITY"),
+        Command::Mode(ModeRequest {
+            filter: Some(FilterMode::Profanity),
+            ..ModeRequest::default()
+        })
+    );
+    assert!(usage("/filter some"));
+    assert_eq!(cmd("/modlog"), Command::Modlog);
+    // A reason with a control character is refused on the spot.
+    assert!(matches!(
+        parse("/kick bob a\u{7}b"),
+        Err(CommandError::Invalid(_))
+    ));
 }

@@ -38,6 +38,7 @@ pub fn member(name: &str) -> protocol::Member {
         id: uid(name),
         name: name.into(),
         away: None,
+        role: None,
     }
 }
 
@@ -102,6 +103,7 @@ pub fn connect(app: &mut App, rooms: &[(&str, &[&str])]) {
                 room: room.to_string(),
                 users: users.iter().map(|u| member(u)).collect(),
                 topic: None,
+                modes: Default::default(),
             },
         );
         // A new room: its history is empty.
@@ -233,6 +235,7 @@ pub fn busy(app: &mut App) {
             room: "dev".into(),
             name: "dave".into(),
             user: uid("dave"),
+            role: None,
             ts: T0 + 24 * 60 * MIN + 1,
         },
     );

@@ -17,7 +17,7 @@ use std::pin::Pin;
 use protocol::TimestampMs;
 
 pub use memory::MemoryStore;
-pub use redis::RedisStore;
+pub use redis::{RedisStore, user_key as redis_user_key};
 pub use sqlite::SqliteStore;
 
 /// Why the store could not do what was asked.

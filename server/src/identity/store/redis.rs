@@ -52,6 +52,12 @@ impl std::fmt::Debug for RedisStore {
 
 type Fields = HashMap<String, String>;
 
+/// The key of identity `id`'s record under `prefix` (its `name` field is
+/// the identity's current name, which the cluster reads for rosters).
+pub fn user_key(prefix: &str, id: &str) -> String {
+    format!("{prefix}id:user:{id}")
+}
+
 impl RedisStore {
     /// Connects to the Redis at `url`; every key starts with `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisStore, StoreError> {
@@ -79,7 +85,11 @@ impl RedisStore {
     }
 
     async fn user(&self, id: &str) -> Result<Option<Identity>, StoreError> {
-        let f: Fields = self.conn.clone().hgetall(self.key("user", id)).await?;
+        let f: Fields = self
+            .conn
+            .clone()
+            .hgetall(user_key(&self.prefix, id))
+            .await?;
         Ok(parse_user(id, &f))
     }
 

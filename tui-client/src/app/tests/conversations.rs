@@ -17,6 +17,7 @@ fn person(id: &str, name: &str) -> Member {
         id: id.into(),
         name: name.into(),
         away: None,
+        role: None,
     }
 }
 
@@ -51,6 +52,7 @@ fn signed_in(dms: Vec<DmSummary>) -> (App, Vec<Effect>) {
                     room,
                     users: vec![person(ANN, "ann"), person(BOB, "bob")],
                     topic: Some("ship it".into()),
+                    modes: Default::default(),
                 }),
                 0,
             );
@@ -97,6 +99,7 @@ fn msg_asks_for_the_conversation_then_sends_the_line_in_it() {
             room: dm_key(),
             users: vec![person(ANN, "ann"), person(BOB, "bob")],
             topic: None,
+            modes: Default::default(),
         }),
         0,
     );
@@ -338,6 +341,7 @@ fn two_lines_to_someone_before_the_answer_both_go_out() {
                 room: dm_key(),
                 users: vec![person(ANN, "ann"), person(BOB, "bob")],
                 topic: None,
+                modes: Default::default(),
             }),
             0,
         );

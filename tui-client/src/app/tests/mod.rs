@@ -4,6 +4,7 @@
 mod conversations;
 mod devices;
 mod lines;
+mod moderation;
 mod parts;
 mod rooms;
 mod scrolling;
@@ -79,6 +80,7 @@ fn member(name: &str) -> protocol::Member {
         id: u.id,
         name: u.name,
         away: None,
+        role: None,
     }
 }
 
@@ -111,6 +113,7 @@ fn room_state(app: &mut App, room: &str) {
             room: room.into(),
             users: vec![member("ann"), member("bob")],
             topic: None,
+            modes: Default::default(),
         }),
         0,
     );

@@ -240,6 +240,7 @@ fn the_user_list_holds_each_identity_once_by_id() {
             room: "dev".into(),
             name: name.into(),
             user: id.into(),
+            role: None,
             ts: 1,
         })
     };
@@ -268,4 +269,19 @@ fn the_user_list_holds_each_identity_once_by_id() {
         0,
     );
     assert_eq!(a.rooms[0].users, ["ann", "caroline"]);
+    // Someone who comes back with a role shows it at once.
+    a.update(
+        server(ServerEvent::UserJoined {
+            room: "dev".into(),
+            name: "bob".into(),
+            user: uid("bob"),
+            role: Some(protocol::moderation::Role::Op),
+            ts: 4,
+        }),
+        0,
+    );
+    assert_eq!(
+        a.rooms[0].roles.get(&uid("bob")),
+        Some(&protocol::moderation::Role::Op)
+    );
 }

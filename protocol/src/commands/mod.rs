@@ -48,6 +48,9 @@ pub enum Args {
     OptionalText,
     /// One word, then the rest of the line (not empty).
     WordText,
+    /// One word, then the rest of the line if any (two arguments, or one):
+    /// `/kick bob`, `/kick bob spamming links`.
+    WordOptionalText,
     /// Nothing, or two words (separated by separators and/or one comma):
     /// `/location 51.5 -0.12`, `/location 51.5,-0.12`.
     OptionalPair,
@@ -65,198 +68,9 @@ pub struct Command {
     pub clients: &'static [Client],
 }
 
-const BOTH: &[Client] = &[Client::Tui, Client::Web];
-const TUI: &[Client] = &[Client::Tui];
+mod table;
 
-const fn cmd(
-    name: &'static str,
-    aliases: &'static [&'static str],
-    usage: &'static str,
-    help: &'static str,
-    args: Args,
-    clients: &'static [Client],
-) -> Command {
-    Command {
-        name,
-        aliases,
-        usage,
-        help,
-        args,
-        clients,
-    }
-}
-
-/// Every command, in the order help lists them.
-pub const COMMANDS: &[Command] = &[
-    cmd(
-        "join",
-        &["j"],
-        "/join ROOM",
-        "join a room (created if nobody is in it) and switch to it",
-        Args::Word,
-        BOTH,
-    ),
-    cmd(
-        "leave",
-        &["part"],
-        "/leave [ROOM]",
-        "leave the current room or conversation, or ROOM",
-        Args::OptionalWord,
-        BOTH,
-    ),
-    cmd(
-        "me",
-        &[],
-        "/me ACTION",
-        "say what you do, shown as \"* you ACTION\"",
-        Args::Text,
-        BOTH,
-    ),
-    cmd(
-        "msg",
-        &[],
-        "/msg NAME TEXT",
-        "send TEXT to NAME alone, in your conversation with them",
-        Args::WordText,
-        BOTH,
-    ),
-    cmd(
-        "query",
-        &[],
-        "/query NAME",
-        "open your private conversation with NAME",
-        Args::Text,
-        BOTH,
-    ),
-    cmd(
-        "nick",
-        &[],
-        "/nick NAME",
-        "change your name (everyone you share a room with sees it)",
-        Args::Text,
-        BOTH,
-    ),
-    cmd(
-        "away",
-        &[],
-        "/away [REASON]",
-        "mark yourself away; people who write to you see REASON",
-        Args::OptionalText,
-        BOTH,
-    ),
-    cmd(
-        "back",
-        &[],
-        "/back",
-        "you are no longer away",
-        Args::None,
-        BOTH,
-    ),
-    cmd(
-        "whois",
-        &[],
-        "/whois NAME",
-        "who NAME is: online, devices, away, rooms you share, known since",
-        Args::Text,
-        BOTH,
-    ),
-    cmd(
-        "list",
-        &[],
-        "/list",
-        "list the rooms on the server with member counts and topics",
-        Args::None,
-        BOTH,
-    ),
-    cmd(
-        "topic",
-        &[],
-        "/topic [TEXT]",
-        "set the current room's topic; alone, show it; /topic -delete clears it",
-        Args::OptionalText,
-        BOTH,
-    ),
-    cmd(
-        "location",
-        &["loc"],
-        "/location [LAT LON]",
-        "share a position; alone, your default or current one",
-        Args::OptionalPair,
-        BOTH,
-    ),
-    cmd(
-        "users",
-        &["names", "who"],
-        "/users",
-        "list the people in the current room",
-        Args::None,
-        TUI,
-    ),
-    cmd(
-        "rooms",
-        &[],
-        "/rooms",
-        "list your rooms with user and unread counts",
-        Args::None,
-        TUI,
-    ),
-    cmd(
-        "link",
-        &[],
-        "/link",
-        "show a one-time code that signs another device in as you",
-        Args::None,
-        BOTH,
-    ),
-    cmd(
-        "devices",
-        &[],
-        "/devices",
-        "list the devices signed in as you, numbered",
-        Args::None,
-        BOTH,
-    ),
-    cmd(
-        "logout",
-        &[],
-        "/logout [DEVICE]",
-        "sign out a device (its number in /devices, or its id); alone, this one",
-        Args::OptionalWord,
-        BOTH,
-    ),
-    cmd(
-        "keys",
-        &[],
-        "/keys [remove KEY]",
-        "list the ssh keys you sign in with, or sign one out (its number in /keys, or its SHA256: fingerprint)",
-        Args::OptionalText,
-        TUI,
-    ),
-    cmd(
-        "retry",
-        &[],
-        "/retry",
-        "send your failed messages in this room again",
-        Args::None,
-        TUI,
-    ),
-    cmd(
-        "help",
-        &["h", "?"],
-        "/help [COMMAND]",
-        "list the commands, or explain one",
-        Args::OptionalWord,
-        BOTH,
-    ),
-    cmd(
-        "quit",
-        &["exit", "q"],
-        "/quit",
-        "leave the chat",
-        Args::None,
-        TUI,
-    ),
-];
+pub use table::COMMANDS;
 
 /// The command called `typed` (by name or alias, ASCII case ignored; a
 /// leading `/` is allowed, as in `/help /msg`).
@@ -367,7 +181,9 @@ fn read_args(shape: Args, text: &str) -> Result<Vec<String>, Shortfall> {
         Args::Text if text.is_empty() => Err(Shortfall::Missing),
         Args::Text | Args::OptionalText if text.is_empty() => Ok(vec![]),
         Args::Text | Args::OptionalText => Ok(vec![text.to_string()]),
-        Args::WordText => {
+        Args::WordOptionalText if text.is_empty() => Err(Shortfall::Missing),
+        Args::WordOptionalText if !text.contains(is_separator) => Ok(vec![text.to_string()]),
+        Args::WordText | Args::WordOptionalText => {
             let Some(at) = text.find(is_separator) else {
                 return Err(Shortfall::Missing);
             };
