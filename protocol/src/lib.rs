@@ -39,8 +39,8 @@ pub use codec::{DecodeError, decode_client, decode_server, encode};
 pub use error::{ErrorCode, ValidationError};
 pub use history::{history_frame, history_frames};
 pub use server::{
-    AckResult, DeviceInfo, DeviceRef, DmSummary, ErrorBody, Member, RoomListing, ServerEvent,
-    ServerLimits, UserRef,
+    AckResult, DeviceInfo, DeviceRef, DmSummary, ErrorBody, Member, RoomListing,
+    SSH_KEY_DEVICE_PREFIX, ServerEvent, ServerLimits, UserRef, is_ssh_key_device,
 };
 
 /// The protocol version this crate speaks. A client announces it in

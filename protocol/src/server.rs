@@ -340,6 +340,16 @@ pub struct DeviceRef {
     pub name: String,
 }
 
+/// How the name of a device that signs in with an ssh key begins (the
+/// server names it `ssh key ED25519 SHA256:...`; no other device may take
+/// such a name). `/keys` lists the devices whose name begins so.
+pub const SSH_KEY_DEVICE_PREFIX: &str = "ssh key ";
+
+/// Whether a device (by its name) is an ssh key.
+pub fn is_ssh_key_device(name: &str) -> bool {
+    name.starts_with(SSH_KEY_DEVICE_PREFIX)
+}
+
 /// One device in a `devices` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceInfo {

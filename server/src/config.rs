@@ -72,6 +72,8 @@ pub struct Config {
     pub tls: Option<std::sync::Arc<crate::tls::Tls>>,
     /// Registration and the expiry of unused names.
     pub identity: crate::identity::IdentityConfig,
+    /// The ssh entrance's settings (used with an ssh listener).
+    pub ssh: Option<crate::ssh::SshConfig>,
     /// The content filter and the admins named in the options.
     pub moderation: crate::moderation::ModerationConfig,
 }
@@ -104,6 +106,7 @@ impl Default for Config {
             cluster: None,
             tls: None,
             identity: crate::identity::IdentityConfig::default(),
+            ssh: None,
             moderation: crate::moderation::ModerationConfig::default(),
         }
     }

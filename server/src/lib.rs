@@ -39,6 +39,7 @@ pub mod outbound;
 pub mod rate_limit;
 pub mod registry;
 pub mod room;
+pub mod ssh;
 pub mod state;
 pub mod store;
 pub mod tls;
@@ -61,6 +62,12 @@ pub enum ServerError {
     /// The identity store could not be opened.
     #[error(transparent)]
     Identities(#[from] identity::StoreError),
+    /// The ssh host key could not be read or made.
+    #[error(transparent)]
+    SshHostKey(#[from] ssh::HostKeyError),
+    /// An ssh listener was given without `Config::ssh`.
+    #[error("an ssh listener needs the ssh settings (Config::ssh)")]
+    SshNotConfigured,
     /// The moderation store could not be opened.
     #[error(transparent)]
     Moderation(#[from] moderation::StoreError),
@@ -132,6 +139,21 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    run_with_ssh(listener, None, config, shutdown).await
+}
+
+/// [`run`], and the ssh entrance on `ssh_listener` (with `config.ssh`).
+pub async fn run_with_ssh(
+    listener: TcpListener,
+    ssh_listener: Option<TcpListener>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let ssh = match (&ssh_listener, &config.ssh) {
+        (Some(_), Some(ssh)) => Some(Arc::new(ssh::Ssh::new(ssh.clone())?)),
+        (Some(_), None) => return Err(ServerError::SshNotConfigured),
+        (None, _) => None,
+    };
     let stopping = CancellationToken::new();
     let backend = room::Backend::start(&config, stopping.clone()).await?;
     let store = identity_store(&config, &backend).await?;
@@ -170,8 +192,18 @@ pub async fn run(
         tracing::info!("shutting down: no new connections, closing the open ones");
         token.cancel();
     });
+    let ssh_connections = match (ssh_listener, ssh) {
+        (Some(listener), Some(ssh)) => {
+            Some(tokio::spawn(ssh::serve(listener, shared.clone(), ssh)))
+        }
+        _ => None,
+    };
     let http = front::serve(listener, shared.clone(), app).await;
     signal.abort();
+    let ssh_connections = match ssh_connections {
+        Some(accepting) => accepting.await.ok(),
+        None => None,
+    };
 
     // Wait (bounded) for the HTTP exchanges in progress and for every
     // WebSocket to send its close frame.
@@ -179,6 +211,9 @@ pub async fn run(
     let grace = shared.config.shutdown_grace;
     let all_closed = async {
         http.wait().await;
+        if let Some(ssh) = &ssh_connections {
+            ssh.wait().await;
+        }
         shared.connections.wait().await;
     };
     if tokio::time::timeout(grace, all_closed).await.is_err() {

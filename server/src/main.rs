@@ -161,6 +161,9 @@ struct Options {
     identity: server::identity::admin::IdentityOptions,
 
     #[command(flatten)]
+    ssh: server::ssh::options::SshOptions,
+
+    #[command(flatten)]
     moderation: server::moderation::options::ModerationOptions,
 
     #[command(flatten)]
@@ -346,17 +349,17 @@ impl Options {
             "--history may be at most {}",
             protocol::limits::MAX_HISTORY_PAGE
         );
-        let path = if self.memory {
+        let dir = if self.memory {
             None
         } else {
-            let dir = match &self.data_dir {
+            Some(match &self.data_dir {
                 Some(dir) => dir.clone(),
                 None => server::store::default_data_dir().context(
                     "this platform has no data directory; pass --data-dir DIR or --memory",
                 )?,
-            };
-            Some(server::store::file_in(&dir))
+            })
         };
+        let path = dir.as_deref().map(server::store::file_in);
         let mut config = server::Config {
             allowed_origins: self.allowed_origins.clone(),
             rate_per_sec: self.rate_limit,
@@ -390,6 +393,7 @@ impl Options {
                 }),
             tls: self.operations.tls()?,
             identity: self.identity.config(),
+            ssh: self.ssh.config(dir.as_deref())?,
             moderation: (self.moderation.config())
                 .context("cannot read the --content-filter word list")?,
             ..server::Config::default()
@@ -439,7 +443,7 @@ fn main() -> anyhow::Result<()> {
     let config = options.config()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let shutdown = shutdown_signal()?;
+        let shutdown = server::cli::shutdown_signal().context("listening for signals")?;
         let addr = options.listen_addr();
         let stop = tokio_util::sync::CancellationToken::new();
         let _stop_on_exit = stop.clone().drop_guard();
@@ -456,10 +460,21 @@ fn main() -> anyhow::Result<()> {
         } else {
             "http"
         };
+        let ssh = match options.ssh.ssh_listen {
+            Some(addr) => Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for ssh on {addr}"))?,
+            ),
+            None => None,
+        };
         // On stdout, for people and for scripts that start us on port 0.
         println!("listening on {scheme}://{local}");
+        if let Some(ssh) = &ssh {
+            println!("ssh listening on {}", ssh.local_addr()?);
+        }
         tracing::info!(%local, "chat-server ready");
-        Ok(server::run(listener, config, shutdown).await?)
+        Ok(server::run_with_ssh(listener, ssh, config, shutdown).await?)
     })
 }
 
@@ -470,29 +485,6 @@ fn run_user_command(command: &server::identity::admin::UserCommand) -> anyhow::R
         let store = command.store().await?;
         command.run(store, &mut std::io::stdout()).await?;
         Ok(())
-    })
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed
-/// when this is called, not when the future is first polled, so a signal
-/// that arrives while the server is still starting is not lost.
-#[cfg(unix)]
-fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
-    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
-    })
-}
-
-#[cfg(not(unix))]
-fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
-    Ok(async {
-        let _ = tokio::signal::ctrl_c().await;
     })
 }
 

@@ -46,6 +46,9 @@ pub enum Command {
     Devices,
     /// Sign out a device (its id or number in `/devices`), or this one.
     Logout(Option<String>),
+    /// List your ssh keys (`None`), or sign one out (its number in `/keys`
+    /// or its fingerprint).
+    Keys(Option<String>),
     /// Send the current room's failed messages again.
     Retry,
     /// All commands and keys, or one command.
@@ -153,6 +156,17 @@ pub fn parse(line: &str) -> Result<Input, CommandError> {
         "link" => Command::Link,
         "devices" => Command::Devices,
         "logout" => Command::Logout(first()),
+        "keys" => match first() {
+            None => Command::Keys(None),
+            Some(rest) => match rest.split_whitespace().collect::<Vec<_>>()[..] {
+                ["remove", key] => Command::Keys(Some(key.to_string())),
+                _ => {
+                    return Err(CommandError::Usage(
+                        "/keys, or /keys remove N (N from /keys)",
+                    ));
+                }
+            },
+        },
         "retry" => Command::Retry,
         "help" => Command::Help(first()),
         "quit" => Command::Quit,

@@ -163,6 +163,14 @@ pub const COMMANDS: &[Command] = &[
         BOTH,
     ),
     cmd(
+        "keys",
+        &[],
+        "/keys [remove KEY]",
+        "list the ssh keys you sign in with, or sign one out (its number in /keys, or its SHA256: fingerprint)",
+        Args::OptionalText,
+        TUI,
+    ),
+    cmd(
         "op",
         &[],
         "/op NAME",

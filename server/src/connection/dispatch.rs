@@ -199,6 +199,9 @@ async fn dispatch(
             let Some(handle) = client.rooms.remove(&room) else {
                 return Err(Refusal::NotInRoom(room));
             };
+            if !dm::is_dm(&room) {
+                remember_room(shared, client, &room, false).await;
+            }
             let directory = shared.registry.directory();
             directory.in_room(&client.user, client.outbound.connection_id, &room, false);
             handle
@@ -350,6 +353,9 @@ async fn join_room(
     match joined {
         Ok(handle) => {
             directory.in_room(&client.user, client.outbound.connection_id, &room, true);
+            if !silent && !dm::is_dm(&room) {
+                remember_room(shared, client, &room, true).await;
+            }
             client.rooms.insert(room, handle);
             Ok(())
         }
@@ -357,6 +363,20 @@ async fn join_room(
         // the client (slow); only an unreachable room is left to say.
         Err(JoinError::Refused(_)) => Ok(()),
         Err(e) => Err(Refusal::Join(e)),
+    }
+}
+
+/// Records a room joined or left on purpose among the identity's last
+/// rooms (what `ssh host` opens without room arguments). A store that
+/// cannot take it does not stop the request.
+async fn remember_room(shared: &Shared, client: &Client, room: &str, joined: bool) {
+    let store = shared.identities.store();
+    let done = match joined {
+        true => store.room_joined(&client.user, room).await,
+        false => store.room_left(&client.user, room).await,
+    };
+    if let Err(e) = done {
+        tracing::debug!(error = %e, room, "last rooms not updated");
     }
 }
 

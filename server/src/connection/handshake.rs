@@ -3,7 +3,8 @@
 //! handshake timeout; it is answered with `welcome`. Anything else before that is answered with an error (and
 //! counts as a strike) and the connection waits for a proper `hello`. The
 //! timeout covers the answers too: a client that does not read them cannot
-//! stretch the handshake.
+//! stretch the handshake. A pre-authenticated peer (the ssh entrance) still
+//! says `hello`, and is signed in as the device its transport proved.
 
 use axum::extract::ws::Message;
 use futures::{SinkExt, StreamExt};
@@ -17,6 +18,7 @@ use super::strikes::Strikes;
 use super::{Socket, binary_refused, decode_error};
 use crate::Shared;
 use crate::frame::Frame;
+use crate::identity::keys::PreAuth;
 use crate::identity::service::Hello;
 use crate::identity::{SignInError, SignedIn};
 
@@ -26,6 +28,7 @@ pub(super) async fn handshake<S: Socket>(
     socket: &mut S,
     shared: &Shared,
     strikes: &mut Strikes,
+    pre: Option<&PreAuth>,
 ) -> Result<SignedIn, Exit> {
     let deadline = Instant::now() + shared.config.handshake_timeout;
     loop {
@@ -78,9 +81,16 @@ pub(super) async fn handshake<S: Socket>(
                     client: client.as_deref(),
                 };
                 // The store (Redis in a cluster) is bounded by the
-                // handshake's deadline too.
+                // handshake's deadline too. A pre-authenticated peer signs
+                // in as its device, whatever its hello offers.
+                let sign_in = async {
+                    match pre {
+                        Some(pre) => shared.identities.sign_in_pre_auth(pre).await,
+                        None => shared.identities.sign_in(hello).await,
+                    }
+                };
                 let signed = tokio::select! {
-                    signed = shared.identities.sign_in(hello) => signed,
+                    signed = sign_in => signed,
                     () = tokio::time::sleep_until(deadline) => return Err(no_hello_in_time()),
                     () = shared.shutdown.cancelled() => return Err(shutting_down()),
                 };

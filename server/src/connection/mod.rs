@@ -38,6 +38,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::Shared;
 use crate::front::Hangup;
+use crate::identity::keys::PreAuth;
 use crate::outbound::{Outbound, Receiver};
 use crate::rate_limit::TokenBucket;
 use crate::room::RoomCommand;
@@ -71,13 +72,29 @@ const MAX_FRAMES_PER_FLUSH: usize = 256;
 
 /// Serves one client until its connection closes. `hangup` resets the
 /// connection when it closes, for a client that stopped reading.
-pub async fn serve<S: Socket>(mut socket: S, shared: Arc<Shared>, hangup: Hangup) {
+pub async fn serve<S: Socket>(socket: S, shared: Arc<Shared>, hangup: Hangup) {
+    serve_as(socket, shared, hangup, None).await;
+}
+
+/// Serves a client whose transport already authenticated its device (the
+/// ssh entrance, in process): its `hello` signs in as that device, whatever
+/// it says. Nothing from the network can ask for this.
+pub async fn serve_pre_authenticated<S: Socket>(socket: S, shared: Arc<Shared>, pre: PreAuth) {
+    serve_as(socket, shared, Hangup::default(), Some(pre)).await;
+}
+
+async fn serve_as<S: Socket>(
+    mut socket: S,
+    shared: Arc<Shared>,
+    hangup: Hangup,
+    pre: Option<PreAuth>,
+) {
     let id = shared.next_connection_id();
     let _open = crate::metrics::OpenConnection::new();
     let (outbound, mut queue) = Outbound::new(id, shared.config.outbound_queue);
     let mut strikes = Strikes::new(&shared.config);
 
-    let exit = match Box::pin(handshake(&mut socket, &shared, &mut strikes)).await {
+    let exit = match Box::pin(handshake(&mut socket, &shared, &mut strikes, pre.as_ref())).await {
         Ok(who) => {
             tracing::debug!(connection = id, name = %who.name, user = %who.user, "identified");
             let revoked = shared.identities.attach(&who, id);

@@ -11,10 +11,13 @@
 //!   device (so a revoked device's connections can be closed);
 //! - `revocations.rs`: in a cluster, a revoked device's connections on
 //!   the other instances are closed too;
+//! - `keys.rs`: ssh keys as credentials, and the pre-authenticated
+//!   connections of the ssh entrance;
 //! - `admin.rs`: `chat-server user ...`, working on the store directly.
 
 pub mod admin;
 pub mod codes;
+pub mod keys;
 pub mod revocations;
 pub mod secrets;
 pub mod service;

@@ -170,16 +170,12 @@ impl Identities {
     }
 
     async fn try_sign_in(&self, hello: Hello<'_>) -> Result<SignedIn, SignInError> {
-        let now = now_ms();
-        let signed = |u: Identity, d: super::store::Device, credential| SignedIn {
-            name: Arc::from(u.name),
-            user: Arc::from(u.id),
-            device: Arc::from(d.id),
-            device_name: d.name,
-            credential,
-        };
         if let Some(credential) = hello.credential {
-            return match self.store.sign_in(&secrets::hash(credential), now).await? {
+            return match self
+                .store
+                .sign_in(&secrets::hash(credential), now_ms())
+                .await?
+            {
                 Some((u, d)) => Ok(signed(u, d, None)),
                 None => Err(SignInError::BadCredential),
             };
@@ -189,12 +185,24 @@ impl Identities {
             id: secrets::new_device_id(),
             name: device_name(hello.device, hello.client),
             credential_hash: secrets::hash(&credential),
-            now,
+            now: now_ms(),
         };
+        self.sign_up(hello, device, Some(credential)).await
+    }
+
+    /// Adds `device` to an identity: by the hello's link code, else by
+    /// registering its name. `credential` is the device's, for `welcome`.
+    pub(super) async fn sign_up(
+        &self,
+        hello: Hello<'_>,
+        device: NewDevice,
+        credential: Option<String>,
+    ) -> Result<SignedIn, SignInError> {
+        let now = device.now;
         if let Some(code) = hello.link_code {
             let code = codes::canonical(code).ok_or(SignInError::BadLinkCode)?;
             return match self.store.redeem(&codes::hash(&code), &device).await? {
-                Some((u, d)) => Ok(signed(u, d, Some(credential))),
+                Some((u, d)) => Ok(signed(u, d, credential)),
                 None => Err(SignInError::BadLinkCode),
             };
         }
@@ -215,7 +223,7 @@ impl Identities {
         };
         let stored = device.device(&identity.id);
         match self.store.register(&identity, Some(&device)).await {
-            Ok(()) => Ok(signed(identity, stored, Some(credential))),
+            Ok(()) => Ok(signed(identity, stored, credential)),
             Err(StoreError::NameHeld) => Err(SignInError::NameClaimed(name)),
             Err(e) => Err(e.into()),
         }
@@ -323,6 +331,17 @@ impl Identities {
     }
 }
 
+/// Who a stored identity and device sign in as.
+pub(super) fn signed(u: Identity, d: super::store::Device, credential: Option<String>) -> SignedIn {
+    SignedIn {
+        name: Arc::from(u.name),
+        user: Arc::from(u.id),
+        device: Arc::from(d.id),
+        device_name: d.name,
+        credential,
+    }
+}
+
 /// Runs [`Identities::sweep`] now and then every `sweep_every`, until
 /// `stop`.
 pub async fn keep_sweeping(identities: Arc<Identities>, stop: CancellationToken) {
@@ -351,6 +370,11 @@ pub fn device_name(device: Option<&str>, client: Option<&str>) -> String {
             .chars()
             .filter(|&c| !protocol::validate::is_invisible_or_control(c) && !names::is_refused(c))
             .collect();
+        // Only the ssh entrance names a device as an ssh key.
+        let kept = kept.trim();
+        let kept = kept
+            .strip_prefix(protocol::SSH_KEY_DEVICE_PREFIX)
+            .unwrap_or(kept);
         kept.trim()
             .chars()
             .take(protocol::limits::MAX_DEVICE_CHARS)
@@ -377,5 +401,9 @@ mod tests {
         );
         assert_eq!(device_name(None, None), "unnamed device");
         assert_eq!(device_name(Some(&"x".repeat(100)), None).len(), 64);
+        assert_eq!(
+            device_name(Some("ssh key ED25519 SHA256:x"), None),
+            "ED25519 SHA256:x"
+        );
     }
 }

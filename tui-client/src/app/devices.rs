@@ -89,6 +89,14 @@ impl App {
     }
 
     pub(super) fn show_devices(&mut self, devices: &[DeviceInfo], now: Now) {
+        let keys = self.requests.values().any(|r| matches!(r, Request::Keys))
+            && !self
+                .requests
+                .values()
+                .any(|r| matches!(r, Request::Devices));
+        if keys {
+            return self.show_keys(devices, now);
+        }
         self.devices_shown = devices.iter().map(|d| d.id.clone()).collect();
         let head = format!("your devices ({}; /logout N signs one out):", devices.len());
         self.push_current(now.wall_ms, EntryKind::Notice(head));
@@ -99,6 +107,62 @@ impl App {
                 i + 1,
                 sanitize::one_line(&d.name),
                 sanitize::one_line(&d.id),
+                ago(now.wall_ms, d.last_seen_ts)
+            );
+            self.push_current(now.wall_ms, EntryKind::Notice(line));
+        }
+    }
+
+    /// `/keys`: asks for the devices, to show the ssh keys among them.
+    pub(super) fn ask_keys(&mut self, fx: &mut Vec<Effect>) {
+        if !self.require_connection("/keys") {
+            return;
+        }
+        let id = self.next_id();
+        self.requests.insert(id.clone(), Request::Keys);
+        fx.push(Effect::Send(ClientEvent::Devices { id }));
+    }
+
+    /// `/keys remove KEY`: signs out the key numbered so in the last
+    /// `/keys`, or the one with this fingerprint.
+    pub(super) fn remove_key(&mut self, key: &str, fx: &mut Vec<Effect>) -> bool {
+        let found = match key.parse::<usize>() {
+            Ok(n) => n.checked_sub(1).and_then(|i| self.keys_shown.get(i)),
+            Err(_) => self.keys_shown.iter().find(|(_, name)| name.ends_with(key)),
+        };
+        let Some((device, _)) = found.cloned() else {
+            self.error(format!(
+                "no key {key} in the last list: /keys shows the numbers"
+            ));
+            return false;
+        };
+        self.ask_logout(Some(device), fx)
+    }
+
+    fn show_keys(&mut self, devices: &[DeviceInfo], now: Now) {
+        let keys: Vec<&DeviceInfo> = devices
+            .iter()
+            .filter(|d| protocol::is_ssh_key_device(&d.name))
+            .collect();
+        self.keys_shown = keys
+            .iter()
+            .map(|d| (d.id.clone(), d.name.clone()))
+            .collect();
+        let head = match keys.len() {
+            0 => "no ssh keys sign in as you (ssh in with one to add it)".to_string(),
+            n => format!("your ssh keys ({n}; /keys remove N signs one out):"),
+        };
+        self.push_current(now.wall_ms, EntryKind::Notice(head));
+        for (i, d) in keys.iter().enumerate() {
+            let this = if d.current { ", this one" } else { "" };
+            let key = d
+                .name
+                .strip_prefix(protocol::SSH_KEY_DEVICE_PREFIX)
+                .unwrap_or(&d.name);
+            let line = format!(
+                "  {} {} (last seen {}{this})",
+                i + 1,
+                sanitize::one_line(key),
                 ago(now.wall_ms, d.last_seen_ts)
             );
             self.push_current(now.wall_ms, EntryKind::Notice(line));

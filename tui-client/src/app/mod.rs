@@ -158,6 +158,8 @@ enum Request {
     /// A link code for another device.
     Link,
     Devices,
+    /// `/keys`: the devices, shown as ssh keys.
+    Keys,
     /// Signing out a device (`None`: this one).
     Logout(Option<String>),
     /// `/query` or `/msg` to someone without a buffer yet: their name, the
@@ -254,6 +256,8 @@ pub struct App {
     requests: HashMap<String, Request>,
     /// The device ids of the last `/devices` list, for `/logout N`.
     devices_shown: Vec<String>,
+    /// The ssh keys of the last `/keys` answer: (device id, name).
+    keys_shown: Vec<(String, String)>,
     /// Who is away (by identity id), with their reason (empty: none).
     away: HashMap<String, String>,
     /// The rooms of the last `/list`, which Tab completes.
@@ -311,6 +315,7 @@ impl App {
             next_id: 0,
             requests: HashMap::new(),
             devices_shown: Vec::new(),
+            keys_shown: Vec::new(),
             away: HashMap::new(),
             directory: Vec::new(),
             history_parts: HashMap::new(),

@@ -424,12 +424,18 @@ impl App {
                 ),
                 result,
             ) => self.on_conversation_ack(request, result, now, fx),
-            (Some(Request::Link | Request::Devices), AckResult::Err(err)) => {
+            (Some(Request::Link | Request::Devices | Request::Keys), AckResult::Err(err)) => {
                 let message = sanitize::one_line(&err.message);
                 self.error(format!("server: {message}"));
             }
             (
-                Some(Request::History(_) | Request::Leave(_) | Request::Link | Request::Devices)
+                Some(
+                    Request::History(_)
+                    | Request::Leave(_)
+                    | Request::Link
+                    | Request::Devices
+                    | Request::Keys,
+                )
                 | None,
                 AckResult::Ok { .. },
             ) => {}

@@ -29,6 +29,8 @@ impl App {
             Command::Link => self.ask_link(fx),
             Command::Devices => self.ask_devices(fx),
             Command::Logout(device) => return !self.ask_logout(device, fx),
+            Command::Keys(None) => self.ask_keys(fx),
+            Command::Keys(Some(key)) => return !self.remove_key(&key, fx),
             Command::Help(None) => {
                 for line in crate::help::lines() {
                     self.push_current(now.wall_ms, EntryKind::Notice(line));

@@ -116,6 +116,14 @@ fn simple_commands() {
     assert_eq!(cmd("/logout"), Command::Logout(None));
     assert_eq!(cmd("/logout 2"), Command::Logout(Some("2".into())));
     assert!(usage("/logout a b"));
+    assert_eq!(cmd("/keys"), Command::Keys(None));
+    assert_eq!(cmd("/keys remove 2"), Command::Keys(Some("2".into())));
+    assert_eq!(
+        cmd("/keys remove SHA256:abc"),
+        Command::Keys(Some("SHA256:abc".into()))
+    );
+    assert!(usage("/keys 2"));
+    assert!(usage("/keys remove"));
 }
 
 #[test]

@@ -5,7 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use protocol::TimestampMs;
 
-use super::{Device, Identity, IdentityStore, Listed, NewDevice, StoreError, StoreFuture};
+use super::{
+    Device, Identity, IdentityStore, LAST_ROOMS, Listed, NewDevice, StoreError, StoreFuture,
+};
 
 #[derive(Debug, Default)]
 struct Tables {
@@ -17,6 +19,8 @@ struct Tables {
     credentials: HashMap<String, String>,
     /// code hash -> (user id, expires)
     codes: HashMap<String, (String, TimestampMs)>,
+    /// user id -> rooms, first joined first
+    rooms: HashMap<String, Vec<String>>,
 }
 
 impl Tables {
@@ -44,6 +48,7 @@ impl Tables {
         let devices = &self.devices;
         self.credentials.retain(|_, d| devices.contains_key(d));
         self.codes.retain(|_, (u, _)| u != user);
+        self.rooms.remove(user);
         Some(identity)
     }
 }
@@ -225,5 +230,28 @@ impl IdentityStore for MemoryStore {
             u.key = key.to_owned();
         }
         Self::now(Ok(()))
+    }
+
+    fn room_joined<'a>(&'a self, user: &'a str, room: &'a str) -> StoreFuture<'a, ()> {
+        let mut t = self.lock();
+        let rooms = t.rooms.entry(user.to_owned()).or_default();
+        if !rooms.iter().any(|r| r == room) {
+            rooms.push(room.to_owned());
+            let extra = rooms.len().saturating_sub(LAST_ROOMS);
+            rooms.drain(..extra);
+        }
+        Self::now(Ok(()))
+    }
+
+    fn room_left<'a>(&'a self, user: &'a str, room: &'a str) -> StoreFuture<'a, ()> {
+        if let Some(rooms) = self.lock().rooms.get_mut(user) {
+            rooms.retain(|r| r != room);
+        }
+        Self::now(Ok(()))
+    }
+
+    fn last_rooms<'a>(&'a self, user: &'a str) -> StoreFuture<'a, Vec<String>> {
+        let rooms = self.lock().rooms.get(user).cloned().unwrap_or_default();
+        Self::now(Ok(rooms))
     }
 }

@@ -155,7 +155,21 @@ pub trait IdentityStore: Send + Sync + std::fmt::Debug {
 
     /// Gives an identity another name (its key must be free, or its own).
     fn rename<'a>(&'a self, user: &'a str, name: &'a str, key: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Remembers that a device of `user` joined `room` (kept in the order
+    /// first joined; at most [`LAST_ROOMS`], the oldest forgotten).
+    fn room_joined<'a>(&'a self, user: &'a str, room: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Forgets `room` for `user` (a device left it on purpose).
+    fn room_left<'a>(&'a self, user: &'a str, room: &'a str) -> StoreFuture<'a, ()>;
+
+    /// The rooms `user` is in, as last remembered, first joined first.
+    fn last_rooms<'a>(&'a self, user: &'a str) -> StoreFuture<'a, Vec<String>>;
 }
+
+/// Rooms remembered per identity, at most (the per-connection room limit's
+/// default).
+pub const LAST_ROOMS: usize = 32;
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,9 @@
 //! - `id:cred:{hash}`: the device of a credential hash;
 //! - `id:code:{hash}`: `user \t expiry ms` of a link code, expiring with
 //!   it; taken with GETDEL, so it is used once;
-//! - `id:seen`: sorted set of identities by when they were last seen.
+//! - `id:seen`: sorted set of identities by when they were last seen;
+//! - `id:rooms:{user}`: sorted set of the rooms an identity is in, scored
+//!   by the order first joined.
 
 use std::collections::HashMap;
 
@@ -17,7 +19,21 @@ use protocol::TimestampMs;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
-use super::{Device, Identity, IdentityStore, Listed, NewDevice, StoreError, StoreFuture};
+use super::{
+    Device, Identity, IdentityStore, LAST_ROOMS, Listed, NewDevice, StoreError, StoreFuture,
+};
+
+/// Adds a room (ARGV[1]) to an identity's rooms (KEYS[1]) after the
+/// others, unless it is there already, and keeps the newest ARGV[2].
+const ROOM_JOINED: &str = r"
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local n = 1
+if top[2] then n = tonumber(top[2]) + 1 end
+redis.call('ZADD', KEYS[1], n, ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[2]) - 1)
+return 1
+";
 
 /// The Redis store.
 #[derive(Clone)]
@@ -129,6 +145,7 @@ impl RedisStore {
             pipe.del(self.key("dev", d));
         }
         pipe.del(self.key("devs", id))
+            .del(self.key("rooms", id))
             .del(self.key("user", id))
             .zrem(self.seen_key(), id);
         pipe.exec_async(&mut self.conn.clone()).await?;
@@ -396,6 +413,39 @@ impl IdentityStore for RedisStore {
                 .hset_multiple(self.key("user", user), &[("name", name), ("key", key)])
                 .await?;
             Ok(())
+        })
+    }
+
+    fn room_joined<'a>(&'a self, user: &'a str, room: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let _: i64 = redis::Script::new(ROOM_JOINED)
+                .key(self.key("rooms", user))
+                .arg(room)
+                .arg(LAST_ROOMS)
+                .invoke_async(&mut self.conn.clone())
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn room_left<'a>(&'a self, user: &'a str, room: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let _: () = self
+                .conn
+                .clone()
+                .zrem(self.key("rooms", user), room)
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn last_rooms<'a>(&'a self, user: &'a str) -> StoreFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            Ok(self
+                .conn
+                .clone()
+                .zrange(self.key("rooms", user), 0, -1)
+                .await?)
         })
     }
 }

@@ -11,7 +11,9 @@ use std::time::Duration;
 use protocol::TimestampMs;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
-use super::{Device, Identity, IdentityStore, Listed, NewDevice, StoreError, StoreFuture};
+use super::{
+    Device, Identity, IdentityStore, LAST_ROOMS, Listed, NewDevice, StoreError, StoreFuture,
+};
 
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS identities (
@@ -34,6 +36,12 @@ const SCHEMA: &str = "
         hash TEXT PRIMARY KEY,
         user_id TEXT NOT NULL,
         expires_ts INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS last_rooms (
+        user_id TEXT NOT NULL,
+        room TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (user_id, room)
     );";
 
 const IDENTITY: &str = "SELECT id, name, key, created_ts, last_seen_ts FROM identities";
@@ -138,6 +146,7 @@ fn find_user(tx: &Connection, id: &str) -> Result<Option<Identity>, StoreError> 
 fn remove_user(tx: &Connection, id: &str) -> Result<bool, StoreError> {
     tx.execute("DELETE FROM devices WHERE user_id = ?1", [id])?;
     tx.execute("DELETE FROM link_codes WHERE user_id = ?1", [id])?;
+    tx.execute("DELETE FROM last_rooms WHERE user_id = ?1", [id])?;
     Ok(tx.execute("DELETE FROM identities WHERE id = ?1", [id])? > 0)
 }
 
@@ -356,6 +365,44 @@ impl IdentityStore for SqliteStore {
                 return Err(StoreError::Other(format!("no identity {user}")));
             }
             Ok(())
+        })
+    }
+
+    fn room_joined<'a>(&'a self, user: &'a str, room: &'a str) -> StoreFuture<'a, ()> {
+        let (user, room) = (user.to_owned(), room.to_owned());
+        self.run(move |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO last_rooms (user_id, room, seq)
+                 VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM last_rooms WHERE user_id = ?1))",
+                params![user, room],
+            )?;
+            tx.execute(
+                "DELETE FROM last_rooms WHERE user_id = ?1 AND seq NOT IN
+                 (SELECT seq FROM last_rooms WHERE user_id = ?1 ORDER BY seq DESC LIMIT ?2)",
+                params![user, LAST_ROOMS as i64],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn room_left<'a>(&'a self, user: &'a str, room: &'a str) -> StoreFuture<'a, ()> {
+        let (user, room) = (user.to_owned(), room.to_owned());
+        self.run(move |tx| {
+            tx.execute(
+                "DELETE FROM last_rooms WHERE user_id = ?1 AND room = ?2",
+                params![user, room],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn last_rooms<'a>(&'a self, user: &'a str) -> StoreFuture<'a, Vec<String>> {
+        let user = user.to_owned();
+        self.run(move |tx| {
+            let mut stmt =
+                tx.prepare("SELECT room FROM last_rooms WHERE user_id = ?1 ORDER BY seq")?;
+            let rows = stmt.query_map([&user], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
         })
     }
 }

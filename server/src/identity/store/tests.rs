@@ -98,6 +98,54 @@ async fn conformance(store: &dyn IdentityStore, tag: &str) {
     assert!(store.sign_in(&c("2"), t + 6_000).await.unwrap().is_none());
     assert!(store.sign_in(&c("1"), t + 6_000).await.unwrap().is_some());
 
+    // Last rooms: in the order first joined, a leave forgets one, a
+    // second join keeps its place, at most LAST_ROOMS.
+    for room in ["dev", "ops", "dev", "lobby"] {
+        store.room_joined(&ann.id, room).await.unwrap();
+    }
+    store.room_left(&ann.id, "ops").await.unwrap();
+    assert_eq!(store.last_rooms(&ann.id).await.unwrap(), ["dev", "lobby"]);
+    assert!(store.last_rooms(&bob.id).await.unwrap().is_empty());
+    for i in 0..LAST_ROOMS {
+        store
+            .room_joined(&bob.id, &format!("r{i:02}"))
+            .await
+            .unwrap();
+    }
+    store.room_joined(&bob.id, "newest").await.unwrap();
+    let kept = store.last_rooms(&bob.id).await.unwrap();
+    assert_eq!(kept.len(), LAST_ROOMS);
+    assert_eq!(
+        (kept[0].as_str(), kept[LAST_ROOMS - 1].as_str()),
+        ("r01", "newest")
+    );
+
+    // A key as a credential: a device whose credential hash is the key's
+    // finds its identity like any other.
+    let key_hash = c("ssh-key");
+    let key_device = NewDevice {
+        name: format!("{}ED25519 SHA256:abc", protocol::SSH_KEY_DEVICE_PREFIX),
+        ..device(&d("k"), &key_hash, t + 6_000)
+    };
+    store
+        .add_code(&c("kcode"), &ann.id, t + 60_000)
+        .await
+        .unwrap();
+    store
+        .redeem(&c("kcode"), &key_device)
+        .await
+        .unwrap()
+        .expect("linked");
+    let (by_key, dev) = store
+        .sign_in(&key_hash, t + 6_500)
+        .await
+        .unwrap()
+        .expect("by key");
+    assert_eq!(
+        (by_key.id.as_str(), dev.name.as_str()),
+        (ann.id.as_str(), key_device.name.as_str())
+    );
+
     // Renaming, listing, expiring, removing.
     assert!(matches!(
         store.rename(&bob.id, "Ann", "ann").await,
@@ -112,7 +160,7 @@ async fn conformance(store: &dyn IdentityStore, tag: &str) {
         .filter(|l| l.identity.id.starts_with(&format!("u_{tag}")))
         .map(|l| (l.identity.name.clone(), l.devices))
         .collect();
-    assert_eq!(mine, [("ann".to_string(), 1), ("robert".to_string(), 0)]);
+    assert_eq!(mine, [("ann".to_string(), 2), ("robert".to_string(), 0)]);
     store
         .touch(&[(ann.id.clone(), d("1"))], t + 9_000)
         .await
@@ -125,6 +173,10 @@ async fn conformance(store: &dyn IdentityStore, tag: &str) {
     );
     assert!(store.find("robert").await.unwrap().is_none());
     assert!(store.remove(&ann.id).await.unwrap());
+    assert!(
+        store.last_rooms(&ann.id).await.unwrap().is_empty(),
+        "rooms go with it"
+    );
     assert!(store.sign_in(&c("1"), t + 9_500).await.unwrap().is_none());
     assert!(
         store.find("ann").await.unwrap().is_none(),
