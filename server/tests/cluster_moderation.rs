@@ -34,16 +34,7 @@ async fn moderate(
 }
 
 async fn join_code(c: &mut Client, room: &str) -> ErrorCode {
-    let id = c.next_id();
-    let (ack, _) = c
-        .request(ClientEvent::Join {
-            id,
-            room: room.into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
-    ack_code(&ack)
+    ack_code(&c.try_join(room).await.0)
 }
 
 #[tokio::test]

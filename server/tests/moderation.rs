@@ -72,16 +72,7 @@ async fn set_mode(c: &mut Client, change: impl FnOnce(&mut ClientEvent)) {
 }
 
 async fn join_code(c: &mut Client, room: &str) -> ErrorCode {
-    let id = c.next_id();
-    let (ack, _) = c
-        .request(ClientEvent::Join {
-            id,
-            room: room.into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
-    ack_code(&ack)
+    ack_code(&c.try_join(room).await.0)
 }
 
 async fn topic(c: &mut Client, room: &str, text: &str) -> ServerEvent {
@@ -284,15 +275,7 @@ async fn a_ban_holds_on_another_device_after_nick_and_after_a_restart() {
         )
     })
     .await;
-    let id = bob.next_id();
-    let (ack, _) = bob
-        .request(ClientEvent::Join {
-            id,
-            room: "dev".into(),
-            since: None,
-            epoch: None,
-        })
-        .await;
+    let (ack, _) = bob.try_join("dev").await;
     assert_eq!(ack_code(&ack), ErrorCode::Banned);
     let ServerEvent::Ack { error: Some(e), .. } = &ack else {
         panic!("{ack:?}")

@@ -8,16 +8,6 @@ mod harness;
 
 use harness::*;
 
-/// ann and bob, both in `dev`, each seeing the other there.
-fn ann_and_bob(server: &Server) -> (Tui, Tui) {
-    let ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
-    ann.wait_for("you joined #dev");
-    let bob = Tui::start(&server.url(), "bob", &["dev"], WIDE);
-    bob.wait_for("you joined #dev");
-    ann.wait_for("bob joined #dev");
-    (ann, bob)
-}
-
 #[test]
 fn two_people_write_to_each_other_alone() {
     let server = Server::start();

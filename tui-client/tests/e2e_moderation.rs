@@ -15,20 +15,10 @@ fn listed(t: &Tui, name: &str) -> bool {
         .any(|r| r.trim_end().ends_with(&format!("│ {name}")))
 }
 
-/// ann creates `dev` (so she owns it), then bob joins.
-fn owner_and_guest(server: &Server) -> (Tui, Tui) {
-    let ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
-    ann.wait_for("you joined #dev");
-    let bob = Tui::start(&server.url(), "bob", &["dev"], WIDE);
-    bob.wait_for("you joined #dev");
-    ann.wait_for("bob joined #dev");
-    (ann, bob)
-}
-
 #[test]
 fn the_filter_and_a_mute_refuse_lines_which_show_failed_with_the_reason() {
     let server = Server::start();
-    let (mut ann, mut bob) = owner_and_guest(&server);
+    let (mut ann, mut bob) = ann_and_bob(&server);
     // Roles from room_state: the owner is an operator to everyone.
     bob.wait_until("@ann in bob's user list", |t| listed(t, "@ann"));
     ann.wait_until("@ann in ann's user list", |t| listed(t, "@ann"));
@@ -66,7 +56,7 @@ fn the_filter_and_a_mute_refuse_lines_which_show_failed_with_the_reason() {
 #[test]
 fn an_operator_kicks_bans_gives_roles_sets_modes_and_reads_the_log() {
     let server = Server::start();
-    let (mut ann, mut bob) = owner_and_guest(&server);
+    let (mut ann, mut bob) = ann_and_bob(&server);
     // A role given shows in both user lists.
     ann.line("/op bob");
     ann.wait_for("ann made bob an operator");
@@ -108,7 +98,7 @@ fn an_operator_kicks_bans_gives_roles_sets_modes_and_reads_the_log() {
 #[test]
 fn a_moderated_room_needs_voice_and_an_invite_only_room_an_invite() {
     let server = Server::start();
-    let (mut ann, mut bob) = owner_and_guest(&server);
+    let (mut ann, mut bob) = ann_and_bob(&server);
     ann.line("/mode +m");
     bob.wait_for("#dev · 2 users · +m");
     bob.line("may I");

@@ -268,23 +268,28 @@ impl Client {
         }
     }
 
-    /// Joins `room`, asserting success; returns the names in its user list.
+    /// Asks to join `room` (no resume); returns the ack, whatever it says,
+    /// and what came before it.
+    pub async fn try_join(&mut self, room: &str) -> (ServerEvent, Vec<ServerEvent>) {
+        let id = self.next_id();
+        self.request(ClientEvent::Join {
+            id,
+            room: room.into(),
+            since: None,
+            epoch: None,
+        })
+        .await
+    }
+
     /// Joins `room`, asserting success; returns what came before the ack
     /// (`room_state`, then the history).
     pub async fn join_answers(&mut self, room: &str) -> Vec<ServerEvent> {
-        let id = self.next_id();
-        let (ack, others) = self
-            .request(ClientEvent::Join {
-                id,
-                room: room.into(),
-                since: None,
-                epoch: None,
-            })
-            .await;
+        let (ack, others) = self.try_join(room).await;
         assert_ok(&ack);
         others
     }
 
+    /// Joins `room`, asserting success; returns the names in its user list.
     pub async fn join(&mut self, room: &str) -> Vec<String> {
         self.join_answers(room)
             .await

@@ -476,6 +476,17 @@ impl Drop for Tui {
 
 pub const WIDE: (u16, u16) = (160, 30);
 
+/// ann starts `dev` (so she owns it), then bob joins; each at [`WIDE`],
+/// each seeing the other there.
+pub fn ann_and_bob(server: &Server) -> (Tui, Tui) {
+    let ann = Tui::start(&server.url(), "ann", &["dev"], WIDE);
+    ann.wait_for("you joined #dev");
+    let bob = Tui::start(&server.url(), "bob", &["dev"], WIDE);
+    bob.wait_for("you joined #dev");
+    ann.wait_for("bob joined #dev");
+    (ann, bob)
+}
+
 // ---------- a TCP proxy that can go silent ----------
 
 /// A TCP proxy between clients and the server on a loopback port. It can
