@@ -116,14 +116,16 @@ export async function startServer({ port = 0, dataDir, args = [] } = {}) {
   });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   exited.then(() => children.delete(child));
+  // What it printed: its addresses (the ssh listener's line comes after
+  // the web one).
+  let out = '';
   const url = await new Promise((resolve, reject) => {
-    let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`chat-server printed no address within ${SERVER_START_MS} ms; stdout: ${out}; stderr: ${stderr}`));
     }, SERVER_START_MS);
     child.stdout.on('data', (d) => {
-      out += d;
+      out = (out + d).slice(-8000);
       const m = /listening on (https?:\/\/127\.0\.0\.1:(\d+))/.exec(out);
       if (m) {
         clearTimeout(timer);
@@ -142,6 +144,7 @@ export async function startServer({ port = 0, dataDir, args = [] } = {}) {
     dataDir,
     args,
     stderr: () => stderr,
+    stdout: () => out,
     // SIGTERM, then SIGKILL if it does not stop in time.
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
