@@ -9,7 +9,8 @@
 //! - `log.rs`: the one interface a room keeps its messages and names
 //!   behind: append-and-number, page, claim and release a name, resync.
 //! - `local_log.rs`: that interface on this instance's SQLite store; a
-//!   message is acknowledged and broadcast once its commit is on disk.
+//!   message is acknowledged and broadcast once its commit is on disk (in
+//!   memory, once the store has it queued).
 //! - `redis_log.rs`: that interface shared by every instance through Redis;
 //!   a message is acknowledged once Redis has it and broadcast as the room's
 //!   channel delivers it, in sequence order.

@@ -1,5 +1,6 @@
 //! The room task driven through its command queue, on the local log over a
-//! real in-memory SQLite store, with real outbound queues as members.
+//! real SQLite store (a file, as by default, or in memory), with real
+//! outbound queues as members.
 //! (Cluster rooms are covered end to end by `tests/cluster.rs` against a
 //! real Redis.)
 
@@ -42,11 +43,29 @@ struct TestRoom {
     task: JoinHandle<()>,
     retired: Arc<AtomicBool>,
     store: Store,
+    /// Where the store file is, for as long as the room runs.
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestRoom {
+    /// A room whose history is in a store file, as the server's default.
     fn start() -> TestRoom {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Store::open(&StoreConfig {
+            path: Some(crate::store::file_in(dir.path())),
+            ..Default::default()
+        })
+        .expect("store file");
+        TestRoom::start_on(store, Some(dir))
+    }
+
+    /// A room whose history is in memory (`--memory`).
+    fn in_memory() -> TestRoom {
         let store = Store::open(&StoreConfig::default()).expect("in-memory store");
+        TestRoom::start_on(store, None)
+    }
+
+    fn start_on(store: Store, dir: Option<tempfile::TempDir>) -> TestRoom {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let retired = Arc::new(AtomicBool::new(false));
         let name: Arc<str> = Arc::from(ROOM);
@@ -69,6 +88,7 @@ impl TestRoom {
             task,
             retired,
             store,
+            _dir: dir,
         }
     }
 
@@ -308,6 +328,31 @@ async fn a_post_is_acknowledged_after_its_commit_then_broadcast_in_order() {
     for n in 1..=3 {
         assert_eq!(bob.message().await, (n, "ann".into(), format!("text {n}")));
     }
+}
+
+#[tokio::test]
+async fn in_memory_a_post_is_acknowledged_and_broadcast_without_waiting_for_its_commit() {
+    let room = TestRoom::in_memory();
+    let mut ann = Client::new(1, "ann", 64);
+    let mut bob = Client::new(2, "bob", 64);
+    room.enter(&mut ann).await;
+    room.enter(&mut bob).await;
+    assert!(matches!(ann.next().await, ServerEvent::UserJoined { .. }));
+
+    // The store thread is stuck: no commit happens meanwhile.
+    let release = room.store.hold().await;
+    room.say(&ann, "m1", "hello").await;
+    assert_eq!(ann.ack("m1").await, Some(1));
+    assert_eq!(ann.message().await.0, 1);
+    assert_eq!(bob.message().await, (1, "ann".into(), "hello".into()));
+    // A read asked for after the ack sees the message.
+    let _ = release.send(());
+    let page = room
+        .store
+        .page(Arc::from(ROOM), 0, 1, 10)
+        .await
+        .expect("store readable");
+    assert_eq!(page.frames.len(), 1, "message 1 stored");
 }
 
 #[tokio::test]

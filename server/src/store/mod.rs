@@ -10,6 +10,12 @@
 //!
 //! Stored rows keep the exact JSON frame that was broadcast, so replaying
 //! history is concatenation, not re-serialization.
+//!
+//! A store in memory (`--memory`) survives nothing, so its commit promises
+//! nothing worth waiting for: rooms queue their appends with
+//! [`Store::queue`] and acknowledge at once. Reads still see every append
+//! queued before them, because the thread takes requests in order and
+//! writes a group's appends before it answers the group's reads.
 
 mod worker;
 
@@ -109,7 +115,8 @@ pub(super) enum Request {
     },
     Append {
         record: Record,
-        notify: mpsc::UnboundedSender<Committed>,
+        /// Where to report the commit; `None`: nobody waits for it.
+        notify: Option<mpsc::UnboundedSender<Committed>>,
     },
     /// Newest `limit` events with `after < seq <= upto`, oldest first.
     Page {
@@ -119,6 +126,13 @@ pub(super) enum Request {
         limit: u32,
         reply: oneshot::Sender<Result<Page, StoreError>>,
     },
+    /// Keeps the thread busy until `until` (a test's commit that takes
+    /// long); `held` says it started.
+    #[cfg(test)]
+    Hold {
+        held: oneshot::Sender<()>,
+        until: oneshot::Receiver<()>,
+    },
 }
 
 /// Handle to the store thread. Cheap to clone.
@@ -126,6 +140,7 @@ pub(super) enum Request {
 pub struct Store {
     requests: mpsc::Sender<Request>,
     epoch: Arc<str>,
+    in_memory: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -167,12 +182,19 @@ impl Store {
         Ok(Store {
             requests,
             epoch: Arc::from(epoch),
+            in_memory: config.path.is_none(),
         })
     }
 
     /// Identifies this store; changes when the store file is new.
     pub fn epoch(&self) -> &str {
         &self.epoch
+    }
+
+    /// The history lives in memory: a commit survives nothing the server
+    /// process does not, so nobody needs to wait for one.
+    pub fn in_memory(&self) -> bool {
+        self.in_memory
     }
 
     pub async fn start_room(&self, room: Arc<str>, recent: usize) -> Result<RoomStart, StoreError> {
@@ -192,6 +214,14 @@ impl Store {
         record: Record,
         notify: mpsc::UnboundedSender<Committed>,
     ) -> Result<(), StoreError> {
+        let notify = Some(notify);
+        self.send(Request::Append { record, notify }).await
+    }
+
+    /// Queues an append that nobody waits for (a store in memory): reads
+    /// queued after it see it, but its commit is not reported.
+    pub async fn queue(&self, record: Record) -> Result<(), StoreError> {
+        let notify = None;
         self.send(Request::Append { record, notify }).await
     }
 
@@ -221,6 +251,19 @@ impl Store {
         let user = user.to_owned();
         self.send(Request::Dms { user, limit, reply }).await?;
         answer.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    /// Keeps the store thread busy until the returned sender is used or
+    /// dropped: what a slow commit looks like to the rooms.
+    #[cfg(test)]
+    pub(crate) async fn hold(&self) -> oneshot::Sender<()> {
+        let (held, holding) = oneshot::channel();
+        let (release, until) = oneshot::channel();
+        self.send(Request::Hold { held, until })
+            .await
+            .expect("store running");
+        holding.await.expect("store thread holding");
+        release
     }
 
     async fn send(&self, request: Request) -> Result<(), StoreError> {

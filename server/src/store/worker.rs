@@ -55,6 +55,7 @@ impl Worker {
             // Tell each room once, with the highest seq of this group.
             let mut upto: HashMap<&str, (Seq, &mpsc::UnboundedSender<Committed>)> = HashMap::new();
             for (record, notify) in &appends {
+                let Some(notify) = notify else { continue };
                 let entry = upto.entry(&record.room).or_insert((0, notify));
                 entry.0 = entry.0.max(record.seq);
             }
@@ -87,6 +88,11 @@ impl Worker {
                     let _ = reply.send(self.dms(&user, limit));
                 }
                 Request::Append { .. } => {}
+                #[cfg(test)]
+                Request::Hold { held, until } => {
+                    let _ = held.send(());
+                    let _ = until.blocking_recv();
+                }
             }
         }
         self.sweep_by_age_if_due();
@@ -94,7 +100,7 @@ impl Worker {
 
     fn write(
         &mut self,
-        appends: &[(Record, mpsc::UnboundedSender<Committed>)],
+        appends: &[(Record, Option<mpsc::UnboundedSender<Committed>>)],
     ) -> Result<(), StoreError> {
         let tx = self
             .conn
