@@ -2,14 +2,21 @@
 //! own). Each operation is one transaction on a connection of its own,
 //! run on the blocking pool; SQLite's WAL lets it share the file with the
 //! history's writer thread.
+//!
+//! Operations wait for the connection before they go to the blocking pool,
+//! not on it: a burst of `hello`s otherwise made the pool start a thread
+//! for each one, only to park it on the connection's lock (hundreds of
+//! threads, each with its stack and its allocator cache, kept for seconds
+//! and costing resident memory long after).
 
 use crate::durability::Durability;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use protocol::TimestampMs;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use tokio::sync::Mutex;
 
 use super::{
     Device, Identity, IdentityStore, LAST_ROOMS, Listed, NewDevice, StoreError, StoreFuture,
@@ -78,7 +85,8 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `f` in a transaction on the blocking pool.
+    /// Runs `f` in a transaction on the blocking pool, once the connection
+    /// is free: one blocking thread at a time works for this store.
     fn run<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
@@ -86,8 +94,8 @@ impl SqliteStore {
     {
         let conn = self.conn.clone();
         Box::pin(async move {
+            let mut conn = conn.lock_owned().await;
             let work = move || {
-                let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
                 // IMMEDIATE: take the write lock up front (waiting for it
                 // under the busy timeout). A deferred transaction that reads
                 // and then writes fails at once with SQLITE_BUSY when the

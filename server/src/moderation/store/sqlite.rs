@@ -1,12 +1,15 @@
 //! Moderation in SQLite, in the history's database file (a table of its
 //! own). Each operation is one statement on a connection of its own, run
-//! on the blocking pool, like the identity store.
+//! on the blocking pool once the connection is free, like the identity
+//! store (so that rooms opening at once do not each get a thread of the
+//! pool, parked on the connection's lock).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::Mutex;
 
 use super::{Entry, ModerationStore, StoreError, StoreFuture};
 use crate::durability::Durability;
@@ -44,7 +47,7 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `f` on the blocking pool.
+    /// Runs `f` on the blocking pool, once the connection is free.
     fn run<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
@@ -52,7 +55,8 @@ impl SqliteStore {
     {
         let conn = self.conn.clone();
         Box::pin(async move {
-            let work = move || f(&conn.lock().unwrap_or_else(|e| e.into_inner()));
+            let conn = conn.lock_owned().await;
+            let work = move || f(&conn);
             tokio::task::spawn_blocking(work)
                 .await
                 .map_err(|e| StoreError::Other(format!("moderation store task failed: {e}")))?
