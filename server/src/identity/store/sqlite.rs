@@ -414,3 +414,53 @@ impl IdentityStore for SqliteStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::Mutex as StdMutex;
+    use std::sync::mpsc;
+
+    use super::*;
+
+    /// Operations queue for the connection before the blocking pool. Were
+    /// they to wait on the pool instead, every operation of a burst (a wave
+    /// of `hello`s) would get a thread of its own, parked until the
+    /// connection is free: hundreds of threads, each keeping its stack and
+    /// its allocator cache resident.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_operations_does_not_get_a_thread_each() {
+        const OPERATIONS: usize = 64;
+        let store = SqliteStore::open(None, Durability::default()).expect("in memory");
+        // The first operation to run holds the connection until every
+        // operation has been issued.
+        let (go, wait) = mpsc::channel::<()>();
+        let wait = Arc::new(StdMutex::new(Some(wait)));
+        let threads = Arc::new(StdMutex::new(HashSet::new()));
+        let operations = (0..OPERATIONS).map(|_| {
+            let (wait, threads) = (wait.clone(), threads.clone());
+            store.run(move |_| {
+                threads
+                    .lock()
+                    .expect("threads")
+                    .insert(std::thread::current().id());
+                if let Some(wait) = wait.lock().expect("wait").take() {
+                    let _ = wait.recv();
+                }
+                Ok(())
+            })
+        });
+        let mut all = futures::future::join_all(operations);
+        // Issue every operation: each is polled once.
+        assert!(futures::poll!(&mut all).is_pending());
+        go.send(()).expect("the first operation waits");
+        for result in all.await {
+            result.expect("ran");
+        }
+        let used = threads.lock().expect("threads").len();
+        assert!(
+            used < OPERATIONS / 2,
+            "{used} blocking threads for {OPERATIONS} operations"
+        );
+    }
+}
