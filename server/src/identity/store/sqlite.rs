@@ -3,20 +3,21 @@
 //! run on the blocking pool; SQLite's WAL lets it share the file with the
 //! history's writer thread.
 //!
-//! Operations wait for the connection before they go to the blocking pool,
-//! not on it: a burst of `hello`s otherwise made the pool start a thread
-//! for each one, only to park it on the connection's lock (hundreds of
-//! threads, each with its stack and its allocator cache, kept for seconds
-//! and costing resident memory long after).
+//! At most [`POOL_THREADS`] operations are on the blocking pool at once;
+//! the others wait for a place before they go there, not on the pool: a
+//! burst of `hello`s otherwise made the pool start a thread for each one,
+//! only to park it on the connection's lock (hundreds of threads, each with
+//! its stack and its allocator cache, kept for seconds and costing
+//! resident memory long after).
 
 use crate::durability::Durability;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use protocol::TimestampMs;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-use tokio::sync::Mutex;
+use tokio::sync::Semaphore;
 
 use super::{
     Device, Identity, IdentityStore, LAST_ROOMS, Listed, NewDevice, StoreError, StoreFuture,
@@ -51,6 +52,12 @@ const SCHEMA: &str = "
         PRIMARY KEY (user_id, room)
     );";
 
+/// Operations of one store on the blocking pool at once: a few, so that the
+/// next is already waiting on the connection when one commits (one is
+/// slower: every hand-over then goes through the runtime), and not one
+/// per operation.
+const POOL_THREADS: usize = 4;
+
 const IDENTITY: &str = "SELECT id, name, key, created_ts, last_seen_ts FROM identities";
 const DEVICE: &str = "SELECT id, user_id, name, created_ts, last_seen_ts FROM devices";
 
@@ -58,6 +65,8 @@ const DEVICE: &str = "SELECT id, user_id, name, created_ts, last_seen_ts FROM de
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// A place on the blocking pool, of [`POOL_THREADS`].
+    pool: Arc<Semaphore>,
 }
 
 impl SqliteStore {
@@ -82,20 +91,26 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            pool: Arc::new(Semaphore::new(POOL_THREADS)),
         })
     }
 
-    /// Runs `f` in a transaction on the blocking pool, once the connection
-    /// is free: one blocking thread at a time works for this store.
+    /// Runs `f` in a transaction on the blocking pool, once it has a place
+    /// there.
     fn run<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let (conn, pool) = (self.conn.clone(), self.pool.clone());
         Box::pin(async move {
-            let mut conn = conn.lock_owned().await;
+            let place = pool
+                .acquire_owned()
+                .await
+                .map_err(|e| StoreError::Other(format!("identity store closed: {e}")))?;
             let work = move || {
+                let _place = place;
+                let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
                 // IMMEDIATE: take the write lock up front (waiting for it
                 // under the busy timeout). A deferred transaction that reads
                 // and then writes fails at once with SQLITE_BUSY when the
