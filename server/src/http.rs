@@ -11,6 +11,7 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures::FutureExt;
 
 use crate::front::{Peer, proxy};
 use crate::{Shared, assets, connection, origin};
@@ -86,10 +87,11 @@ async fn upgrade(
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
-            tracker.track_future(async move {
-                let _forwarded = forwarded;
-                connection::serve(socket, shared, hangup).await;
-            })
+            // The permit is dropped when the connection ends. Not an async
+            // block around the connection: that would keep a second copy
+            // of the socket in every idle connection's task.
+            let serve = connection::serve(socket, shared, hangup);
+            tracker.track_future(serve.map(move |()| drop(forwarded)))
         })
 }
 

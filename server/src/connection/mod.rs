@@ -5,6 +5,7 @@
 //!   their rooms.
 //! - `strikes.rs`: how many malformed frames a connection may send.
 //! - `exit.rs`: the ways a connection ends, and the goodbye for each.
+//! - `footprint.rs` (tests): size budgets for what an idle connection holds.
 //! - here, the socket loop: one `select!`, so that no lock or second task is
 //!   needed, that reads the client's frames (and dispatches them), writes
 //!   whatever rooms queued for it (coalescing everything queued into one
@@ -24,11 +25,14 @@ mod conversation;
 mod deadline;
 mod dispatch;
 mod exit;
+#[cfg(test)]
+mod footprint;
 mod handshake;
 mod moderate;
 mod strikes;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::ws::Message;
@@ -37,7 +41,9 @@ use protocol::{ErrorCode, ServerEvent};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::Shared;
+use crate::conversations::Directory;
 use crate::front::Hangup;
+use crate::identity::SignedIn;
 use crate::identity::keys::PreAuth;
 use crate::outbound::{Outbound, Receiver};
 use crate::rate_limit::TokenBucket;
@@ -72,68 +78,114 @@ const MAX_FRAMES_PER_FLUSH: usize = 256;
 
 /// Serves one client until its connection closes. `hangup` resets the
 /// connection when it closes, for a client that stopped reading.
-pub async fn serve<S: Socket>(socket: S, shared: Arc<Shared>, hangup: Hangup) {
-    serve_as(socket, shared, hangup, None).await;
+///
+/// Not an `async fn`, nor is [`serve_as`]: each idle connection keeps its
+/// task's future for as long as it is open, and an `async fn` keeps its
+/// arguments apart from the locals they are moved into, so every layer
+/// would store the socket twice.
+pub fn serve<S: Socket>(
+    socket: S,
+    shared: Arc<Shared>,
+    hangup: Hangup,
+) -> impl Future<Output = ()> + Send {
+    serve_as(socket, shared, hangup, None)
 }
 
 /// Serves a client whose transport already authenticated its device (the
 /// ssh entrance, in process): its `hello` signs in as that device, whatever
 /// it says. Nothing from the network can ask for this.
-pub async fn serve_pre_authenticated<S: Socket>(socket: S, shared: Arc<Shared>, pre: PreAuth) {
-    serve_as(socket, shared, Hangup::default(), Some(pre)).await;
+pub fn serve_pre_authenticated<S: Socket>(
+    socket: S,
+    shared: Arc<Shared>,
+    pre: PreAuth,
+) -> impl Future<Output = ()> + Send {
+    serve_as(socket, shared, Hangup::default(), Some(pre))
 }
 
-async fn serve_as<S: Socket>(
+// An async block, not an `async fn`: its captures are its only copy.
+#[allow(clippy::manual_async_fn)]
+fn serve_as<S: Socket>(
     mut socket: S,
     shared: Arc<Shared>,
     hangup: Hangup,
     pre: Option<PreAuth>,
-) {
-    let id = shared.next_connection_id();
-    let _open = crate::metrics::OpenConnection::new();
-    let (outbound, mut queue) = Outbound::new(id, shared.config.outbound_queue);
-    let mut strikes = Strikes::new(&shared.config);
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let id = shared.next_connection_id();
+        let _open = crate::metrics::OpenConnection::new();
+        let (outbound, mut queue) = Outbound::new(id, shared.config.outbound_queue);
+        let mut strikes = Strikes::new(&shared.config);
 
-    let exit = match Box::pin(handshake(&mut socket, &shared, &mut strikes, pre.as_ref())).await {
-        Ok(who) => {
-            tracing::debug!(connection = id, name = %who.name, user = %who.user, "identified");
-            let revoked = shared.identities.attach(&who, id);
-            let directory = shared.registry.directory().clone();
-            directory.attach(&who.user, &who.name, &outbound);
-            conversation::count_online(&shared, &who.user, 1).await;
-            let mut client = Client {
-                name: who.name.clone(),
-                user: who.user.clone(),
-                device: who.device.clone(),
-                revoked,
-                outbound,
-                rooms: HashMap::new(),
-                bucket: TokenBucket::new(shared.config.rate_per_sec, shared.config.rate_burst),
-                strikes,
-                room_creations: TokenBucket::new(
-                    shared.config.room_create_rate,
-                    shared.config.room_create_burst,
-                ),
-            };
-            let exit = run(&mut socket, &shared, &mut client, &mut queue).await;
-            for (_, room) in client.rooms.drain() {
-                room.send(RoomCommand::Leave {
-                    connection_id: id,
-                    request_id: None,
-                })
-                .await;
+        let exit = match Box::pin(handshake(&mut socket, &shared, &mut strikes, pre.as_ref())).await
+        {
+            Ok(who) => {
+                Box::pin(identified(
+                    &mut socket,
+                    &shared,
+                    who,
+                    outbound,
+                    &mut queue,
+                    strikes,
+                ))
+                .await
             }
-            directory.detach(&who.user, id);
-            conversation::count_online(&shared, &who.user, -1).await;
-            shared.identities.detach(&who, id).await;
-            exit
-        }
-        Err(exit) => {
-            crate::metrics::refused(crate::metrics::Refused::Handshake);
-            exit
-        }
+            Err(exit) => {
+                crate::metrics::refused(crate::metrics::Refused::Handshake);
+                exit
+            }
+        };
+        Box::pin(goodbye(socket, exit, &hangup)).await;
+    }
+}
+
+/// An identified client, from its welcome to its leaving every room.
+/// Boxed by the caller, so that its state exists only while it runs.
+async fn identified<S: Socket>(
+    socket: &mut S,
+    shared: &Arc<Shared>,
+    who: SignedIn,
+    outbound: Outbound,
+    queue: &mut Receiver,
+    strikes: Strikes,
+) -> Exit {
+    let id = outbound.connection_id;
+    tracing::debug!(connection = id, name = %who.name, user = %who.user, "identified");
+    let revoked = shared.identities.attach(&who, id);
+    let directory = shared.registry.directory().clone();
+    directory.attach(&who.user, &who.name, &outbound);
+    Box::pin(conversation::count_online(shared, &who.user, 1)).await;
+    let mut client = Client {
+        name: who.name.clone(),
+        user: who.user.clone(),
+        device: who.device.clone(),
+        revoked,
+        outbound,
+        rooms: HashMap::new(),
+        bucket: TokenBucket::new(shared.config.rate_per_sec, shared.config.rate_burst),
+        strikes,
+        room_creations: TokenBucket::new(
+            shared.config.room_create_rate,
+            shared.config.room_create_burst,
+        ),
     };
-    Box::pin(goodbye(socket, exit, &hangup)).await;
+    let exit = run(socket, shared, &mut client, queue).await;
+    Box::pin(leave_all(shared, client, &who, &directory)).await;
+    exit
+}
+
+/// A closed connection leaves its rooms and is forgotten.
+async fn leave_all(shared: &Shared, mut client: Client, who: &SignedIn, directory: &Directory) {
+    let id = client.outbound.connection_id;
+    for (_, room) in client.rooms.drain() {
+        room.send(RoomCommand::Leave {
+            connection_id: id,
+            request_id: None,
+        })
+        .await;
+    }
+    directory.detach(&who.user, id);
+    conversation::count_online(shared, &who.user, -1).await;
+    shared.identities.detach(who, id).await;
 }
 
 /// The main loop of an identified client.

@@ -1,12 +1,15 @@
 //! Moderation in SQLite, in the history's database file (a table of its
 //! own). Each operation is one statement on a connection of its own, run
-//! on the blocking pool, like the identity store.
+//! on the blocking pool, a few at a time like the identity store (so that
+//! rooms opening at once do not each get a thread of the pool, parked on
+//! the connection's lock).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::Semaphore;
 
 use super::{Entry, ModerationStore, StoreError, StoreFuture};
 use crate::durability::Durability;
@@ -20,10 +23,15 @@ const SCHEMA: &str = "
         PRIMARY KEY (room, kind, user_id)
     );";
 
+/// Operations on the blocking pool at once, as in the identity store.
+const POOL_THREADS: usize = 4;
+
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// A place on the blocking pool.
+    pool: Arc<Semaphore>,
 }
 
 impl SqliteStore {
@@ -41,18 +49,26 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            pool: Arc::new(Semaphore::new(POOL_THREADS)),
         })
     }
 
-    /// Runs `f` on the blocking pool.
+    /// Runs `f` on the blocking pool, once it has a place there.
     fn run<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let (conn, pool) = (self.conn.clone(), self.pool.clone());
         Box::pin(async move {
-            let work = move || f(&conn.lock().unwrap_or_else(|e| e.into_inner()));
+            let place = pool
+                .acquire_owned()
+                .await
+                .map_err(|e| StoreError::Other(format!("moderation store closed: {e}")))?;
+            let work = move || {
+                let _place = place;
+                f(&conn.lock().unwrap_or_else(|e| e.into_inner()))
+            };
             tokio::task::spawn_blocking(work)
                 .await
                 .map_err(|e| StoreError::Other(format!("moderation store task failed: {e}")))?
