@@ -10,20 +10,17 @@ use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
-/// One timer shared by the steps of a write, armed only by a step that waits.
+/// One timer shared by the steps of a write, made only when a step waits.
 pub(super) struct Deadline {
     limit: Duration,
-    timer: Pin<Box<Sleep>>,
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl Deadline {
-    /// A deadline of `limit` per step. Creates its timer once, unarmed
-    /// until a step waits.
+    /// A deadline of `limit` per step. Its timer (an allocation and a clock
+    /// read) is made only when a step has to wait.
     pub(super) fn new(limit: Duration) -> Deadline {
-        Deadline {
-            limit,
-            timer: Box::pin(tokio::time::sleep(limit)),
-        }
+        Deadline { limit, timer: None }
     }
 
     /// Runs `step` to completion, or `None` if it waited `limit` without
@@ -35,12 +32,17 @@ impl Deadline {
             if let Poll::Ready(v) = step.as_mut().poll(cx) {
                 return Poll::Ready(Some(v));
             }
-            if !armed {
-                armed = true;
-                let at = Instant::now() + self.limit;
-                self.timer.as_mut().reset(at);
-            }
-            match self.timer.as_mut().poll(cx) {
+            let at = || Instant::now() + self.limit;
+            let timer = match &mut self.timer {
+                Some(timer) if armed => timer,
+                Some(timer) => {
+                    timer.as_mut().reset(at());
+                    timer
+                }
+                None => self.timer.insert(Box::pin(tokio::time::sleep_until(at()))),
+            };
+            armed = true;
+            match timer.as_mut().poll(cx) {
                 Poll::Ready(()) => Poll::Ready(None),
                 Poll::Pending => Poll::Pending,
             }

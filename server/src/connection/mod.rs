@@ -34,6 +34,7 @@ mod strikes;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use axum::extract::ws::Message;
 use futures::{Sink, SinkExt, Stream, StreamExt};
@@ -201,12 +202,19 @@ async fn run<S: Socket>(
     let mut last_heard = Instant::now();
     // Grows to the largest burst this client has seen, not before.
     let mut batch = Vec::new();
+    // Made once rather than every turn: each registers with its token (a
+    // lock, the shutdown token's shared by every connection) when first
+    // polled and again when dropped.
+    let shutdown = shared.shutdown.cancelled();
+    let revoked_token = client.revoked.clone();
+    let revoked = revoked_token.cancelled();
+    tokio::pin!(shutdown, revoked);
 
     loop {
         let silent_after = last_heard + period * 2;
         tokio::select! {
             biased;
-            () = shared.shutdown.cancelled() => return shutting_down(),
+            () = &mut shutdown => return shutting_down(),
             r = queue.recv_many(&mut batch, MAX_FRAMES_PER_FLUSH) => {
                 if r.is_err() {
                     return slow_consumer();
@@ -222,7 +230,7 @@ async fn run<S: Socket>(
             }
             // After the queue: the `ack` of a logout from this very device
             // is written before the close.
-            () = client.revoked.cancelled() => return credential_revoked(),
+            () = &mut revoked => return credential_revoked(),
             message = socket.next() => {
                 last_heard = Instant::now();
                 let handled = match message {
@@ -247,6 +255,12 @@ async fn run<S: Socket>(
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() >= period * 2 {
                     return heartbeat_timeout();
+                }
+                // What a burst grew is kept while the client is busy and
+                // given back once it is quiet.
+                queue.trim();
+                if batch.capacity() > MAX_FRAMES_PER_FLUSH / 4 {
+                    batch = Vec::new();
                 }
                 let ping = std::iter::once(Message::Ping(Default::default()));
                 let guard = WriteGuard { queue, shared, silent_after };
@@ -299,6 +313,13 @@ impl WriteGuard<'_> {
                 .ok_or_else(stalled)?
                 .map_err(|_| Exit::Gone)
         };
+        let mut write = std::pin::pin!(write);
+        // Most writes fit into the socket at once and need none of the
+        // guards below, each of which registers with a token, the queue or
+        // the timer (and unregisters) every time it is polled first.
+        if let Poll::Ready(r) = futures::poll!(write.as_mut()) {
+            return r.err();
+        }
         tokio::select! {
             r = write => r.err(),
             () = self.queue.slowed() => Some(slow_consumer()),

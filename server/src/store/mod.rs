@@ -164,7 +164,7 @@ impl Store {
             }
             None => Connection::open_in_memory()?,
         };
-        let epoch = prepare(&conn, config.durability)?;
+        let epoch = prepare(&conn, config.durability, config.retain_age.is_some())?;
         let (requests, rx) = mpsc::channel(QUEUE);
         let worker = Worker {
             conn,
@@ -275,7 +275,8 @@ impl Store {
 }
 
 /// Sets the pragmas, creates the schema, and returns the store's epoch.
-fn prepare(conn: &Connection, durability: Durability) -> Result<String, StoreError> {
+/// `by_age`: messages are deleted by age, so they are indexed by time.
+fn prepare(conn: &Connection, durability: Durability, by_age: bool) -> Result<String, StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // A commit reaches the write-ahead log (NORMAL), or the disk (FULL),
     // before any message in it is acknowledged: see `durability`.
@@ -296,13 +297,20 @@ fn prepare(conn: &Connection, durability: Durability) -> Result<String, StoreErr
              frame TEXT NOT NULL,
              PRIMARY KEY (room, seq)
          ) WITHOUT ROWID;
-         CREATE INDEX IF NOT EXISTS events_by_age ON events (ts);
          CREATE TABLE IF NOT EXISTS topics (
              room TEXT PRIMARY KEY,
              seq INTEGER NOT NULL,
              text TEXT NOT NULL
          );",
     )?;
+    // Only the age sweep reads this index, and keeping it up to date is a
+    // second B-tree insert for every message: made (once) when messages
+    // are kept by age, dropped when they are not.
+    conn.execute_batch(if by_age {
+        "CREATE INDEX IF NOT EXISTS events_by_age ON events (ts);"
+    } else {
+        "DROP INDEX IF EXISTS events_by_age;"
+    })?;
     let existing: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
             r.get(0)
@@ -344,6 +352,37 @@ mod tests {
             frame: Frame::from_text(format!("{{\"seq\":{seq}}}")),
             topic: topic.map(str::to_owned),
         }
+    }
+
+    fn indexed_by_age(path: &Path) -> bool {
+        let conn = Connection::open(path).expect("open");
+        conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_by_age'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .expect("query")
+            == 1
+    }
+
+    #[tokio::test]
+    async fn messages_are_indexed_by_time_only_while_kept_by_age() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("chat.sqlite3");
+        let open = |retain_age| {
+            Store::open(&StoreConfig {
+                path: Some(path.clone()),
+                retain_age,
+                ..Default::default()
+            })
+            .expect("store")
+        };
+        drop(open(None));
+        assert!(!indexed_by_age(&path));
+        drop(open(Some(Duration::from_secs(3600))));
+        assert!(indexed_by_age(&path));
+        drop(open(None));
+        assert!(!indexed_by_age(&path));
     }
 
     #[tokio::test]
