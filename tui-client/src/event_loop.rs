@@ -329,7 +329,7 @@ fn carry_out<T: Screen>(
             Effect::Send(frame) => {
                 if net
                     .commands
-                    .try_send(NetCommand::Send(frame))
+                    .try_send(NetCommand::Send(Box::new(frame)))
                     .is_err()
                 {
                     effects.extend(app.update(Event::NetBusy, clock.now()));

@@ -15,16 +15,17 @@ impl App {
     pub(super) fn on_net(&mut self, ev: NetEvent, now: Now, fx: &mut Vec<Effect>) {
         match ev {
             NetEvent::Connecting { attempt } => self.conn = ConnState::Connecting { attempt },
-            NetEvent::Connected(crate::net::Welcome {
-                server,
-                name,
-                limits,
-                epoch,
-                user,
-                note,
-                dms,
-                ..
-            }) => {
+            NetEvent::Connected(welcome) => {
+                let crate::net::Welcome {
+                    server,
+                    name,
+                    limits,
+                    epoch,
+                    user,
+                    note,
+                    dms,
+                    ..
+                } = *welcome;
                 if self.epoch.as_ref().is_some_and(|old| *old != epoch) {
                     for room in &mut self.rooms {
                         room.forget_numbers();
@@ -112,7 +113,7 @@ impl App {
                     fx.push(Effect::Fatal(sanitize::one_line(&message)));
                 }
             }
-            NetEvent::Server(ev) => self.on_server(ev, now, fx),
+            NetEvent::Server(ev) => self.on_server(*ev, now, fx),
         }
     }
 
