@@ -15,6 +15,11 @@
 //!
 //! [`Redraw::Full`] never scrolls: the fallback for terminals without
 //! scrolling regions (or where it is turned off).
+//!
+//! The copy is packed between frames (`redraw/packed.rs`), and an ssh session
+//! draws on a [`LeanTerminal`], which keeps no frames of its own between
+//! draws: a server holds one of these per ssh session, idle for most of
+//! its life.
 
 mod gaps;
 mod lean;
