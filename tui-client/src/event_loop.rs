@@ -1,7 +1,7 @@
 //! The loop that ties input, network and screen together.
 //!
-//! Generic over the ratatui backend and the input stream, so tests drive it
-//! with a `TestBackend` and scripted events. It sleeps until something
+//! Generic over the [`Screen`] it draws on and the input stream, so tests
+//! drive it with a `TestBackend` and scripted events. It sleeps until something
 //! happens: a terminal event, a network event, the shutdown signal, or the
 //! instant the app asked to be woken at ([`App::wake`]). There is no
 //! polling. It changes no state itself: everything goes through
@@ -17,8 +17,7 @@ use std::time::Duration;
 use crossterm::event::Event as TermEvent;
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream, StreamExt};
-use ratatui::Terminal;
-use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
+use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -27,6 +26,7 @@ use crate::app::outbox::Millis;
 use crate::app::{App, Effect, Event, Now};
 use crate::keymap;
 use crate::net::{NetCommand, NetEvent};
+use crate::screen::Screen;
 use crate::ui::{self, ScreenLink};
 
 /// Most network events handled before the screen is drawn again.
@@ -173,8 +173,8 @@ async fn until(deadline: Option<Instant>) {
 }
 
 /// Runs the app on a terminal that takes every frame at once.
-pub async fn run<B, S, F>(
-    terminal: &mut Terminal<B>,
+pub async fn run<T, S, F>(
+    terminal: &mut T,
     input: S,
     net: NetLink,
     app: &mut App,
@@ -182,8 +182,7 @@ pub async fn run<B, S, F>(
     shutdown: F,
 ) -> Result<Exit, LoopError>
 where
-    B: Backend + TerminalExtras,
-    B::Error: Send + Sync + 'static,
+    T: Screen,
     S: Stream<Item = io::Result<TermEvent>> + Unpin,
     F: Future<Output = ()>,
 {
@@ -218,8 +217,8 @@ impl<B> Pacer<B> for Immediate {
 }
 
 /// [`run`], drawing only when `pacer` says a frame can go out.
-pub async fn run_paced<B, S, F, P>(
-    terminal: &mut Terminal<B>,
+pub async fn run_paced<T, S, F, P>(
+    terminal: &mut T,
     mut input: S,
     mut net: NetLink,
     app: &mut App,
@@ -228,11 +227,10 @@ pub async fn run_paced<B, S, F, P>(
     pacer: &mut P,
 ) -> Result<Exit, LoopError>
 where
-    B: Backend + TerminalExtras,
-    B::Error: Send + Sync + 'static,
+    T: Screen,
     S: Stream<Item = io::Result<TermEvent>> + Unpin,
     F: Future<Output = ()>,
-    P: Pacer<B>,
+    P: Pacer<T::Backend>,
 {
     let clock = Clock::start();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -317,23 +315,23 @@ where
 
 /// Carries out the effects of updates in order (and of the updates they
 /// lead to); `Some` when one of them ends the loop.
-fn carry_out<B>(
-    terminal: &mut Terminal<B>,
+fn carry_out<T: Screen>(
+    terminal: &mut T,
     net: &NetLink,
     app: &mut App,
     clock: &Clock,
     effects: Vec<Effect>,
     bell: &mut bool,
-) -> Result<Option<Exit>, LoopError>
-where
-    B: Backend + TerminalExtras,
-    B::Error: Send + Sync + 'static,
-{
+) -> Result<Option<Exit>, LoopError> {
     let mut effects = VecDeque::from(effects);
     while let Some(effect) = effects.pop_front() {
         match effect {
             Effect::Send(frame) => {
-                if net.commands.try_send(NetCommand::Send(frame)).is_err() {
+                if net
+                    .commands
+                    .try_send(NetCommand::Send(Box::new(frame)))
+                    .is_err()
+                {
                     effects.extend(app.update(Event::NetBusy, clock.now()));
                 }
             }
@@ -352,17 +350,13 @@ where
 /// Draws, then tells the app what the message pane showed, so it keeps
 /// the view where the screen has it and asks for older messages once the
 /// oldest is on screen. That changes nothing on screen: one draw is enough.
-fn draw_and_report<B>(
-    terminal: &mut Terminal<B>,
+fn draw_and_report<T: Screen>(
+    terminal: &mut T,
     net: &NetLink,
     app: &mut App,
     options: LoopOptions,
     clock: &Clock,
-) -> Result<Option<Exit>, LoopError>
-where
-    B: Backend + TerminalExtras,
-    B::Error: Send + Sync + 'static,
-{
+) -> Result<Option<Exit>, LoopError> {
     let mut drawn = ui::Drawn::default();
     terminal.draw(|frame| drawn = ui::draw(frame, app))?;
     terminal.backend_mut().message_pane(drawn.pane);

@@ -25,7 +25,7 @@
 //! - [`redraw`]: the backend both terminals are drawn with; new messages
 //!   scroll the pane with the terminal's scrolling region;
 //! - [`event_loop`]: input + network + timers + screen, generic over the
-//!   backend;
+//!   [`screen`] it draws on;
 //! - [`terminal`]: raw mode in and out, also on panic;
 //! - [`remote`]: the same app for a terminal at the other end of an ssh
 //!   channel (bytes in, frames out).
@@ -47,6 +47,7 @@ pub mod net;
 pub mod redraw;
 pub mod remote;
 pub mod sanitize;
+pub mod screen;
 pub mod terminal;
 pub mod theme;
 pub mod tls;

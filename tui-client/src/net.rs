@@ -51,6 +51,10 @@ const COMMAND_QUEUE: usize = 256;
 const EVENT_QUEUE: usize = 4096;
 
 /// What the actor tells the UI.
+///
+/// The big payloads are boxed: a tokio channel holds its messages in
+/// blocks of 32 slots of the message's size, one block even when empty,
+/// and an ssh session keeps this channel for as long as it is connected.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NetEvent {
     /// Trying to connect (again); `attempt` counts from 1 after a loss.
@@ -58,9 +62,9 @@ pub enum NetEvent {
     /// Connected and identified: the welcome (its `epoch` is the server's
     /// message-store epoch; sequence numbers from another epoch mean
     /// nothing).
-    Connected(Welcome),
+    Connected(Box<Welcome>),
     /// A frame from the server.
-    Server(ServerEvent),
+    Server(Box<ServerEvent>),
     /// The server sent a frame of `size` bytes, more than the `limit` this
     /// client takes from it; the connection is dropped (a `Disconnected`
     /// follows).
@@ -71,12 +75,30 @@ pub enum NetEvent {
     Fatal(String),
 }
 
-/// What the UI asks of the actor.
+/// What the UI asks of the actor (boxed, like [`NetEvent`]'s payloads).
 #[derive(Debug, Clone, PartialEq)]
 pub enum NetCommand {
-    Send(ClientEvent),
+    Send(Box<ClientEvent>),
     /// Close the connection politely and stop.
     Shutdown,
+}
+
+impl From<Welcome> for NetEvent {
+    fn from(welcome: Welcome) -> Self {
+        NetEvent::Connected(Box::new(welcome))
+    }
+}
+
+impl From<ServerEvent> for NetEvent {
+    fn from(event: ServerEvent) -> Self {
+        NetEvent::Server(Box::new(event))
+    }
+}
+
+impl From<ClientEvent> for NetCommand {
+    fn from(event: ClientEvent) -> Self {
+        NetCommand::Send(Box::new(event))
+    }
 }
 
 /// The UI's end of the actor.
@@ -163,7 +185,11 @@ async fn actor(
             .max_server_frame_bytes
             .min(protocol::limits::LEGACY_SERVER_FRAME_BYTES);
         let liveness = Liveness::new(welcome.heartbeat, Instant::now());
-        if events.send(NetEvent::Connected(welcome)).await.is_err() {
+        if events
+            .send(NetEvent::Connected(Box::new(welcome)))
+            .await
+            .is_err()
+        {
             return;
         }
         let link = Link {
@@ -340,7 +366,7 @@ async fn converse(
                     return End::Fatal(account.revoked());
                 }
                 if !is_ping_answer(&event)
-                    && events.send(NetEvent::Server(event)).await.is_err()
+                    && events.send(NetEvent::Server(Box::new(event))).await.is_err()
                 {
                     return End::Shutdown;
                 }

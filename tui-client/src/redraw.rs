@@ -15,8 +15,15 @@
 //!
 //! [`Redraw::Full`] never scrolls: the fallback for terminals without
 //! scrolling regions (or where it is turned off).
+//!
+//! The copy is packed between frames (`redraw/packed.rs`), and an ssh session
+//! draws on a [`LeanTerminal`], which keeps no frames of its own between
+//! draws: a server holds one of these per ssh session, idle for most of
+//! its life.
 
 mod gaps;
+mod lean;
+mod packed;
 mod shift;
 #[cfg(test)]
 mod tests;
@@ -29,6 +36,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::{Position, Rect, Size};
+
+pub use lean::LeanTerminal;
+use packed::Packed;
 
 use crate::event_loop::TerminalExtras;
 use crate::ui::ScreenLink;
@@ -124,8 +134,9 @@ pub struct ShadowBackend<W: Write> {
     out: CrosstermBackend<W>,
     size: SizeFrom,
     redraw: Redraw,
-    /// What the terminal shows, as far as this backend wrote it.
-    shown: Buffer,
+    /// What the terminal shows, as far as this backend wrote it; packed
+    /// between frames (it is kept for as long as the terminal is there).
+    shown: Packed,
     /// The rows that scroll: the message pane of the last frame.
     pane: Option<Rect>,
     cursor: Position,
@@ -147,15 +158,58 @@ impl<W: Write> ShadowBackend<W> {
             out: CrosstermBackend::new(writer),
             size,
             redraw,
-            shown: Buffer::empty(Rect::ZERO),
+            shown: Packed::default(),
             pane: None,
             cursor: Position::ORIGIN,
         }
     }
 
+    /// Bytes this backend holds on the heap between frames (its copy of
+    /// the screen; not the writer's).
+    pub fn heap_bytes(&self) -> usize {
+        self.shown.heap_bytes()
+    }
+
+    /// What the terminal shows, as a buffer of `area` (blank when the
+    /// terminal has been cleared, resized or not written to yet).
+    fn shown_buffer(&self, area: Rect) -> Buffer {
+        if self.shown.area() == area {
+            self.shown.unpack()
+        } else {
+            Buffer::empty(area)
+        }
+    }
+
+    /// Makes the terminal show `next`, a whole frame of the terminal's
+    /// size: scrolls the message pane when that saves bytes, then writes
+    /// the cells that still differ. What [`LeanTerminal`] draws with.
+    pub fn present(&mut self, next: &Buffer) -> io::Result<()> {
+        let shown = self.shown_buffer(next.area);
+        self.write_frame(shown, next)
+    }
+
+    fn write_frame(&mut self, mut shown: Buffer, next: &Buffer) -> io::Result<()> {
+        let area = next.area;
+        let pane = self
+            .pane
+            .filter(|p| !p.is_empty() && area.intersection(*p) == *p)
+            .filter(|_| self.redraw == Redraw::Scroll);
+        let mut diff = shown.diff(next);
+        // Moving lines is worth a look only when more changed than a row.
+        if let Some(pane) = pane.filter(|p| diff.len() > usize::from(p.width))
+            && let Some(k) = shift::upward(&shown, next, pane)
+        {
+            self.scroll_up(&mut shown, pane, k)?;
+            diff = shown.diff(next);
+        }
+        self.out.draw(gaps::fill(next, &diff).into_iter())?;
+        self.shown = Packed::pack(next);
+        Ok(())
+    }
+
     /// Has the rows of `pane` moved up by `k`, over the full width: the
-    /// terminal moves them, the copy follows.
-    fn scroll_up(&mut self, pane: Rect, k: u16) -> io::Result<()> {
+    /// terminal moves them, the copy `shown` follows.
+    fn scroll_up(&mut self, shown: &mut Buffer, pane: Rect, k: u16) -> io::Result<()> {
         let (top, bottom) = (pane.top(), pane.bottom());
         // Lines scrolled in take the current background: none. The region
         // is reset at once (that also homes the cursor; every cell written
@@ -171,7 +225,7 @@ impl<W: Write> ShadowBackend<W> {
             self.out.write_all(b"\n")?;
         }
         self.out.write_all(b"\x1b[r")?;
-        shift::scroll_rows(&mut self.shown, top, bottom, k);
+        shift::scroll_rows(shown, top, bottom, k);
         Ok(())
     }
 }
@@ -200,41 +254,19 @@ fn put(buffer: &mut Buffer, x: u16, y: u16, cell: &Cell) {
 impl<W: Write> Backend for ShadowBackend<W> {
     type Error = io::Error;
 
+    /// The changes ratatui's [`ratatui::Terminal`] found, applied to the
+    /// copy: that is the frame, presented like a whole one.
     fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
-        let size = self.size()?;
-        if self.shown.area.as_size() != size {
-            // A terminal this backend has not written to yet shows nothing.
-            self.shown = Buffer::empty(Rect::from((Position::ORIGIN, size)));
-        }
-        let area = self.shown.area;
-        let changes: Vec<(u16, u16, &Cell)> = content.collect();
-        let pane = self
-            .pane
-            .filter(|p| !p.is_empty() && area.intersection(*p) == *p);
-        let worth_a_look = matches!(pane, Some(p) if changes.len() > usize::from(p.width));
-        let Some(pane) = pane.filter(|_| worth_a_look && self.redraw == Redraw::Scroll) else {
-            for (x, y, cell) in &changes {
-                put(&mut self.shown, *x, *y, cell);
-            }
-            let writes = gaps::fill(&self.shown, &changes);
-            return self.out.draw(writes.into_iter());
-        };
-        // The frame as a whole; made for the moment (an idle screen keeps
-        // one copy, not two).
-        let mut next = self.shown.clone();
-        for (x, y, cell) in changes {
+        let area = Rect::from((Position::ORIGIN, self.size()?));
+        let shown = self.shown_buffer(area);
+        let mut next = shown.clone();
+        for (x, y, cell) in content {
             put(&mut next, x, y, cell);
         }
-        if let Some(k) = shift::upward(&self.shown, &next, pane) {
-            self.scroll_up(pane, k)?;
-        }
-        let diff = self.shown.diff(&next);
-        self.out.draw(gaps::fill(&next, &diff).into_iter())?;
-        self.shown = next;
-        Ok(())
+        self.write_frame(shown, &next)
     }
 
     fn hide_cursor(&mut self) -> io::Result<()> {
@@ -256,8 +288,7 @@ impl<W: Write> Backend for ShadowBackend<W> {
 
     fn clear(&mut self) -> io::Result<()> {
         self.out.clear()?;
-        let size = self.size()?;
-        self.shown = Buffer::empty(Rect::new(0, 0, size.width, size.height));
+        self.shown = Packed::default();
         Ok(())
     }
 
@@ -268,7 +299,7 @@ impl<W: Write> Backend for ShadowBackend<W> {
                 // Not used by the app; the copy is no longer known, so the
                 // next frame is written in full.
                 self.out.clear_region(other)?;
-                self.shown = Buffer::empty(Rect::ZERO);
+                self.shown = Packed::default();
                 Ok(())
             }
         }

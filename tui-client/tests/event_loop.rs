@@ -51,8 +51,19 @@ fn key(code: KeyCode, modifiers: KeyModifiers) -> std::io::Result<TermEvent> {
     Ok(TermEvent::Key(KeyEvent::new(code, modifiers)))
 }
 
-async fn next_command(rx: &mut mpsc::Receiver<NetCommand>, wait: Duration) -> Option<NetCommand> {
-    tokio::time::timeout(wait, rx.recv()).await.ok().flatten()
+/// A command to the network actor as the tests read it: unboxed.
+#[derive(Debug, PartialEq)]
+enum Command {
+    Send(ClientEvent),
+    Shutdown,
+}
+
+async fn next_command(rx: &mut mpsc::Receiver<NetCommand>, wait: Duration) -> Option<Command> {
+    let command = tokio::time::timeout(wait, rx.recv()).await.ok().flatten()?;
+    Some(match command {
+        NetCommand::Send(event) => Command::Send(*event),
+        NetCommand::Shutdown => Command::Shutdown,
+    })
 }
 
 #[tokio::test]
@@ -86,7 +97,7 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
 
     let driver = async {
         net_tx
-            .send(NetEvent::Connected(Welcome {
+            .send(NetEvent::from(Welcome {
                 server: "chat-server/test".into(),
                 name: "ann".into(),
                 limits: ServerLimits {
@@ -110,12 +121,12 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
             .unwrap();
         // Connecting joins the configured rooms without any key press.
         let join = next_command(&mut cmd_rx, Duration::from_secs(10)).await;
-        let Some(NetCommand::Send(ClientEvent::Join { id, room, .. })) = join else {
+        let Some(Command::Send(ClientEvent::Join { id, room, .. })) = join else {
             panic!("expected a join, got {join:?}");
         };
         assert_eq!(room, "dev");
         net_tx
-            .send(NetEvent::Server(ServerEvent::RoomState {
+            .send(NetEvent::from(ServerEvent::RoomState {
                 room: "dev".into(),
                 users: vec![member("ann"), member("bob")],
                 topic: None,
@@ -124,7 +135,7 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
             .await
             .unwrap();
         net_tx
-            .send(NetEvent::Server(ServerEvent::ack_ok(id, None)))
+            .send(NetEvent::from(ServerEvent::ack_ok(id, None)))
             .await
             .unwrap();
 
@@ -148,7 +159,7 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
             }
         }
         match sent {
-            Some(NetCommand::Send(ClientEvent::Send {
+            Some(Command::Send(ClientEvent::Send {
                 room, text, action, ..
             })) => {
                 assert_eq!(
@@ -174,7 +185,7 @@ async fn keys_in_frames_out_and_ctrl_c_quits() {
             .await
             .unwrap();
         let rest = next_command(&mut cmd_rx, Duration::from_secs(10)).await;
-        assert_eq!(rest, Some(NetCommand::Shutdown));
+        assert_eq!(rest, Some(Command::Shutdown));
     };
     let (exit, ()) = tokio::join!(
         event_loop::run(
@@ -226,7 +237,7 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
     };
     let driver = async {
         net_tx
-            .send(NetEvent::Connected(Welcome {
+            .send(NetEvent::from(Welcome {
                 server: "chat-server/test".into(),
                 name: "ann".into(),
                 limits: ServerLimits {
@@ -248,13 +259,13 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
             }))
             .await
             .unwrap();
-        let Some(NetCommand::Send(ClientEvent::Join { id, .. })) =
+        let Some(Command::Send(ClientEvent::Join { id, .. })) =
             next_command(&mut cmd_rx, Duration::from_secs(10)).await
         else {
             panic!("expected a join");
         };
         net_tx
-            .send(NetEvent::Server(ServerEvent::ack_ok(id, None)))
+            .send(NetEvent::from(ServerEvent::ack_ok(id, None)))
             .await
             .unwrap();
         for c in "again?\r".chars() {
@@ -266,12 +277,12 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
             key_tx.send(key(code, KeyModifiers::NONE)).await.unwrap();
         }
         let first = next_command(&mut cmd_rx, Duration::from_secs(10)).await;
-        let Some(NetCommand::Send(sent @ ClientEvent::Send { .. })) = first else {
+        let Some(Command::Send(sent @ ClientEvent::Send { .. })) = first else {
             panic!("expected the line, got {first:?}");
         };
         let id = sent.request_id().unwrap().to_string();
         net_tx
-            .send(NetEvent::Server(ServerEvent::ack_err(
+            .send(NetEvent::from(ServerEvent::ack_err(
                 id,
                 ErrorCode::Unavailable,
                 "the shared store is unreachable",
@@ -280,7 +291,7 @@ async fn the_loop_wakes_for_the_outbox_and_resends() {
             .unwrap();
         // Bounded wait; the backoff is at most half a second.
         let again = next_command(&mut cmd_rx, Duration::from_secs(10)).await;
-        assert_eq!(again, Some(NetCommand::Send(sent)));
+        assert_eq!(again, Some(Command::Send(sent)));
         key_tx
             .send(key(KeyCode::Char('c'), KeyModifiers::CONTROL))
             .await
@@ -334,7 +345,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
     };
     let driver = async {
         net_tx
-            .send(NetEvent::Connected(Welcome {
+            .send(NetEvent::from(Welcome {
                 server: "chat-server/test".into(),
                 name: "ann".into(),
                 limits: ServerLimits {
@@ -356,7 +367,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
             }))
             .await
             .unwrap();
-        let Some(NetCommand::Send(ClientEvent::Join { id, .. })) =
+        let Some(Command::Send(ClientEvent::Join { id, .. })) =
             next_command(&mut cmd_rx, Duration::from_secs(10)).await
         else {
             panic!("expected a join");
@@ -389,7 +400,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
             },
             ServerEvent::ack_ok(id, None),
         ] {
-            net_tx.send(NetEvent::Server(ev)).await.unwrap();
+            net_tx.send(NetEvent::from(ev)).await.unwrap();
         }
         // PgUp until the request goes out (the history may be handled after
         // the first presses); bounded.
@@ -405,7 +416,7 @@ async fn page_up_to_the_oldest_message_asks_for_older_ones_after_the_draw() {
             }
         }
         match asked {
-            Some(NetCommand::Send(ClientEvent::History { room, before, .. })) => {
+            Some(Command::Send(ClientEvent::History { room, before, .. })) => {
                 assert_eq!((room.as_str(), before), ("dev", 41));
             }
             other => panic!("expected a request for older messages, got {other:?}"),

@@ -13,7 +13,7 @@ use ratatui::layout::Size;
 use screen_kit::*;
 use tui_client::app::{Action, App, Event};
 use tui_client::event_loop::TerminalExtras;
-use tui_client::redraw::{Redraw, ShadowBackend, SharedBuffer, SharedSize};
+use tui_client::redraw::{LeanTerminal, Redraw, ShadowBackend, SharedBuffer, SharedSize};
 use tui_client::ui;
 
 const WORDS: &[&str] = &[
@@ -44,27 +44,56 @@ fn line(n: u64) -> String {
     words.join(" ")
 }
 
-struct Screen {
-    terminal: Terminal<ShadowBackend<SharedBuffer>>,
+/// A terminal drawn on as the event loop draws: an ssh session's
+/// [`LeanTerminal`] (the default here) or ratatui's [`Terminal`] (a local
+/// chat-tui's), both over a [`ShadowBackend`].
+struct Screen<T = LeanTerminal<SharedBuffer>> {
+    terminal: T,
     frames: SharedBuffer,
     size: SharedSize,
     emulator: vt100::Parser,
     written: usize,
+    /// Everything written, when kept.
+    bytes: Option<Vec<u8>>,
     /// The text of the last frame, as ratatui drew it.
     expected: Vec<String>,
 }
 
+fn backend(
+    redraw: Redraw,
+    width: u16,
+    height: u16,
+) -> (ShadowBackend<SharedBuffer>, SharedBuffer, SharedSize) {
+    let size = SharedSize::new(Size::new(width, height));
+    let frames = SharedBuffer::default();
+    let backend = ShadowBackend::remote(frames.clone(), redraw, size.clone());
+    (backend, frames, size)
+}
+
 impl Screen {
     fn new(redraw: Redraw, width: u16, height: u16) -> Screen {
-        let size = SharedSize::new(Size::new(width, height));
-        let frames = SharedBuffer::default();
-        let backend = ShadowBackend::remote(frames.clone(), redraw, size.clone());
+        let (backend, frames, size) = backend(redraw, width, height);
+        Screen::with(LeanTerminal::new(backend), frames, size)
+    }
+}
+
+impl Screen<Terminal<ShadowBackend<SharedBuffer>>> {
+    fn ratatui(redraw: Redraw, width: u16, height: u16) -> Self {
+        let (backend, frames, size) = backend(redraw, width, height);
+        Screen::with(Terminal::new(backend).unwrap(), frames, size)
+    }
+}
+
+impl<T: tui_client::screen::Screen<Backend = ShadowBackend<SharedBuffer>>> Screen<T> {
+    fn with(terminal: T, frames: SharedBuffer, size: SharedSize) -> Self {
+        let Size { width, height } = size.get();
         Screen {
-            terminal: Terminal::new(backend).unwrap(),
+            terminal,
             frames,
             size,
             emulator: vt100::Parser::new(height, width, 0),
             written: 0,
+            bytes: None,
             expected: Vec::new(),
         }
     }
@@ -72,8 +101,14 @@ impl Screen {
     /// One frame, as the event loop draws it.
     fn draw(&mut self, app: &mut App) {
         let mut drawn = ui::Drawn::default();
-        let frame = self.terminal.draw(|f| drawn = ui::draw(f, app)).unwrap();
-        self.expected = text_of(frame.buffer);
+        let mut expected = Vec::new();
+        self.terminal
+            .draw(|f| {
+                drawn = ui::draw(f, app);
+                expected = text_of(f.buffer_mut());
+            })
+            .unwrap();
+        self.expected = expected;
         self.terminal.backend_mut().message_pane(drawn.pane);
         if let Some(shown) = drawn.shown {
             app.update(Event::Shown(shown), T0);
@@ -81,6 +116,9 @@ impl Screen {
         let bytes = self.frames.take();
         self.written += bytes.len();
         self.emulator.process(&bytes);
+        if let Some(kept) = &mut self.bytes {
+            kept.extend_from_slice(&bytes);
+        }
     }
 
     fn resize(&mut self, app: &mut App, width: u16, height: u16) {
@@ -237,6 +275,41 @@ fn the_scrolled_screen_is_the_screen_a_full_redraw_gives() {
             }
         }
         assert_same_screen(&scrolled, &full, &format!("{when}, resized"));
+    }
+}
+
+#[test]
+fn an_ssh_sessions_terminal_writes_what_a_ratatui_terminal_writes() {
+    // The lean terminal keeps no frames; the bytes must not change for it.
+    for redraw in [Redraw::Scroll, Redraw::Full] {
+        let mut app_lean = busy_room(80, 24);
+        let mut app_ratatui = busy_room(80, 24);
+        let mut lean = Screen::new(redraw, 80, 24);
+        let mut ratatui = Screen::ratatui(redraw, 80, 24);
+        lean.bytes = Some(Vec::new());
+        ratatui.bytes = Some(Vec::new());
+        lean.draw(&mut app_lean);
+        ratatui.draw(&mut app_ratatui);
+        for n in 1..=40 {
+            for app in [&mut app_lean, &mut app_ratatui] {
+                say(app, "dev", n, T0 + n as i64 * 50, "bob", &line(n));
+                if n == 20 {
+                    app.update(Event::Action(Action::PageUp), T0);
+                }
+                if n == 30 {
+                    app.update(Event::Action(Action::ScrollBottom), T0);
+                }
+            }
+            lean.draw(&mut app_lean);
+            ratatui.draw(&mut app_ratatui);
+        }
+        assert_eq!(lean.expected, ratatui.expected);
+        assert!(
+            lean.bytes == ratatui.bytes,
+            "{redraw:?}: {} bytes written by the lean terminal, {} by ratatui's",
+            lean.written,
+            ratatui.written
+        );
     }
 }
 

@@ -193,7 +193,7 @@ fn very_narrow_terminal_puts_names_inline() {
 fn history_rule_and_pending_sent_and_failed_messages() {
     let mut app = new_app(&["dev"]);
     let fx = app.update(
-        Event::Net(NetEvent::Connected(Welcome {
+        Event::Net(NetEvent::from(Welcome {
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
             limits: limits(),

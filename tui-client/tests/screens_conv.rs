@@ -29,7 +29,7 @@ fn with_a_conversation() -> App {
     let mut app = new_app(&["dev", "ops"]);
     net(
         &mut app,
-        NetEvent::Connected(Welcome {
+        NetEvent::from(Welcome {
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
             limits: limits(),

@@ -45,7 +45,7 @@ fn moderation(
 fn roles_modes_actions_and_a_line_the_filter_refused() {
     let mut app = new_app(&["dev"]);
     let fx = app.update(
-        Event::Net(NetEvent::Connected(Welcome {
+        Event::Net(NetEvent::from(Welcome {
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
             limits: limits(),

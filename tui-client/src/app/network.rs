@@ -15,30 +15,22 @@ impl App {
     pub(super) fn on_net(&mut self, ev: NetEvent, now: Now, fx: &mut Vec<Effect>) {
         match ev {
             NetEvent::Connecting { attempt } => self.conn = ConnState::Connecting { attempt },
-            NetEvent::Connected(crate::net::Welcome {
-                server,
-                name,
-                limits,
-                epoch,
-                user,
-                note,
-                dms,
-                ..
-            }) => {
-                if self.epoch.as_ref().is_some_and(|old| *old != epoch) {
+            NetEvent::Connected(welcome) => {
+                let welcome = *welcome;
+                if self.epoch.as_ref().is_some_and(|old| *old != welcome.epoch) {
                     for room in &mut self.rooms {
                         room.forget_numbers();
                     }
                 }
-                self.epoch = Some(epoch);
+                self.epoch = Some(welcome.epoch);
                 self.conn = ConnState::Connected;
                 self.outbox.connected();
                 // Whatever was said about the old connection is over.
                 self.notice = None;
-                self.me = sanitize::one_line(&name);
-                self.me_id = user.id;
-                self.server_name = Some(sanitize::one_line(&server));
-                self.limits = Some(limits);
+                self.me = sanitize::one_line(&welcome.name);
+                self.me_id = welcome.user.id;
+                self.server_name = Some(sanitize::one_line(&welcome.server));
+                self.limits = Some(welcome.limits);
                 self.requests.clear();
                 self.history_parts.clear();
                 let text = format!(
@@ -48,12 +40,12 @@ impl App {
                 );
                 self.push_lobby(now.wall_ms, EntryKind::Notice(text));
                 // Said on the notice line, and kept in the lobby.
-                if let Some(note) = note {
+                if let Some(note) = welcome.note {
                     let note = sanitize::one_line(&note);
                     self.push_lobby(now.wall_ms, EntryKind::Notice(note.clone()));
                     self.info(note);
                 }
-                self.restore_conversations(dms);
+                self.restore_conversations(welcome.dms);
                 if self.rooms.is_empty() {
                     let text = "you are in no room yet: type /join ROOM (or /help)".into();
                     self.push_lobby(now.wall_ms, EntryKind::Notice(text));
@@ -112,7 +104,7 @@ impl App {
                     fx.push(Effect::Fatal(sanitize::one_line(&message)));
                 }
             }
-            NetEvent::Server(ev) => self.on_server(ev, now, fx),
+            NetEvent::Server(ev) => self.on_server(*ev, now, fx),
         }
     }
 

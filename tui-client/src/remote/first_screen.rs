@@ -4,7 +4,6 @@
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use ratatui::Terminal;
 use ratatui::layout::{Constraint, Layout, Position};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -12,9 +11,9 @@ use tokio::sync::mpsc;
 
 use std::io::Write;
 
-use super::channel::{self, Keys, RemoteBackend};
+use super::channel::{self, Keys};
 use super::{Answer, Incoming, Output, RemoteError, RemoteSignIn, TerminalInfo};
-use crate::redraw::{Redraw, ShadowBackend, SharedBuffer, SharedSize};
+use crate::redraw::{LeanTerminal, Redraw, ShadowBackend, SharedBuffer, SharedSize};
 use crate::theme::{ColorMode, Theme};
 
 /// Longest answer typed (names and codes are far shorter).
@@ -93,7 +92,7 @@ fn draw(frame: &mut ratatui::Frame<'_>, s: &Screen<'_>) {
 
 /// Draws a frame and hands it over once the channel can take it.
 async fn show<O: Output>(
-    terminal: &mut Terminal<RemoteBackend>,
+    terminal: &mut LeanTerminal<SharedBuffer>,
     frames: &SharedBuffer,
     output: &mut O,
     screen: &Screen<'_>,
@@ -129,7 +128,7 @@ where
         .write_all(channel::ENTER)
         .map_err(|e| RemoteError::Draw(e.to_string()))?;
     let backend = ShadowBackend::remote(frames.clone(), Redraw::Full, size.clone());
-    let mut terminal = Terminal::new(backend).map_err(|e| RemoteError::Draw(e.to_string()))?;
+    let mut terminal = LeanTerminal::new(backend);
     let theme = Theme::new(ColorMode::detect(None, Some(&info.term), None));
     let mut keys = Keys::new(input, size);
     let mut line = String::new();

@@ -4,7 +4,6 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ratatui::Terminal;
 use tokio::sync::mpsc;
 
 use super::channel::{self, FramePacer, Keys};
@@ -13,7 +12,7 @@ use crate::address::ServerAddress;
 use crate::app::{App, Display};
 use crate::event_loop::{self, LoopOptions, NetLink};
 use crate::net::{self, Account};
-use crate::redraw::{Redraw, ShadowBackend, SharedBuffer, SharedSize};
+use crate::redraw::{LeanTerminal, Redraw, ShadowBackend, SharedBuffer, SharedSize};
 use crate::theme::{ColorMode, Theme};
 
 /// How long the last frame (leaving the alternate screen) may wait for a
@@ -38,7 +37,8 @@ pub async fn run(
         .write_all(channel::ENTER)
         .map_err(|e| RemoteError::Draw(e.to_string()))?;
     let backend = ShadowBackend::remote(frames.clone(), redraw, size.clone());
-    let mut terminal = Terminal::new(backend).map_err(|e| RemoteError::Draw(e.to_string()))?;
+    // Keeps no frames between draws: an idle session holds little.
+    let mut terminal = LeanTerminal::new(backend);
 
     // The address is only a label here: the dialer knows the way in.
     let server =

@@ -78,13 +78,13 @@ pub fn net(app: &mut App, ev: NetEvent) {
 }
 
 pub fn server(app: &mut App, ev: ServerEvent) {
-    net(app, NetEvent::Server(ev));
+    net(app, NetEvent::from(ev));
 }
 
 pub fn connect(app: &mut App, rooms: &[(&str, &[&str])]) {
     net(
         app,
-        NetEvent::Connected(Welcome {
+        NetEvent::from(Welcome {
             server: "chat-server/0.1.0".into(),
             name: "ann".into(),
             limits: limits(),

@@ -26,7 +26,7 @@ fn person(id: &str, name: &str) -> Member {
 fn signed_in(dms: Vec<DmSummary>) -> (App, Vec<Effect>) {
     let mut a = app(&["dev"]);
     let fx = a.update(
-        Event::Net(NetEvent::Connected(Welcome {
+        Event::Net(NetEvent::from(Welcome {
             server: "s".into(),
             name: "ann".into(),
             limits: limits(),

@@ -46,7 +46,7 @@ fn connected() -> Event {
 }
 
 fn connected_to(epoch: &str) -> Event {
-    Event::Net(NetEvent::Connected(Welcome {
+    Event::Net(NetEvent::from(Welcome {
         server: "s".into(),
         name: "ann".into(),
         limits: limits(),
@@ -85,7 +85,7 @@ fn member(name: &str) -> protocol::Member {
 }
 
 fn server(ev: ServerEvent) -> Event {
-    Event::Net(NetEvent::Server(ev))
+    Event::Net(NetEvent::from(ev))
 }
 
 fn typed(app: &mut App, line: &str) -> Vec<Effect> {
