@@ -14,7 +14,7 @@ use crate::conversations::Directory;
 use crate::moderation::Moderation;
 use crate::rate_limit::TokenBucket;
 use crate::room::{
-    Backend, COMMAND_QUEUE, HistoryLimits, JoinError, Member, Resume, Retire, RoomCommand,
+    Backend, COMMAND_QUEUE, HistoryLimits, JoinError, Joining, Member, Resume, Retire, RoomCommand,
 };
 
 /// A cheap handle to a running room task.
@@ -133,12 +133,12 @@ impl Registry {
         for _ in 0..8 {
             let handle = self.handle(room, creations)?;
             let (reply, answer) = oneshot::channel();
-            let command = RoomCommand::Join {
+            let command = RoomCommand::Join(Box::new(Joining {
                 member: member.clone(),
                 request_id: request_id.to_owned(),
                 resume: resume.clone(),
                 reply,
-            };
+            }));
             if !handle.send(command).await {
                 continue;
             }
