@@ -29,6 +29,13 @@ impl RoomHandle {
     pub async fn send(&self, command: RoomCommand) -> bool {
         self.commands.send(command).await.is_ok()
     }
+
+    /// A handle to no task, and the receiving end of its queue.
+    #[cfg(test)]
+    pub fn for_test() -> (RoomHandle, mpsc::Receiver<RoomCommand>) {
+        let (commands, receiver) = mpsc::channel(1);
+        (RoomHandle { commands }, receiver)
+    }
 }
 
 /// All rooms of this server.
