@@ -30,7 +30,11 @@ impl Joined {
     pub fn insert(&mut self, room: String, handle: RoomHandle) {
         match self.position(&room) {
             Some(i) => self.rooms[i].1 = handle,
-            None => self.rooms.push((room.into(), handle)),
+            None => {
+                // Exactly one more: a first push would make room for four.
+                self.rooms.reserve_exact(1);
+                self.rooms.push((room.into(), handle));
+            }
         }
     }
 

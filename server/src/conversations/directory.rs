@@ -85,9 +85,13 @@ impl Directory {
         };
         match person.connection(outbound.connection_id) {
             Some(known) => *known = connection,
-            None => person
-                .connections
-                .push((outbound.connection_id, connection)),
+            None => {
+                // Exactly one more: a first push would make room for four.
+                person.connections.reserve_exact(1);
+                person
+                    .connections
+                    .push((outbound.connection_id, connection));
+            }
         }
     }
 
@@ -118,6 +122,7 @@ impl Directory {
             if !inside {
                 c.rooms.retain(|r| **r != *room);
             } else if !c.is_in(room) {
+                c.rooms.reserve_exact(1);
                 c.rooms.push(room.into());
             }
         }
