@@ -64,6 +64,8 @@ mod tests {
         joined.insert("ops".into(), handle.clone());
         joined.insert("dev".into(), handle);
         assert_eq!(joined.len(), 2);
+        // Every idle connection keeps this: room for exactly what it holds.
+        assert_eq!(joined.rooms.capacity(), 2);
         assert!(joined.contains_key("dev") && joined.get("ops").is_some());
         assert!(joined.remove("dev").is_some());
         assert!(joined.remove("dev").is_none());
