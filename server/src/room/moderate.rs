@@ -20,8 +20,6 @@ use crate::moderation::records;
 use crate::moderation::rules::{PostKind, Refused};
 use crate::outbound::Outbound;
 
-/// What a `moderate` request asks: action, target, duration, reason.
-
 fn unavailable(e: impl std::fmt::Display) -> Refused {
     tracing::warn!(error = %e, "moderation store unreachable");
     Refused {
