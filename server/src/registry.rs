@@ -14,7 +14,7 @@ use crate::conversations::Directory;
 use crate::moderation::Moderation;
 use crate::rate_limit::TokenBucket;
 use crate::room::{
-    Backend, COMMAND_QUEUE, HistoryLimits, JoinError, Member, Resume, Retire, RoomCommand,
+    Backend, COMMAND_QUEUE, HistoryLimits, JoinError, Joining, Member, Resume, Retire, RoomCommand,
 };
 
 /// A cheap handle to a running room task.
@@ -28,6 +28,13 @@ impl RoomHandle {
     /// if the room has stopped (it had emptied and retired).
     pub async fn send(&self, command: RoomCommand) -> bool {
         self.commands.send(command).await.is_ok()
+    }
+
+    /// A handle to no task, and the receiving end of its queue.
+    #[cfg(test)]
+    pub fn for_test() -> (RoomHandle, mpsc::Receiver<RoomCommand>) {
+        let (commands, receiver) = mpsc::channel(1);
+        (RoomHandle { commands }, receiver)
     }
 }
 
@@ -133,12 +140,12 @@ impl Registry {
         for _ in 0..8 {
             let handle = self.handle(room, creations)?;
             let (reply, answer) = oneshot::channel();
-            let command = RoomCommand::Join {
+            let command = RoomCommand::Join(Box::new(Joining {
                 member: member.clone(),
                 request_id: request_id.to_owned(),
                 resume: resume.clone(),
                 reply,
-            };
+            }));
             if !handle.send(command).await {
                 continue;
             }

@@ -5,7 +5,6 @@
 //! refusal here is queued behind whatever rooms queued before it; a request
 //! that reaches a room is answered by the room.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use protocol::{ClientEvent, ErrorCode, ServerEvent, ValidationError, dm, validate};
@@ -14,12 +13,12 @@ use tokio_util::sync::CancellationToken;
 use super::conversation;
 use super::decode_error;
 use super::exit::Exit;
+use super::joined::Joined;
 use super::moderate;
 use super::strikes::Strikes;
 use crate::Shared;
 use crate::outbound::Outbound;
 use crate::rate_limit::TokenBucket;
-use crate::registry::RoomHandle;
 use crate::room::{JoinError, Member, Post, Resume, RoomCommand};
 
 /// An identified client.
@@ -32,7 +31,7 @@ pub(super) struct Client {
     pub revoked: CancellationToken,
     pub outbound: Outbound,
     /// The rooms it is in, by name.
-    pub rooms: HashMap<String, RoomHandle>,
+    pub rooms: Joined,
     pub bucket: TokenBucket,
     pub strikes: Strikes,
     /// Rooms this client may start (join while nobody is in them).

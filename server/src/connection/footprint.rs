@@ -6,9 +6,7 @@
 //! - An open connection keeps its task's future for as long as it lives.
 //!   `serve` is what the WebSocket upgrade spawns; `identified` is the
 //!   boxed part that an identified client adds.
-//! - A room's command channel allocates a block of 32 commands up front
-//!   (tokio's mpsc), so every room, idle or not, pays 32 x
-//!   `size_of::<RoomCommand>()`.
+//! - What every room holds is in `room/footprint.rs`.
 //!
 //! The budgets are for a debug build (what `cargo test` builds); a release
 //! build's futures are no larger. Raise one only knowing what it costs per
@@ -40,11 +38,4 @@ fn a_connection_task_stays_small() {
         identified <= 1400,
         "identified's future is {identified} bytes"
     );
-}
-
-#[test]
-fn a_room_command_stays_small() {
-    // 144 bytes: each room's channel block is 32 x 144 = 4.6 KB.
-    let command = size_of::<crate::room::RoomCommand>();
-    assert!(command <= 160, "RoomCommand is {command} bytes");
 }

@@ -28,10 +28,10 @@ mod exit;
 #[cfg(test)]
 mod footprint;
 mod handshake;
+mod joined;
 mod moderate;
 mod strikes;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::task::Poll;
@@ -55,6 +55,7 @@ use exit::{
     Exit, credential_revoked, goodbye, heartbeat_timeout, read_failed, shutting_down, slow_consumer,
 };
 use handshake::handshake;
+use joined::Joined;
 use strikes::Strikes;
 
 /// What the connection code needs from its transport: WebSocket messages
@@ -161,7 +162,7 @@ async fn identified<S: Socket>(
         device: who.device.clone(),
         revoked,
         outbound,
-        rooms: HashMap::new(),
+        rooms: Joined::default(),
         bucket: TokenBucket::new(shared.config.rate_per_sec, shared.config.rate_burst),
         strikes,
         room_creations: TokenBucket::new(
@@ -177,7 +178,7 @@ async fn identified<S: Socket>(
 /// A closed connection leaves its rooms and is forgotten.
 async fn leave_all(shared: &Shared, mut client: Client, who: &SignedIn, directory: &Directory) {
     let id = client.outbound.connection_id;
-    for (_, room) in client.rooms.drain() {
+    for room in client.rooms.drain() {
         room.send(RoomCommand::Leave {
             connection_id: id,
             request_id: None,

@@ -64,16 +64,15 @@ pub(super) async fn request(
             let Some(who) = find_by_name(shared, &name).await? else {
                 return Err(Refusal::NoSuchName(name.chars().take(40).collect()));
             };
+            let target = UserRef {
+                id: who.id,
+                name: who.name,
+            };
+            let duration_s = duration_s.filter(|_| action.takes_duration());
             let command = RoomCommand::Moderate {
                 connection_id,
                 request_id,
-                action,
-                target: UserRef {
-                    id: who.id,
-                    name: who.name,
-                },
-                duration_s: duration_s.filter(|_| action.takes_duration()),
-                reason,
+                asked: Box::new((action, target, duration_s, reason)),
             };
             to_room(client, room, command).await
         }

@@ -6,6 +6,12 @@
 //!
 //! One `std` mutex, held only to read or change the maps, never across an
 //! `await`.
+//!
+//! Each identity's connections and each connection's rooms are plain
+//! vectors, not hash tables: nearly always one connection in one or two
+//! rooms (at most `max_rooms_per_connection`), and every idle connection
+//! pays for these, where two hash tables holding one entry each cost
+//! about 500 bytes.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -17,15 +23,31 @@ use crate::outbound::Outbound;
 #[derive(Debug)]
 struct Connection {
     outbound: Outbound,
-    /// Rooms (not conversations) this connection is in.
-    rooms: HashSet<String>,
+    /// Rooms (and conversations) this connection is in, each once.
+    rooms: Vec<Box<str>>,
 }
 
 /// An identity with at least one connection here.
 #[derive(Debug)]
 struct Person {
     name: Arc<str>,
-    connections: HashMap<u64, Connection>,
+    /// By connection id, each once.
+    connections: Vec<(u64, Connection)>,
+}
+
+impl Person {
+    fn connection(&mut self, id: u64) -> Option<&mut Connection> {
+        self.connections
+            .iter_mut()
+            .find(|(c, _)| *c == id)
+            .map(|(_, c)| c)
+    }
+}
+
+impl Connection {
+    fn is_in(&self, room: &str) -> bool {
+        self.rooms.iter().any(|r| **r == *room)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -55,15 +77,22 @@ impl Directory {
         let mut inner = self.lock();
         let person = inner.people.entry(user.clone()).or_insert_with(|| Person {
             name: name.clone(),
-            connections: HashMap::new(),
+            connections: Vec::new(),
         });
-        person.connections.insert(
-            outbound.connection_id,
-            Connection {
-                outbound: outbound.clone(),
-                rooms: HashSet::new(),
-            },
-        );
+        let connection = Connection {
+            outbound: outbound.clone(),
+            rooms: Vec::new(),
+        };
+        match person.connection(outbound.connection_id) {
+            Some(known) => *known = connection,
+            None => {
+                // Exactly one more: a first push would make room for four.
+                person.connections.reserve_exact(1);
+                person
+                    .connections
+                    .push((outbound.connection_id, connection));
+            }
+        }
     }
 
     /// A connection closed. True when it was the identity's last one here
@@ -73,7 +102,7 @@ impl Directory {
         let Some(person) = inner.people.get_mut(user) else {
             return false;
         };
-        person.connections.remove(&connection);
+        person.connections.retain(|(id, _)| *id != connection);
         if person.connections.is_empty() {
             inner.people.remove(user);
             inner.away.remove(user);
@@ -88,12 +117,13 @@ impl Directory {
         if let Some(c) = inner
             .people
             .get_mut(user)
-            .and_then(|p| p.connections.get_mut(&connection))
+            .and_then(|p| p.connection(connection))
         {
-            if inside {
-                c.rooms.insert(room.to_owned());
-            } else {
-                c.rooms.remove(room);
+            if !inside {
+                c.rooms.retain(|r| **r != *room);
+            } else if !c.is_in(room) {
+                c.rooms.reserve_exact(1);
+                c.rooms.push(room.into());
             }
         }
     }
@@ -124,7 +154,7 @@ impl Directory {
         for (user, person) in &inner.people {
             let own = users.contains(&user.as_ref());
             for (id, c) in &person.connections {
-                let shares = own || c.rooms.iter().any(|r| rooms.contains(r));
+                let shares = own || c.rooms.iter().any(|r| rooms.contains(&**r));
                 if shares && sent.insert(*id) {
                     let _ = c.outbound.push(frame.clone());
                 }
@@ -138,8 +168,8 @@ impl Directory {
         self.lock()
             .people
             .get(user)
-            .and_then(|p| p.connections.get(&connection))
-            .is_some_and(|c| c.rooms.contains(room))
+            .and_then(|p| p.connections.iter().find(|(id, _)| *id == connection))
+            .is_some_and(|(_, c)| c.is_in(room))
     }
 
     /// The rooms the connections of `user` here are in.
@@ -150,8 +180,8 @@ impl Directory {
             .get(user)
             .map(|p| {
                 p.connections
-                    .values()
-                    .flat_map(|c| c.rooms.iter().cloned())
+                    .iter()
+                    .flat_map(|(_, c)| c.rooms.iter().map(|r| r.to_string()))
                     .collect()
             })
             .unwrap_or_default()
@@ -224,9 +254,12 @@ impl Directory {
         let inner = self.lock();
         let mut rooms: BTreeMap<String, HashSet<Arc<str>>> = BTreeMap::new();
         for (user, person) in &inner.people {
-            for c in person.connections.values() {
-                for room in c.rooms.iter().filter(|r| !inner.hidden.contains(*r)) {
-                    rooms.entry(room.clone()).or_default().insert(user.clone());
+            for (_, c) in &person.connections {
+                for room in c.rooms.iter().filter(|r| !inner.hidden.contains(&***r)) {
+                    rooms
+                        .entry(room.to_string())
+                        .or_default()
+                        .insert(user.clone());
                 }
             }
         }

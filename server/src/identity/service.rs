@@ -233,14 +233,18 @@ impl Identities {
     /// when the device is revoked.
     pub fn attach(&self, who: &SignedIn, connection: u64) -> CancellationToken {
         let token = CancellationToken::new();
-        self.live()
+        let mut live = self.live();
+        let connections = &mut live
             .entry(who.device.clone())
             .or_insert_with(|| Live {
                 user: who.user.clone(),
                 connections: Vec::new(),
             })
-            .connections
-            .push((connection, token.clone()));
+            .connections;
+        // Exactly one more (a first push would make room for four): every
+        // idle connection keeps this.
+        connections.reserve_exact(1);
+        connections.push((connection, token.clone()));
         token
     }
 

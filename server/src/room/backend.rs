@@ -145,13 +145,13 @@ impl Backend {
         let key = LogKey::room(&name);
         match self {
             Backend::Local(store) => {
-                let open = LocalLog::open(store.clone(), key);
+                let open = Box::pin(LocalLog::open(store.clone(), key));
                 tokio::spawn(task::run(
                     name, commands, retire, limits, directory, moderation, open,
                 ));
             }
             Backend::Cluster(cluster, feed) => {
-                let open = RedisLog::open(cluster.clone(), feed.clone(), key);
+                let open = Box::pin(RedisLog::open(cluster.clone(), feed.clone(), key));
                 tokio::spawn(task::run(
                     name, commands, retire, limits, directory, moderation, open,
                 ));

@@ -24,6 +24,8 @@
 //! the log directly: no boxing and no matching on the mode.
 
 mod backend;
+#[cfg(test)]
+mod footprint;
 mod history;
 mod local_log;
 mod log;
@@ -75,18 +77,30 @@ pub struct Resume {
     pub silent: bool,
 }
 
+/// A joiner, as a room is asked to add it (boxed in [`RoomCommand::Join`]).
+#[derive(Debug)]
+pub struct Joining {
+    pub member: Member,
+    pub request_id: String,
+    pub resume: Resume,
+    pub reply: oneshot::Sender<Result<(), JoinError>>,
+}
+
+/// What a `moderate` request asks: the action, on whom, for how long
+/// (seconds; `None`: until lifted) and why.
+pub type Asked = (ModAction, UserRef, Option<u64>, Option<String>);
+
 /// Requests to a room's task.
+///
+/// Every room's channel allocates room for 32 of these up front, idle or
+/// not: the rare, large requests (a join, a moderation action) are boxed so
+/// that the common ones set the size (see `footprint.rs`).
 #[derive(Debug)]
 pub enum RoomCommand {
     /// Add a member. The room answers the joiner itself (`room_state`,
     /// `history`, then the `ack`; or a failed `ack`) and reports the outcome
     /// on `reply`.
-    Join {
-        member: Member,
-        request_id: String,
-        resume: Resume,
-        reply: oneshot::Sender<Result<(), JoinError>>,
-    },
+    Join(Box<Joining>),
     /// Remove a member; `request_id` is set when the member asked to leave
     /// (and gets an `ack`), unset when its connection went away.
     Leave {
@@ -113,10 +127,7 @@ pub enum RoomCommand {
     Moderate {
         connection_id: u64,
         request_id: String,
-        action: ModAction,
-        target: UserRef,
-        duration_s: Option<u64>,
-        reason: Option<String>,
+        asked: Box<Asked>,
     },
     /// A change of the room's modes by a member.
     Mode {

@@ -15,13 +15,10 @@ use protocol::{ErrorCode, ServerEvent, UserRef};
 use super::log::{Draft, MessageLog, resend_key};
 use super::members::Member;
 use super::task::Room;
-use super::{ModeChange, Post};
+use super::{Asked, ModeChange, Post};
 use crate::moderation::records;
 use crate::moderation::rules::{PostKind, Refused};
 use crate::outbound::Outbound;
-
-/// What a `moderate` request asks: action, target, duration, reason.
-pub(super) type Asked = (ModAction, UserRef, Option<u64>, Option<String>);
 
 fn unavailable(e: impl std::fmt::Display) -> Refused {
     tracing::warn!(error = %e, "moderation store unreachable");
@@ -112,11 +109,13 @@ impl<L: MessageLog> Room<L> {
             refused.message,
         ));
         if refused.strike && !dm && self.members.rules.flood.strike(&user, now) {
-            self.auto_mute(UserRef {
+            // Boxed: rare, and large enough to double the room task's
+            // future, which every room keeps for as long as it runs.
+            let target = UserRef {
                 id: user.to_string(),
                 name: name.to_string(),
-            })
-            .await;
+            };
+            Box::pin(self.auto_mute(target)).await;
         }
         false
     }

@@ -10,6 +10,7 @@
 //! the loop may be stored together (one Redis round trip for all of them).
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use protocol::{ErrorCode, ServerEvent};
@@ -18,7 +19,7 @@ use tokio::sync::mpsc;
 use super::history::UNREADABLE;
 use super::log::{ClaimError, Claimed, Draft, LogError, MessageLog};
 use super::members::{Member, Members};
-use super::{HistoryLimits, JoinError, Post, Resume, Retire, RoomCommand};
+use super::{HistoryLimits, JoinError, Joining, Post, Resume, Retire, RoomCommand};
 use crate::conversations::Directory;
 use crate::moderation::Moderation;
 use crate::moderation::rules::RoomRules;
@@ -38,6 +39,11 @@ pub(super) struct Room<L> {
 /// Runs the room `name` until it is empty, has nothing in flight and nobody
 /// is about to join; then retires it. `open` opens its log; a room whose log
 /// cannot be opened refuses its joiners and retires at once.
+///
+/// The task's future lives as long as the room, idle or not, and is as
+/// large as its largest state: opening the room and the rare commands (a
+/// join, moderation, history) are boxed, so that only the message path is
+/// in it (`footprint.rs` keeps it under a budget).
 pub(crate) async fn run<L: MessageLog>(
     name: Arc<str>,
     mut commands: mpsc::Receiver<RoomCommand>,
@@ -45,14 +51,74 @@ pub(crate) async fn run<L: MessageLog>(
     limits: HistoryLimits,
     directory: Arc<Directory>,
     moderation: Arc<Moderation>,
-    open: impl Future<Output = Result<(L, protocol::Seq), LogError>>,
+    open: Pin<Box<impl Future<Output = Result<(L, protocol::Seq), LogError>>>>,
 ) {
+    let opening = open_room(
+        name,
+        &mut commands,
+        &retire,
+        limits,
+        directory,
+        moderation,
+        open,
+    );
+    let Some(mut room) = Box::pin(opening).await else {
+        return;
+    };
+    // Grows to the largest turn this room has seen, not before: 64 commands
+    // up front were 9 KB for every room, idle ones too.
+    let mut batch = Vec::new();
+    loop {
+        tokio::select! {
+            biased;
+            event = room.log.next_event() => room.log.on_event(event, &mut room.members).await,
+            n = commands.recv_many(&mut batch, COMMAND_BATCH) => {
+                if n == 0 {
+                    return;
+                }
+                for command in batch.drain(..) {
+                    match command {
+                        RoomCommand::Post {
+                            connection_id,
+                            request_id,
+                            post,
+                        } => room.post(connection_id, request_id, post).await,
+                        command => {
+                            room.log.flush().await;
+                            Box::pin(room.handle(command)).await;
+                        }
+                    }
+                }
+                // The posts of this turn, stored in one go.
+                room.log.flush().await;
+            }
+        }
+        room.announce_departures().await;
+        if room.is_idle() && retire.retire(&commands) {
+            tracing::debug!(room = %room.members.room(), "room empty, retired");
+            room.log.close();
+            return;
+        }
+    }
+}
+
+/// Opens the room's log and reads its moderation record and topic. `None`:
+/// it could not, and has refused its joiners and retired.
+async fn open_room<L: MessageLog>(
+    name: Arc<str>,
+    commands: &mut mpsc::Receiver<RoomCommand>,
+    retire: &impl Retire,
+    limits: HistoryLimits,
+    directory: Arc<Directory>,
+    moderation: Arc<Moderation>,
+    open: Pin<Box<impl Future<Output = Result<(L, protocol::Seq), LogError>>>>,
+) -> Option<Room<L>> {
     let (log, last_seq) = match open.await {
         Ok(opened) => opened,
         Err(e) => {
             tracing::warn!(room = %name, error = %e, "cannot open room");
-            refuse_all(&mut commands, &retire, e.code()).await;
-            return;
+            refuse_all(commands, retire, e.code()).await;
+            return None;
         }
     };
     let mut room = Room {
@@ -68,8 +134,8 @@ pub(crate) async fn run<L: MessageLog>(
                 // Without its bans the room must not open.
                 tracing::warn!(room = %name, error = %e, "cannot read the room's moderation");
                 room.log.close();
-                refuse_all(&mut commands, &retire, ErrorCode::Unavailable).await;
-                return;
+                refuse_all(commands, retire, ErrorCode::Unavailable).await;
+                return None;
             }
         }
     }
@@ -85,34 +151,7 @@ pub(crate) async fn run<L: MessageLog>(
     if let Some(topic) = topic.filter(|t| !t.is_empty()) {
         room.members.set_topic(&topic);
     }
-    // Grows to the largest turn this room has seen, not before: 64 commands
-    // up front were 9 KB for every room, idle ones too.
-    let mut batch = Vec::new();
-    loop {
-        tokio::select! {
-            biased;
-            event = room.log.next_event() => room.log.on_event(event, &mut room.members).await,
-            n = commands.recv_many(&mut batch, COMMAND_BATCH) => {
-                if n == 0 {
-                    return;
-                }
-                for command in batch.drain(..) {
-                    if !matches!(command, RoomCommand::Post { .. }) {
-                        room.log.flush().await;
-                    }
-                    room.handle(command).await;
-                }
-                // The posts of this turn, stored in one go.
-                room.log.flush().await;
-            }
-        }
-        room.announce_departures().await;
-        if room.is_idle() && retire.retire(&commands) {
-            tracing::debug!(room = %room.members.room(), "room empty, retired");
-            room.log.close();
-            return;
-        }
-    }
+    Some(room)
 }
 
 impl<L: MessageLog> Room<L> {
@@ -122,12 +161,13 @@ impl<L: MessageLog> Room<L> {
 
     async fn handle(&mut self, command: RoomCommand) {
         match command {
-            RoomCommand::Join {
-                member,
-                request_id,
-                resume,
-                reply,
-            } => {
+            RoomCommand::Join(joining) => {
+                let Joining {
+                    member,
+                    request_id,
+                    resume,
+                    reply,
+                } = *joining;
                 let result = self.join(member, request_id, resume).await;
                 // The joiner may have gone away meanwhile; nothing to do then.
                 let _ = reply.send(result.map_err(JoinError::Refused));
@@ -157,14 +197,8 @@ impl<L: MessageLog> Room<L> {
             RoomCommand::Moderate {
                 connection_id,
                 request_id,
-                action,
-                target,
-                duration_s,
-                reason,
-            } => {
-                let asked = (action, target, duration_s, reason);
-                self.moderate(connection_id, request_id, asked).await;
-            }
+                asked,
+            } => self.moderate(connection_id, request_id, *asked).await,
             RoomCommand::Mode {
                 connection_id,
                 request_id,
@@ -357,13 +391,13 @@ async fn refuse_all(
 ) {
     loop {
         while let Ok(command) = commands.try_recv() {
-            if let RoomCommand::Join {
-                member,
-                request_id,
-                reply,
-                ..
-            } = command
-            {
+            if let RoomCommand::Join(joining) = command {
+                let Joining {
+                    member,
+                    request_id,
+                    reply,
+                    ..
+                } = *joining;
                 let _ = member.outbound.send(&ServerEvent::ack_err(
                     request_id,
                     code,

@@ -15,7 +15,9 @@ use tokio::task::JoinHandle;
 
 use super::local_log::LocalLog;
 use super::log::LogKey;
-use super::{COMMAND_QUEUE, HistoryLimits, JoinError, Member, Post, Resume, Retire, RoomCommand};
+use super::{
+    COMMAND_QUEUE, HistoryLimits, JoinError, Joining, Member, Post, Resume, Retire, RoomCommand,
+};
 use crate::frame::Frame;
 use crate::outbound::{Outbound, Receiver};
 use crate::store::{Store, StoreConfig};
@@ -69,7 +71,7 @@ impl TestRoom {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let retired = Arc::new(AtomicBool::new(false));
         let name: Arc<str> = Arc::from(ROOM);
-        let open = LocalLog::open(store.clone(), LogKey::room(&name));
+        let open = Box::pin(LocalLog::open(store.clone(), LogKey::room(&name)));
         let limits = HistoryLimits {
             on_join: 50,
             resume: 1000,
@@ -98,12 +100,12 @@ impl TestRoom {
 
     async fn join(&self, client: &Client, request_id: &str) -> Result<(), JoinError> {
         let (reply, answer) = oneshot::channel();
-        self.send(RoomCommand::Join {
+        self.send(RoomCommand::Join(Box::new(Joining {
             member: client.member.clone(),
             request_id: request_id.into(),
             resume: Resume::default(),
             reply,
-        })
+        })))
         .await;
         tokio::time::timeout(PATIENCE, answer)
             .await
