@@ -3,10 +3,18 @@
 //! `--ssh-max-sessions-per-ip 0 --max-connections-per-ip 0
 //! --connection-rate-per-ip 0 --rate-limit 0`):
 //!
-//! 1. memory per idle ssh session: the server's RSS before and after
-//!    `--sessions` OpenSSH clients (`ssh -tt`, each with a key of its own,
-//!    made by ssh-keygen) have drawn their first screen in one room; then
-//!    the same for as many idle WebSocket clients;
+//! 1. memory per idle connection, first for `--sessions` idle WebSocket
+//!    clients, then for as many OpenSSH clients (`ssh -tt`, each with a key
+//!    of its own, made by ssh-keygen) that have drawn their first screen in
+//!    one room. The server's RSS is read with none, half and all of them
+//!    connected, each time once it has stopped falling (polled every
+//!    second until no new low for 3 s, at most 15 s): jemalloc gives freed
+//!    pages back over ~10 s, so a read right after the first draws still
+//!    counts their temporary frames. The figure reported is the steady
+//!    marginal cost, (RSS at N − RSS at N/2) / (N/2): it leaves out what the
+//!    first connection loads once (code pages, pools, the room itself) and
+//!    counts the room growing with its members. The older figure, (RSS at
+//!    N − RSS at 0) / N, is printed beside it;
 //! 2. server CPU per delivered screen update: `--messages` lines posted at
 //!    `--rate` per second into that room, the server's CPU time divided by
 //!    lines × sessions, with the ssh sessions in the room, then with the
@@ -145,10 +153,38 @@ fn sample(pid: u32) -> anyhow::Result<procfs::Sample> {
     procfs::sample(Some(pid)).context("the server process is gone")
 }
 
-/// Settles, then the server's resident memory in KiB.
-async fn rss_after_settling(pid: u32) -> anyhow::Result<u64> {
-    tokio::time::sleep(Duration::from_secs(3)).await;
+/// The server's resident memory in KiB once it has stopped falling: read
+/// every second until no new low for 3 s in a row, at most 15 s (freed
+/// pages go back to the system over jemalloc's ~10 s decay).
+async fn rss_settled(pid: u32) -> anyhow::Result<u64> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut low = sample(pid)?.rss_kib;
+    let mut still = 0;
+    while still < 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = sample(pid)?.rss_kib;
+        if now < low {
+            low = now;
+            still = 0;
+        } else {
+            still += 1;
+        }
+    }
     Ok(sample(pid)?.rss_kib)
+}
+
+/// Memory per connection from settled RSS with none, half and all `n`
+/// connected: prints both figures, returns the marginal one.
+fn per_connection(what: &str, n: usize, rss: [u64; 3]) -> f64 {
+    let [none, half, all] = rss;
+    let first = n / 2;
+    let marginal = all.saturating_sub(half) as f64 / (n - first).max(1) as f64;
+    let average = all.saturating_sub(none) as f64 / n.max(1) as f64;
+    println!(
+        "idle {what}: {n}, settled server RSS {none} -> {half} ({first}) -> {all} KiB: {marginal:.1} KiB each for the second {} ({average:.1} KiB each from none)",
+        n - first
+    );
+    marginal
 }
 
 type Ws =
@@ -220,16 +256,15 @@ async fn main() -> anyhow::Result<()> {
 
     // First the WebSocket clients (their memory is given back before the
     // ssh sessions are measured).
-    let base = rss_after_settling(options.pid).await?;
+    let mut rss = [rss_settled(options.pid).await?, 0, 0];
     let mut clients = Vec::with_capacity(n);
-    for i in 0..n {
-        clients.push(ws_client(&options.url, &format!("w{run}x{i}")).await?);
+    for (step, upto) in [(1, n / 2), (2, n)] {
+        for i in clients.len()..upto {
+            clients.push(ws_client(&options.url, &format!("w{run}x{i}")).await?);
+        }
+        rss[step] = rss_settled(options.pid).await?;
     }
-    let with_ws = rss_after_settling(options.pid).await?;
-    let ws_kib = (with_ws.saturating_sub(base)) as f64 / n as f64;
-    println!(
-        "idle WebSocket clients: {n}, server RSS {base} -> {with_ws} KiB: {ws_kib:.1} KiB each"
-    );
+    per_connection("WebSocket clients", n, rss);
     let done = Arc::new(AtomicU64::new(0));
     for ws in clients {
         tokio::spawn(count_messages(ws, options.messages, done.clone()));
@@ -245,21 +280,22 @@ async fn main() -> anyhow::Result<()> {
         ws_cpu * 1e6 / updates
     );
     // 1. Idle ssh sessions.
-    let base = rss_after_settling(options.pid).await?;
+    let mut rss = [rss_settled(options.pid).await?, 0, 0];
     let mut sessions = Vec::with_capacity(n);
-    for i in 0..n {
-        let key = keygen(keys.path(), &format!("k{i}"))?;
-        sessions.push(Session::open(&options.ssh, &key, &format!("s{run}x{i}")).await?);
+    for (step, upto) in [(1, n / 2), (2, n)] {
+        for i in sessions.len()..upto {
+            let key = keygen(keys.path(), &format!("k{i}"))?;
+            sessions.push(Session::open(&options.ssh, &key, &format!("s{run}x{i}")).await?);
+        }
+        until("every session drew its screen", || {
+            sessions
+                .iter()
+                .all(|s| s.received.load(Ordering::Relaxed) > 500)
+        })
+        .await?;
+        rss[step] = rss_settled(options.pid).await?;
     }
-    until("every session drew its screen", || {
-        sessions
-            .iter()
-            .all(|s| s.received.load(Ordering::Relaxed) > 500)
-    })
-    .await?;
-    let with_ssh = rss_after_settling(options.pid).await?;
-    let ssh_kib = (with_ssh.saturating_sub(base)) as f64 / n as f64;
-    println!("idle ssh sessions: {n}, server RSS {base} -> {with_ssh} KiB: {ssh_kib:.1} KiB each");
+    per_connection("ssh sessions", n, rss);
 
     // 2a. The busy room with the ssh sessions in it.
     let start_bytes: Vec<u64> = sessions
