@@ -39,6 +39,29 @@ pub fn encode<T: serde::Serialize>(event: &T) -> String {
     serde_json::to_string(event).expect("protocol events always serialize")
 }
 
+/// The JSON text of a successful `ack` (`ServerEvent::ack_ok(id, seq)`),
+/// written directly.
+///
+/// A busy room acknowledges every message it stores; building the event
+/// (an owned copy of the id) and running it through serde cost more than
+/// the frame is long. The bytes are the same as [`encode`]'s: the golden
+/// files `server_ack_ok.json` and `server_ack_join.json` and an equality
+/// test over awkward ids hold both to it. The id goes through serde_json's
+/// own string escaping.
+pub fn encode_ack_ok(id: &str, seq: Option<crate::Seq>) -> String {
+    let mut out = String::with_capacity(40 + id.len());
+    out.push_str(r#"{"type":"ack","id":"#);
+    // A `str` always serializes.
+    out.push_str(&serde_json::to_string(id).expect("a string always serializes"));
+    out.push_str(r#","ok":true"#);
+    if let Some(seq) = seq {
+        use std::fmt::Write;
+        let _ = write!(out, r#","seq":{seq}"#);
+    }
+    out.push('}');
+    out
+}
+
 const KNOWN_CLIENT_TYPES: &[&str] = &[
     "hello", "join", "leave", "send", "location", "history", "ping", "link", "devices", "logout",
 ];
@@ -151,5 +174,29 @@ mod tests {
 
         let e = decode_client(r#"[1,2]"#).unwrap_err();
         assert_eq!(e.code, ErrorCode::Malformed);
+    }
+
+    #[test]
+    fn the_direct_ack_is_the_serde_ack() {
+        let ids = [
+            "",
+            "1",
+            "a\"b",
+            "back\\slash",
+            "new\nline",
+            "tab\t",
+            "\u{1}ctl",
+            "é ü 漢字 🎉",
+            "</script>",
+        ];
+        for id in ids {
+            for seq in [None, Some(0), Some(1), Some(42), Some(u64::MAX)] {
+                assert_eq!(
+                    encode_ack_ok(id, seq),
+                    encode(&ServerEvent::ack_ok(id, seq)),
+                    "id {id:?}, seq {seq:?}"
+                );
+            }
+        }
     }
 }

@@ -35,7 +35,7 @@ pub mod server;
 pub mod validate;
 
 pub use client::ClientEvent;
-pub use codec::{DecodeError, decode_client, decode_server, encode};
+pub use codec::{DecodeError, decode_client, decode_server, encode, encode_ack_ok};
 pub use error::{ErrorCode, ValidationError};
 pub use history::{history_frame, history_frames};
 pub use server::{

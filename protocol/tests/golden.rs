@@ -946,3 +946,20 @@ fn history_parts_and_old_welcomes_decode() {
         protocol::limits::LEGACY_SERVER_FRAME_BYTES
     );
 }
+
+/// The ack the server writes without serde is the golden ack too.
+#[test]
+fn the_direct_ack_matches_the_golden_files() {
+    for (name, id, seq) in [
+        ("server_ack_ok", "3", Some(42)),
+        ("server_ack_join", "1", None),
+    ] {
+        let golden = std::fs::read_to_string(golden_dir().join(format!("{name}.json")))
+            .expect("golden file");
+        assert_eq!(
+            protocol::encode_ack_ok(id, seq),
+            golden.trim_end(),
+            "{name}"
+        );
+    }
+}

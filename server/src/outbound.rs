@@ -133,6 +133,13 @@ impl Outbound {
     pub fn send(&self, event: &protocol::ServerEvent) -> Result<(), QueueError> {
         self.push(Frame::encode(event))
     }
+
+    /// Queues a successful `ack` of `id` (with the message's number, if
+    /// any), written without building the event: a busy room sends one per
+    /// message.
+    pub fn ack_ok(&self, id: &str, seq: Option<protocol::Seq>) -> Result<(), QueueError> {
+        self.push(Frame::from_text(protocol::encode_ack_ok(id, seq)))
+    }
 }
 
 /// The connection writer's end of its queue. Dropping it closes the queue:

@@ -47,7 +47,9 @@ struct Person {
 /// One room's memory of who wrote what.
 #[derive(Debug, Default)]
 pub struct Flood {
-    people: HashMap<String, Person>,
+    /// By identity id (given out by the server, not chosen by the person),
+    /// so a fast hasher will do; seeded at random per process anyway.
+    people: HashMap<String, Person, foldhash::fast::RandomState>,
 }
 
 /// The text trimmed and case-folded, hashed.
@@ -55,29 +57,68 @@ pub struct Flood {
 /// Runs twice for every text message (the check, then the memory of it),
 /// so the folded text goes to the hasher in chunks of bytes: a hasher call
 /// per character made this the largest per-message cost of a busy room,
-/// more than storing the message.
+/// more than storing the message. The hasher is foldhash with a fixed
+/// seed: the hashes are only compared with the same person's own recent
+/// ones, so someone who made two texts collide would only get their own
+/// message refused as a repeat.
 fn normal(text: &str) -> u64 {
-    use std::hash::Hasher;
+    use std::hash::{BuildHasher, Hasher};
     const CHUNK: usize = 128;
-    // The longest lower case of one character: 3 characters of 4 bytes.
-    const ROOM: usize = 12;
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    let mut buf = [0u8; CHUNK];
-    let mut len = 0;
-    for c in text.trim().chars() {
-        if len > CHUNK - ROOM {
-            hasher.write(&buf[..len]);
-            len = 0;
+    /// Chunks of exactly `CHUNK` folded bytes, whatever the characters:
+    /// foldhash (unlike SipHash) hashes each `write` as a unit, so the
+    /// same folded text must be cut in the same places.
+    struct Chunks {
+        hasher: foldhash::fast::FoldHasher<'static>,
+        buf: [u8; CHUNK],
+        len: usize,
+    }
+    impl Chunks {
+        fn push(&mut self, byte: u8) {
+            if self.len == CHUNK {
+                self.hasher.write(&self.buf);
+                self.len = 0;
+            }
+            self.buf[self.len] = byte;
+            self.len += 1;
         }
-        if c.is_ascii() {
-            buf[len] = c.to_ascii_lowercase() as u8;
-            len += 1;
-        } else {
-            for lower in c.to_lowercase() {
-                len += lower.encode_utf8(&mut buf[len..]).len();
+    }
+    let mut chunks = Chunks {
+        hasher: foldhash::fast::FixedState::default().build_hasher(),
+        buf: [0u8; CHUNK],
+        len: 0,
+    };
+    let text = text.trim();
+    if text.is_ascii() {
+        // The common case, a chunk at a time: the same bytes in the same
+        // chunks as the loop below makes, without a branch per byte.
+        let mut parts = text.as_bytes().chunks(CHUNK).peekable();
+        while let Some(part) = parts.next() {
+            chunks.buf[..part.len()].copy_from_slice(part);
+            chunks.buf[..part.len()].make_ascii_lowercase();
+            match parts.peek() {
+                Some(_) => chunks.hasher.write(&chunks.buf),
+                None => chunks.len = part.len(),
+            }
+        }
+    } else {
+        let mut utf8 = [0u8; 4];
+        for c in text.chars() {
+            if c.is_ascii() {
+                chunks.push(c.to_ascii_lowercase() as u8);
+            } else {
+                for lower in c.to_lowercase() {
+                    for &byte in lower.encode_utf8(&mut utf8).as_bytes() {
+                        chunks.push(byte);
+                    }
+                }
             }
         }
     }
+    let Chunks {
+        mut hasher,
+        buf,
+        len,
+    } = chunks;
     hasher.write(&buf[..len]);
     hasher.finish()
 }
@@ -181,6 +222,20 @@ mod tests {
         assert_ne!(normal(&long), normal(&format!("{long}x")));
         assert_ne!(normal("ab"), normal("a b"));
         assert_eq!(normal("ΣΑΣ"), normal("σασ"), "folded per character");
+        // The Kelvin sign folds to an ASCII `k`: the same text through the
+        // character loop and through the ASCII path, at every chunk edge.
+        for n in [0, 1, 126, 127, 128, 200, 254, 255, 256, 300] {
+            let rest = "A".repeat(n);
+            assert_eq!(
+                normal(&format!("\u{212A}{rest}")),
+                normal(&format!("k{rest}")),
+                "{n}"
+            );
+            assert_eq!(
+                normal(&format!("K{rest}")),
+                normal(&format!("k{}", rest.to_lowercase()))
+            );
+        }
     }
 
     #[test]

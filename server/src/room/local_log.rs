@@ -14,6 +14,7 @@
 //! turn.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use protocol::{ErrorCode, Seq, ServerEvent, UserRef};
 use tokio::sync::mpsc;
@@ -30,13 +31,25 @@ use crate::store::{Committed, Record, Store};
 /// a resent message.
 const RECENT_IDS: usize = 4096;
 
+/// A resend's identity: (sender key, request id). Shared between the map,
+/// the order to forget in and the pending acks, so a message copies the
+/// two strings once instead of at each of them.
+type ResendKey = Arc<(String, String)>;
+
+/// The resend map's hasher. Request ids are chosen by clients, so the map
+/// is seeded at random (per process and per map) rather than fixed, and it
+/// never holds more than [`RECENT_IDS`] keys: whoever learned the seed could
+/// at worst make lookups in one room's bounded map slow, which costs them
+/// more messages than it costs the room.
+type Hasher = foldhash::fast::RandomState;
+
 /// A message numbered and sent to the store, not yet committed.
 #[derive(Debug)]
 struct Pending {
     seq: Seq,
     frame: Frame,
     /// Everyone to acknowledge once it is durable (a resend adds itself).
-    acks: Vec<(Outbound, String)>,
+    acks: Vec<(Outbound, ResendKey)>,
 }
 
 /// One room's log in the local store.
@@ -49,8 +62,8 @@ pub struct LocalLog {
     pending: VecDeque<Pending>,
     /// The numbers of recent messages by (sender key, request id), and the
     /// order to forget them in.
-    recent: HashMap<(String, String), Seq>,
-    recent_order: VecDeque<(String, String)>,
+    recent: HashMap<ResendKey, Seq, Hasher>,
+    recent_order: VecDeque<ResendKey>,
     /// The store reports commits here.
     notify: mpsc::UnboundedSender<Committed>,
     commits: mpsc::UnboundedReceiver<Committed>,
@@ -71,7 +84,7 @@ impl LocalLog {
             key,
             last_seq: start.last_seq,
             pending: VecDeque::new(),
-            recent: HashMap::new(),
+            recent: HashMap::default(),
             recent_order: VecDeque::new(),
             notify,
             commits,
@@ -79,13 +92,12 @@ impl LocalLog {
             at_once: store.in_memory(),
         };
         for (sender, id, seq) in start.recent.into_iter().rev() {
-            log.remember(sender, id, seq);
+            log.remember(Arc::new((sender, id)), seq);
         }
         Ok((log, start.last_seq))
     }
 
-    fn remember(&mut self, sender_key: String, request_id: String, seq: Seq) {
-        let key = (sender_key, request_id);
+    fn remember(&mut self, key: ResendKey, seq: Seq) {
         if self.recent.insert(key.clone(), seq).is_none() {
             self.recent_order.push_back(key);
         }
@@ -129,13 +141,13 @@ impl MessageLog for LocalLog {
             .take_while(|p| p.seq <= done.upto)
             .count();
         for p in self.pending.range(..ready) {
-            for (outbound, id) in &p.acks {
-                let ack = if done.ok {
-                    ServerEvent::ack_ok(id.clone(), Some(p.seq))
+            for (outbound, key) in &p.acks {
+                let id = &key.1;
+                let _ = if done.ok {
+                    outbound.ack_ok(id, Some(p.seq))
                 } else {
-                    not_stored(id.clone())
+                    outbound.send(&not_stored(id.clone()))
                 };
-                let _ = outbound.send(&ack);
             }
         }
         for p in self.pending.drain(..ready) {
@@ -153,24 +165,22 @@ impl MessageLog for LocalLog {
         // A resend of a message we already have: acknowledge it with its
         // original number (now, or when its commit completes).
         if let Some(&seq) = self.recent.get(&key) {
-            let (_, request_id) = key;
             match self.pending.iter_mut().find(|p| p.seq == seq) {
-                Some(p) => p.acks.push((sender.clone(), request_id)),
+                Some(p) => p.acks.push((sender.clone(), Arc::new(key))),
                 None => {
-                    let _ = sender.send(&ServerEvent::ack_ok(request_id, Some(seq)));
+                    let _ = sender.ack_ok(&key.1, Some(seq));
                 }
             }
             return;
         }
         let seq = self.last_seq + 1;
         let frame = encode_numbered(&mut draft.event, seq);
-        let (sender_key, request_id) = key;
         let record = Record {
             room: self.key.shared(),
             seq,
             ts: draft.ts,
-            sender_key: sender_key.clone(),
-            client_id: request_id.clone(),
+            sender_key: key.0.clone(),
+            client_id: key.1.clone(),
             frame: frame.clone(),
             topic: topic_of(&draft.event),
         };
@@ -181,15 +191,16 @@ impl MessageLog for LocalLog {
         };
         if let Err(e) = queued {
             tracing::error!(room = %self.key, error = %e, "cannot store message");
-            let _ = sender.send(&not_stored(request_id));
+            let _ = sender.send(&not_stored(key.1));
             return;
         }
         self.last_seq = seq;
-        self.remember(sender_key, request_id.clone(), seq);
+        let key = Arc::new(key);
+        self.remember(key.clone(), seq);
         self.pending.push_back(Pending {
             seq,
             frame,
-            acks: vec![(sender.clone(), request_id)],
+            acks: vec![(sender.clone(), key)],
         });
     }
 
