@@ -18,6 +18,7 @@
 //!    a slow consumer instead of slowing the room down.
 
 pub mod assets;
+pub mod blocking_sqlite;
 pub mod cli;
 pub mod clock;
 pub mod cluster;

@@ -34,6 +34,12 @@ pub enum StoreError {
     Other(String),
 }
 
+impl From<crate::blocking_sqlite::BlockingError> for StoreError {
+    fn from(e: crate::blocking_sqlite::BlockingError) -> Self {
+        StoreError::Other(e.to_string())
+    }
+}
+
 /// An identity: a person, under one name, with any number of devices.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {

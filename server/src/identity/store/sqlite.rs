@@ -2,22 +2,16 @@
 //! own). Each operation is one transaction on a connection of its own,
 //! run on the blocking pool; SQLite's WAL lets it share the file with the
 //! history's writer thread.
-//!
-//! At most [`POOL_THREADS`] operations are on the blocking pool at once;
-//! the others wait for a place before they go there, not on the pool: a
-//! burst of `hello`s otherwise made the pool start a thread for each one,
-//! only to park it on the connection's lock (hundreds of threads, each with
-//! its stack and its allocator cache, kept for seconds and costing
-//! resident memory long after).
+//! The connection is a [`BlockingSqlite`]: a burst of operations waits for
+//! a place on the pool rather than a thread each.
 
+use crate::blocking_sqlite::BlockingSqlite;
 use crate::durability::Durability;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use protocol::TimestampMs;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-use tokio::sync::Semaphore;
 
 use super::{
     Device, Identity, IdentityStore, LAST_ROOMS, Listed, NewDevice, StoreError, StoreFuture,
@@ -52,21 +46,13 @@ const SCHEMA: &str = "
         PRIMARY KEY (user_id, room)
     );";
 
-/// Operations of one store on the blocking pool at once: a few, so that the
-/// next is already waiting on the connection when one commits (one is
-/// slower: every hand-over then goes through the runtime), and not one
-/// per operation.
-const POOL_THREADS: usize = 4;
-
 const IDENTITY: &str = "SELECT id, name, key, created_ts, last_seen_ts FROM identities";
 const DEVICE: &str = "SELECT id, user_id, name, created_ts, last_seen_ts FROM devices";
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
-    /// A place on the blocking pool, of [`POOL_THREADS`].
-    pool: Arc<Semaphore>,
+    db: BlockingSqlite,
 }
 
 impl SqliteStore {
@@ -90,8 +76,7 @@ impl SqliteStore {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
-            pool: Arc::new(Semaphore::new(POOL_THREADS)),
+            db: BlockingSqlite::new(conn),
         })
     }
 
@@ -102,28 +87,16 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let (conn, pool) = (self.conn.clone(), self.pool.clone());
-        Box::pin(async move {
-            let place = pool
-                .acquire_owned()
-                .await
-                .map_err(|e| StoreError::Other(format!("identity store closed: {e}")))?;
-            let work = move || {
-                let _place = place;
-                let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
-                // IMMEDIATE: take the write lock up front (waiting for it
-                // under the busy timeout). A deferred transaction that reads
-                // and then writes fails at once with SQLITE_BUSY when the
-                // history store committed in between, without waiting.
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let out = f(&tx)?;
-                tx.commit()?;
-                Ok(out)
-            };
-            tokio::task::spawn_blocking(work)
-                .await
-                .map_err(|e| StoreError::Other(format!("identity store task failed: {e}")))?
-        })
+        Box::pin(self.db.run(move |conn| {
+            // IMMEDIATE: take the write lock up front (waiting for it
+            // under the busy timeout). A deferred transaction that reads
+            // and then writes fails at once with SQLITE_BUSY when the
+            // history store committed in between, without waiting.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        }))
     }
 }
 
@@ -427,55 +400,5 @@ impl IdentityStore for SqliteStore {
             let rows = stmt.query_map([&user], |r| r.get(0))?;
             Ok(rows.collect::<Result<Vec<String>, _>>()?)
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::HashSet;
-    use std::sync::Mutex as StdMutex;
-    use std::sync::mpsc;
-
-    use super::*;
-
-    /// Operations queue for the connection before the blocking pool. Were
-    /// they to wait on the pool instead, every operation of a burst (a wave
-    /// of `hello`s) would get a thread of its own, parked until the
-    /// connection is free: hundreds of threads, each keeping its stack and
-    /// its allocator cache resident.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_burst_of_operations_does_not_get_a_thread_each() {
-        const OPERATIONS: usize = 64;
-        let store = SqliteStore::open(None, Durability::default()).expect("in memory");
-        // The first operation to run holds the connection until every
-        // operation has been issued.
-        let (go, wait) = mpsc::channel::<()>();
-        let wait = Arc::new(StdMutex::new(Some(wait)));
-        let threads = Arc::new(StdMutex::new(HashSet::new()));
-        let operations = (0..OPERATIONS).map(|_| {
-            let (wait, threads) = (wait.clone(), threads.clone());
-            store.run(move |_| {
-                threads
-                    .lock()
-                    .expect("threads")
-                    .insert(std::thread::current().id());
-                if let Some(wait) = wait.lock().expect("wait").take() {
-                    let _ = wait.recv();
-                }
-                Ok(())
-            })
-        });
-        let mut all = futures::future::join_all(operations);
-        // Issue every operation: each is polled once.
-        assert!(futures::poll!(&mut all).is_pending());
-        go.send(()).expect("the first operation waits");
-        for result in all.await {
-            result.expect("ran");
-        }
-        let used = threads.lock().expect("threads").len();
-        assert!(
-            used < OPERATIONS / 2,
-            "{used} blocking threads for {OPERATIONS} operations"
-        );
     }
 }

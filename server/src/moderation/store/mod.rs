@@ -36,6 +36,12 @@ pub enum StoreError {
     Other(String),
 }
 
+impl From<crate::blocking_sqlite::BlockingError> for StoreError {
+    fn from(e: crate::blocking_sqlite::BlockingError) -> Self {
+        StoreError::Other(e.to_string())
+    }
+}
+
 /// One entry of a room: e.g. kind `ban`, user `u_...`, value the ban as
 /// JSON. `user` is empty for entries about the room itself (`owner`,
 /// `modes`).

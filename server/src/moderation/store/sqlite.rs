@@ -4,12 +4,11 @@
 //! rooms opening at once do not each get a thread of the pool, parked on
 //! the connection's lock).
 
+use crate::blocking_sqlite::BlockingSqlite;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use tokio::sync::Semaphore;
 
 use super::{Entry, ModerationStore, StoreError, StoreFuture};
 use crate::durability::Durability;
@@ -23,15 +22,10 @@ const SCHEMA: &str = "
         PRIMARY KEY (room, kind, user_id)
     );";
 
-/// Operations on the blocking pool at once, as in the identity store.
-const POOL_THREADS: usize = 4;
-
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
-    /// A place on the blocking pool.
-    pool: Arc<Semaphore>,
+    db: BlockingSqlite,
 }
 
 impl SqliteStore {
@@ -48,8 +42,7 @@ impl SqliteStore {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
-            pool: Arc::new(Semaphore::new(POOL_THREADS)),
+            db: BlockingSqlite::new(conn),
         })
     }
 
@@ -59,20 +52,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (conn, pool) = (self.conn.clone(), self.pool.clone());
-        Box::pin(async move {
-            let place = pool
-                .acquire_owned()
-                .await
-                .map_err(|e| StoreError::Other(format!("moderation store closed: {e}")))?;
-            let work = move || {
-                let _place = place;
-                f(&conn.lock().unwrap_or_else(|e| e.into_inner()))
-            };
-            tokio::task::spawn_blocking(work)
-                .await
-                .map_err(|e| StoreError::Other(format!("moderation store task failed: {e}")))?
-        })
+        Box::pin(self.db.run(move |conn| f(conn)))
     }
 }
 
